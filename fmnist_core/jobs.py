@@ -1,0 +1,144 @@
+"""A fair queue of trainings for a whole class on one server: at most `slots` run at once.
+
+Each `TrainingJob` is filled in by a worker thread as it trains (history, progress, the finished
+run) and read by the page that asked for it. A job ends early when it is cancelled or when its
+owner is gone (`is_alive()` says no), checked between compiled chunks: well within a second.
+"""
+
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from fmnist_core.config import ExperimentConfig
+from fmnist_core.history import EpochRecord
+from fmnist_core.run import TrainingRun
+
+WAITING, RUNNING, DONE, FAILED, CANCELLED = "waiting", "running", "done", "failed", "cancelled"
+
+
+@dataclass
+class TrainingJob:
+    config: ExperimentConfig
+    is_alive: Callable[[], bool] = field(default=lambda: True, repr=False)
+    state: str = WAITING
+    history: list[EpochRecord] = field(default_factory=list)
+    progress: tuple[int, int, int] = (0, 0, 0)  # epoch, step, steps
+    run: TrainingRun | None = None
+    error: str | None = None
+    submitted: float = field(default_factory=time.monotonic)
+    started: float | None = None
+    finished: float | None = None
+    _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def cancel(self) -> None:
+        """Stops a running job after its current chunk (keeping its epochs), or drops a waiting one."""
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    @property
+    def active(self) -> bool:
+        return self.state in (WAITING, RUNNING)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds spent training so far."""
+        if self.started is None:
+            return 0.0
+        return (self.finished or time.monotonic()) - self.started
+
+    @property
+    def fraction_done(self) -> float:
+        epoch, step, steps = self.progress
+        if not steps:
+            return 0.0
+        return min(((epoch - 1) + step / steps) / self.config.epochs, 1.0)
+
+    @property
+    def seconds_left(self) -> float | None:
+        """A plain estimate: the time so far, scaled to the work left."""
+        done = self.fraction_done
+        return self.elapsed * (1 - done) / done if done > 0.02 else None
+
+    def _should_stop(self) -> bool:
+        return self.cancelled or not self.is_alive()
+
+
+class TrainingQueue:
+    """First come, first served, `slots` trainings at a time, on one shared dataset."""
+
+    def __init__(self, data, slots: int | None = None, train=None):
+        if train is None:
+            from fmnist_core.training import train
+        slots = slots or os.cpu_count() or 1
+        if slots < 1:
+            raise ValueError(f"slots must be at least 1, got {slots}")
+        self.data, self.slots, self._train = data, slots, train
+        self._waiting: deque[TrainingJob] = deque()
+        self._running: set[int] = set()
+        self._lock = threading.Condition()
+        for number in range(slots):
+            threading.Thread(target=self._work, name=f"training-slot-{number}", daemon=True).start()
+
+    def submit(self, config: ExperimentConfig, is_alive: Callable[[], bool] | None = None
+               ) -> TrainingJob:
+        job = TrainingJob(config, is_alive or (lambda: True))
+        with self._lock:
+            self._waiting.append(job)
+            self._lock.notify()
+        return job
+
+    def ahead_of(self, job: TrainingJob) -> int:
+        """How many trainings will start before this waiting one."""
+        with self._lock:
+            ahead = 0
+            for other in self._waiting:
+                if other is job:
+                    return ahead
+                ahead += not other._should_stop()
+            return 0
+
+    @property
+    def running(self) -> int:
+        with self._lock:
+            return len(self._running)
+
+    @property
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._waiting)
+
+    def _next_job(self) -> TrainingJob:
+        with self._lock:
+            while True:
+                while self._waiting and self._waiting[0]._should_stop():
+                    dropped = self._waiting.popleft()
+                    dropped.state, dropped.finished = CANCELLED, time.monotonic()
+                if self._waiting:
+                    job = self._waiting.popleft()
+                    self._running.add(id(job))
+                    return job
+                # Waiting jobs may be cancelled without notice: look again now and then.
+                self._lock.wait(timeout=0.5)
+
+    def _work(self) -> None:
+        while True:
+            job = self._next_job()
+            job.state, job.started = RUNNING, time.monotonic()
+            try:
+                job.run = self._train(
+                    job.config, self.data, on_epoch=job.history.append,
+                    on_progress=lambda *progress, job=job: setattr(job, "progress", progress),
+                    should_stop=job._should_stop)
+                job.state = CANCELLED if job.run.stopped else DONE
+            except Exception as error:  # a failed run must not take its slot down with it
+                job.state, job.error = FAILED, f"{type(error).__name__}: {error}"
+            finally:
+                job.finished = time.monotonic()
+                with self._lock:
+                    self._running.discard(id(job))

@@ -1,0 +1,76 @@
+"""Keras models built from `architecture.layer_specs`, and their forward pass on uint8 images."""
+
+import tempfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from fmnist_core.architecture import IMAGE_SHAPE, KERNEL, LayerSpec, layer_specs
+from fmnist_core.config import ExperimentConfig
+
+LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+PREDICT_BATCH = 1000
+
+
+def build_model(config: ExperimentConfig) -> keras.Model:
+    """The compiled Keras model for `config`; it takes raw 0–255 pixels and returns 10 logits."""
+    layers = [keras.Input(IMAGE_SHAPE, name="image")]
+    # One seed per layer, derived from the config's, so two runs in parallel threads cannot
+    # disturb each other's random start (Keras's global seed would be shared).
+    layers += [_keras_layer(spec, config.seed + number)
+               for number, spec in enumerate(layer_specs(config))]
+    model = keras.Sequential(layers, name=config.architecture)
+    model.compile(optimizer=_optimizer(config), loss=LOSS, metrics=["accuracy"])
+    return model
+
+
+def _keras_layer(spec: LayerSpec, seed: int) -> keras.layers.Layer:
+    weights = keras.initializers.GlorotUniform(seed=seed)
+    match spec.kind:
+        case "rescaling":
+            return keras.layers.Rescaling(1 / 255, name=spec.name)
+        case "reshape":
+            return keras.layers.Reshape(spec.output_shape, name=spec.name)
+        case "conv":
+            return keras.layers.Conv2D(spec.units, KERNEL, activation=spec.activation,
+                                       kernel_initializer=weights, name=spec.name)
+        case "pool":
+            return keras.layers.MaxPooling2D(2, name=spec.name)
+        case "flatten":
+            return keras.layers.Flatten(name=spec.name)
+        case "dense":
+            return keras.layers.Dense(spec.units, activation=spec.activation,
+                                      kernel_initializer=weights, name=spec.name)
+        case "dropout":
+            return keras.layers.Dropout(spec.rate, seed=seed, name=spec.name)
+    raise ValueError(f"unknown layer kind {spec.kind!r}")
+
+
+def _optimizer(config: ExperimentConfig) -> keras.optimizers.Optimizer:
+    optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
+                  "rmsprop": keras.optimizers.RMSprop}
+    return optimizers[config.optimizer](learning_rate=config.learning_rate)
+
+
+def logits(model: keras.Model, images: np.ndarray) -> np.ndarray:
+    """The model's 10 scores for each uint8 image, a batch at a time (no float copy of them all)."""
+    batches = [model(tf.cast(images[start:start + PREDICT_BATCH], tf.float32), training=False)
+               for start in range(0, len(images), PREDICT_BATCH)]
+    return np.concatenate([np.asarray(batch) for batch in batches]) if batches else np.zeros((0, 10))
+
+
+def layer_outputs(model: keras.Model, image: np.ndarray) -> dict[str, np.ndarray]:
+    """Every layer's output for one uint8 image, by layer name: the path from pixels to scores."""
+    probe = keras.Model(model.inputs, [layer.output for layer in model.layers])
+    outputs = probe(tf.cast(image[np.newaxis], tf.float32), training=False)
+    return {layer.name: np.asarray(out)[0] for layer, out in zip(model.layers, outputs)}
+
+
+def model_file_bytes(model: keras.Model) -> bytes:
+    """The model as a `.keras` file, for `keras.models.load_model`."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()

@@ -1,0 +1,50 @@
+"""A finished (or stopped) training run: its settings, history, model and test result."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fmnist_core.architecture import parameter_count
+from fmnist_core.config import ExperimentConfig
+from fmnist_core.history import EpochRecord
+
+# What a learner compares with: the Keras lesson's result, and people shown the same images
+# (Fashion-MNIST's human benchmark, Xiao et al. 2017).
+REFERENCES = {"lesson ≈ 0.88": 0.88, "human 0.835": 0.835}
+
+
+@dataclass
+class TrainingRun:
+    config: ExperimentConfig
+    history: list[EpochRecord]
+    model: object  # keras.Model; typed loosely so this module does not import TensorFlow
+    test_loss: float
+    test_accuracy: float
+    seconds: float
+    stopped: bool = False
+    name: str = ""
+    test_logits: np.ndarray | None = field(default=None, repr=False)  # (10000, 10) float32
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.history)
+
+    @property
+    def parameters(self) -> int:
+        return parameter_count(self.config)
+
+    def summary(self) -> dict:
+        """One row of the Compare table."""
+        config = self.config
+        return {
+            "run": self.name,
+            "architecture": config.architecture.upper(),
+            "hidden layers": " × ".join(map(str, config.hidden_layers)),
+            "parameters": self.parameters,
+            "epochs": f"{self.epochs_done}/{config.epochs}" if self.stopped else self.epochs_done,
+            "batch": config.batch_size,
+            "normalised": config.normalize,
+            "train images": config.fit_images,
+            "test accuracy": round(self.test_accuracy, 4),
+            "seconds": round(self.seconds, 1),
+        }

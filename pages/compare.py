@@ -1,0 +1,75 @@
+"""Compare runs: every run of this session side by side, and the lesson's exercises in one click."""
+
+import pandas as pd
+import streamlit as st
+
+from fmnist_core import figures
+from fmnist_core.exercises import BASELINE, EXERCISES, exercise_config
+from fmnist_core.run import REFERENCES
+from ui import session
+from ui.resources import dataset, training_queue
+from ui.settings import apply
+
+
+
+def _model_bytes(run) -> bytes:
+    from fmnist_core.model import model_file_bytes  # imports TensorFlow: only on a click
+
+    return model_file_bytes(run.model)
+
+
+st.title("📊 Compare runs")
+dataset()
+runs = session.runs()
+
+st.subheader("The lesson's exercises")
+st.markdown("Each button trains the lesson's model with one change. Run the baseline too, then "
+            "compare: does the change help on the **test** images?")
+quick = st.toggle("Quick version: 10,000 training images", True,
+                  help="About six times faster; accuracy a little lower. Off: all 60,000, "
+                  "exactly the lesson.")
+busy = session.job() is not None and session.job().active
+buttons = st.columns(len(EXERCISES))
+for column, name in zip(buttons, EXERCISES):
+    if column.button(name, disabled=busy, width="stretch",
+                     type="primary" if name == BASELINE else "secondary"):
+        config = exercise_config(name, session.config().with_changes(train_size=10_000)
+                                 if quick else None)
+        apply(config)
+        session.set_job(training_queue().submit(config, is_alive=session.liveness()))
+        st.switch_page("pages/train.py")
+if busy:
+    st.caption("A training is running: follow it on Build & train.")
+
+st.subheader("Your runs")
+if not runs:
+    st.info("No runs yet: train one on Build & train, or press an exercise above.")
+    st.stop()
+table = pd.DataFrame([run.summary() for run in runs])
+st.dataframe(table, hide_index=True, width="stretch",
+             column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
+best = max(runs, key=lambda run: run.test_accuracy)
+st.markdown(f"Best so far: **{best.name}** — {best.summary()['hidden layers']} neurons, "
+            f"{best.epochs_done} epochs, test accuracy **{best.test_accuracy:.2%}**.")
+
+names = [run.name for run in runs]
+shown = st.multiselect("Curves to overlay", names, default=names[-4:])
+by_name = {run.name: run for run in runs}
+held_out = {by_name[name].config.held_out_name for name in shown}
+st.plotly_chart(figures.training_curves({name: by_name[name].history for name in shown},
+                                        val_name=" / ".join(sorted(held_out)) or "test",
+                                        references=REFERENCES))
+
+downloads = st.columns(2)
+downloads[0].download_button("⬇ Table as CSV", table.to_csv(index=False), "runs.csv",
+                             "text/csv")
+with_model = [run for run in runs if run.model is not None]
+if with_model:
+    pick = downloads[1].selectbox("Model to download", with_model[::-1],
+                                  format_func=lambda run: run.name)
+    downloads[1].download_button(
+        f"⬇ {pick.name} as .keras", lambda: _model_bytes(pick), f"{pick.name}.keras",
+        "application/octet-stream",
+        help="Open it with keras.models.load_model(); it takes raw 0–255 pixels.")
+st.caption(f"Models are kept for your last {session.MODELS_KEPT} runs; older runs keep their "
+           "figures.")

@@ -1,0 +1,69 @@
+"""Explore the data: the classes, sample images, one image's pixels, normalisation, mean images."""
+
+import streamlit as st
+
+from fmnist_core import figures
+from fmnist_core.data import class_table, sample_indices
+from ui.resources import dataset, training_set_summary
+
+st.title("🔍 Explore the data")
+data = dataset()
+names = data.class_names
+
+st.markdown(
+    f"**Fashion-MNIST** (Zalando Research, 2017) holds **{len(data.train_labels):,} training** "
+    f"and **{len(data.test_labels):,} test** images of clothing. Each is "
+    f"{data.train_images.shape[1]}×{data.train_images.shape[2]} grey pixels with a value from "
+    "0 (black) to 255 (white), and a label from 0 to 9 that says which of 10 classes it shows. "
+    "The network learns from the training images; the test images, never seen in training, "
+    "tell how well it really does."
+)
+
+st.subheader("The 10 classes")
+st.dataframe(class_table(data), hide_index=True, width="content")
+
+st.subheader("Sample images")
+controls = st.columns([2, 1, 1, 1])
+chosen = controls[0].multiselect("Classes", range(10), format_func=names.__getitem__,
+                                 placeholder="All classes")
+split = controls[1].radio("Images from", ("train", "test"), horizontal=True)
+per_class = controls[2].slider("Per class", 1, 10, 3 if not chosen else 6)
+if controls[3].button("🔀 Shuffle"):
+    st.session_state["explore_seed"] = st.session_state.get("explore_seed", 0) + 1
+images, labels = ((data.train_images, data.train_labels) if split == "train"
+                  else (data.test_images, data.test_labels))
+indices = sample_indices(labels, per_class, seed=st.session_state.get("explore_seed", 0),
+                         classes=chosen or None)
+st.plotly_chart(figures.image_grid(images[indices], [names[labels[i]] for i in indices],
+                                   columns=min(10, len(indices))))
+
+st.subheader("One image, pixel by pixel")
+left, right = st.columns([1, 2])
+index = left.number_input(f"Image number in the {split} set", 0, len(labels) - 1, 0)
+show_values = left.toggle("Write each value in its square", False)
+left.markdown(f"Label **{labels[index]}** — **{names[labels[index]]}**")
+left.caption("Hover over a square to read its pixel value. This is the tutorial's "
+             "`plt.imshow(train_images[0]); plt.colorbar()`.")
+right.plotly_chart(figures.image_heatmap(images[index], f"{split} image {index}: "
+                                         f"{names[labels[index]]}", show_values=show_values))
+
+st.subheader("Normalisation: from 0–255 to 0–1")
+st.markdown(
+    "Before training, the lesson divides every pixel by 255. The picture does not change — only "
+    "the numbers do. Small inputs around 0–1 keep the first layer's sums small, so the "
+    "gradients are well scaled and training is faster and steadier. Try training with "
+    "normalisation off (Build & train → Advanced) to see the difference."
+)
+before, after = st.columns(2)
+before.plotly_chart(figures.pixel_histogram(images[index], normalised=False))
+after.plotly_chart(figures.pixel_histogram(images[index], normalised=True))
+stats, class_means = training_set_summary(data)
+st.caption(f"All training pixels: mean {stats['mean']:.1f}, standard deviation "
+           f"{stats['std']:.1f} on 0–255 — that is {stats['mean'] / 255:.3f} and "
+           f"{stats['std'] / 255:.3f} after dividing by 255.")
+
+st.subheader("The average image of each class")
+st.caption("Every training image of a class, averaged pixel by pixel: the 'typical' shape the "
+           "network can latch on to.")
+st.plotly_chart(figures.image_grid(class_means, names,
+                                   columns=10))

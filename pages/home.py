@@ -1,0 +1,41 @@
+"""Home: what the app teaches, the path through it, and where this learner stands."""
+
+import streamlit as st
+
+from ui import session
+
+st.title("👕 Fashion-MNIST Classroom")
+st.markdown(
+    "Teach a small neural network to tell a **sneaker** from a **sandal**, and watch it learn. "
+    "This is the Keras lesson *Classify images of clothing* — 70,000 small grey pictures of "
+    "clothes, a network of two dense layers, about **88 %** right after 10 epochs — made into "
+    "something you can touch."
+)
+
+st.subheader("The path")
+steps = st.columns(4)
+for column, (page, title, text) in zip(steps, [
+    ("pages/explore.py", "1 · Explore the data", "The 10 classes, the images, their pixel "
+     "values, and why we scale them to 0–1."),
+    ("pages/train.py", "2 · Build & train", "Choose layers, neurons and epochs; see the model "
+     "summary; train and watch accuracy grow epoch by epoch."),
+    ("pages/predictions.py", "3 · Predictions", "Which test images does it get right (green) "
+     "and wrong (red)? What does it confuse?"),
+    ("pages/compare.py", "4 · Compare runs", "64 or 256 neurons? More epochs? A second layer? "
+     "Put your runs side by side."),
+]):
+    with column.container(border=True):
+        st.markdown(f"**{title}**")
+        st.caption(text)
+        st.page_link(page, label="Open", icon="➡️")
+
+st.subheader("Your session")
+runs = session.runs()
+job = session.job()
+status = st.columns(3)
+status[0].metric("Runs trained", len(runs))
+status[1].metric("Best test accuracy",
+                 f"{max(run.test_accuracy for run in runs):.1%}" if runs else "—")
+status[2].metric("Training now", job.state if job and job.active else "no")
+st.caption("Your runs stay in this browser tab only; nobody else in the class sees them. "
+           "Reloading the page starts a fresh session.")

@@ -1,0 +1,54 @@
+import pytest
+
+from fmnist_core.architecture import layer_specs, layer_table, parameter_count
+from fmnist_core.config import ExperimentConfig
+
+CONFIGS = [
+    ExperimentConfig(),
+    ExperimentConfig(hidden_layers=(64,)),
+    ExperimentConfig(hidden_layers=(256,)),
+    ExperimentConfig(hidden_layers=(128, 128), dropout=0.2),
+    ExperimentConfig(hidden_layers=(512, 256, 16), normalize=False),
+    ExperimentConfig(architecture="cnn"),
+    ExperimentConfig(architecture="cnn", hidden_layers=(64, 32), dropout=0.5),
+]
+
+
+def test_lesson_parameter_counts():
+    assert parameter_count(ExperimentConfig()) == 101_770
+    assert parameter_count(ExperimentConfig(hidden_layers=(256,))) == 203_530
+    assert parameter_count(ExperimentConfig(hidden_layers=(64,))) == 50_890
+
+
+def test_layer_table_reads_like_a_model_summary():
+    table = layer_table(ExperimentConfig())
+    assert list(table.columns) == ["layer", "type", "output shape", "parameters", "what it does"]
+    assert list(table["layer"]) == ["rescaling", "flatten", "hidden_1", "output"]
+    assert list(table["output shape"]) == ["28 × 28", "784", "128", "10"]
+    assert list(table["parameters"]) == [0, 0, 100_480, 1_290]
+    assert table["what it does"].str.len().min() > 20
+
+
+def test_raw_pixels_have_no_rescaling_layer():
+    assert [s.kind for s in layer_specs(ExperimentConfig(normalize=False))][0] == "flatten"
+
+
+def test_tensorflow_free(tmp_path):
+    import subprocess
+    import sys
+    code = ("import sys, fmnist_core.architecture, fmnist_core.config, fmnist_core.evaluation, "
+            "fmnist_core.run; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.architecture}-{c.hidden_layers}")
+def test_counts_and_shapes_equal_keras(config):
+    from fmnist_core.model import build_model
+
+    model = build_model(config)
+    specs = layer_specs(config)
+    assert model.count_params() == parameter_count(config)
+    assert [layer.name for layer in model.layers] == [spec.name for spec in specs]
+    for layer, spec in zip(model.layers, specs):
+        assert tuple(layer.output.shape[1:]) == spec.output_shape
+        assert layer.count_params() == spec.params

@@ -1,0 +1,67 @@
+import pytest
+
+from fmnist_core.config import SETTINGS, ExperimentConfig
+
+
+def test_default_is_the_lesson():
+    config = ExperimentConfig()
+    assert config.hidden_layers == (128,)
+    assert (config.activation, config.optimizer, config.batch_size, config.epochs) == (
+        "relu", "adam", 32, 10)
+    assert config.normalize and config.train_size == 60_000 and config.validation_split == 0
+    assert config.steps_per_epoch == 1875
+    assert config.held_out_name == "test"
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"hidden_layers": (0,)}, "hidden_layers must be between 1 and 1024; got 0"),
+    ({"hidden_layers": (64, 64, 64, 64)}, "1 to 3 layers, got 4"),
+    ({"hidden_layers": ()}, "1 to 3 layers, got 0"),
+    ({"epochs": 0}, "epochs must be between 1 and 100; got 0"),
+    ({"epochs": 2.5}, "epochs must be a whole number; got 2.5"),
+    ({"batch_size": True}, "batch_size must be a whole number"),
+    ({"dropout": 0.9}, "dropout must be between 0 and 0.8; got 0.9"),
+    ({"dropout": float("nan")}, "dropout must be between"),
+    ({"learning_rate": 5.0}, "learning_rate must be between 1e-05 and 1; got 5"),
+    ({"activation": "softsign"}, "activation must be one of relu, sigmoid, tanh, elu, gelu"),
+    ({"architecture": "rnn"}, "architecture must be one of mlp, cnn; got 'rnn'"),
+    ({"normalize": "yes"}, "normalize must be one of 1, 0"),
+    ({"train_size": 50}, "train_size must be between 100 and 60000; got 50"),
+    ({"validation_split": 0.6}, "validation_split must be between 0 and 0.5"),
+])
+def test_bad_values_name_the_setting_and_the_range(changes, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        ExperimentConfig(**changes)
+
+
+def test_is_immutable():
+    with pytest.raises(AttributeError):
+        ExperimentConfig().epochs = 3
+
+
+def test_query_round_trip():
+    config = ExperimentConfig(architecture="cnn", hidden_layers=(256, 64), activation="tanh",
+                              dropout=0.25, optimizer="sgd", learning_rate=0.01, batch_size=64,
+                              epochs=50, normalize=False, train_size=5000,
+                              validation_split=0.1, seed=7)
+    query = config.to_query()
+    assert all(isinstance(value, str) for value in query.values())
+    assert query["hidden_layers"] == "256,64" and query["normalize"] == "0"
+    assert ExperimentConfig.from_query(query) == (config, [])
+    assert set(query) == {setting.name for setting in SETTINGS}
+
+
+def test_bad_query_values_fall_back_with_a_note():
+    config, notes = ExperimentConfig.from_query(
+        {"epochs": "lots", "hidden_layers": "64,5000", "batch_size": "64", "unknown": "x",
+         "normalize": "maybe"})
+    assert config == ExperimentConfig(batch_size=64)
+    assert len(notes) == 3
+    assert "epochs='lots'" in notes[0] and "Using 10" in notes[0]
+    assert "between 1 and 1024; got 5000" in notes[1]
+
+
+def test_validation_split_holds_out_part_of_the_training_images():
+    config = ExperimentConfig(train_size=10_000, validation_split=0.2, batch_size=100)
+    assert (config.validation_images, config.fit_images, config.steps_per_epoch) == (2000, 8000, 80)
+    assert config.held_out_name == "validation"

@@ -1,0 +1,87 @@
+"""Real (short) trainings on the real data: hooks, stop, reproducibility, the lesson's semantics."""
+
+import numpy as np
+import pytest
+
+from fmnist_core.config import ExperimentConfig
+from fmnist_core.evaluation import Evaluation
+from fmnist_core.model import logits
+from fmnist_core.training import evaluate, split, train
+
+SHORT = ExperimentConfig(train_size=3000, epochs=2)
+
+
+def test_short_run_reports_every_epoch_and_progress(real_data):
+    records, progress = [], []
+    run = train(SHORT, real_data, on_epoch=records.append,
+                on_progress=lambda *args: progress.append(args))
+    assert [r.epoch for r in records] == [1, 2] and run.history == records
+    assert not run.stopped and run.epochs_done == 2
+    steps = SHORT.steps_per_epoch
+    assert steps == 94  # 3,000 images / batch 32, rounded up: the last batch has 24
+    assert progress[-1] == (2, steps, steps)
+    assert [p[1] for p in progress if p[0] == 1][-1] == steps
+    assert all(0 < r.loss < 3 and 0 < r.accuracy <= 1 and r.seconds > 0 for r in records)
+    assert records[1].loss < records[0].loss
+    # The per-epoch held-out figure is the test set, measured with the real model.
+    assert run.test_accuracy == pytest.approx(records[-1].val_accuracy)
+    assert run.test_accuracy == pytest.approx(
+        Evaluation.from_logits(logits(run.model, real_data.test_images),
+                               real_data.test_labels).accuracy)
+    assert run.test_accuracy > 0.7
+
+
+def test_stop_ends_the_run_with_completed_epochs_and_a_usable_model(real_data):
+    progress = []
+    config = ExperimentConfig(train_size=6000, epochs=5)
+    run = train(config, real_data, on_progress=lambda *args: progress.append(args),
+                should_stop=lambda: bool(progress) and progress[-1][0] == 2)
+    assert run.stopped and run.epochs_done == 1
+    # Asked between compiled chunks: nothing ran after the first chunk of epoch 2.
+    assert [p[0] for p in progress].count(2) == 1 and progress[-1][1] < config.steps_per_epoch
+    assert run.test_accuracy > 0.6
+    assert evaluate(run.model, real_data.test_images[:100], real_data.test_labels[:100])[1] > 0.5
+
+
+def test_stop_before_the_first_epoch_returns_an_empty_history(real_data):
+    run = train(SHORT, real_data, should_stop=lambda: True)
+    assert run.stopped and run.history == [] and 0 <= run.test_accuracy <= 1
+
+
+def test_same_seed_same_history(real_data):
+    first, second = train(SHORT, real_data), train(SHORT, real_data)
+    assert [r.loss for r in first.history] == [r.loss for r in second.history]
+    assert first.test_accuracy == second.test_accuracy
+    other = train(SHORT.with_changes(seed=1), real_data)
+    assert other.history[0].loss != first.history[0].loss
+
+
+def test_raw_pixels_train_visibly_worse(real_data):
+    config = ExperimentConfig(train_size=10_000, epochs=2)
+    normalised = train(config, real_data)
+    raw = train(config.with_changes(normalize=False), real_data)
+    assert raw.history[-1].loss > normalised.history[-1].loss + 0.1
+    assert raw.test_accuracy < normalised.test_accuracy
+
+
+def test_validation_split_measures_held_out_training_images(real_data):
+    config = ExperimentConfig(train_size=2000, validation_split=0.25, epochs=1, batch_size=64)
+    fit, images, labels = split(config, real_data)
+    assert len(fit) == 1500 and images.shape == (500, 28, 28) and len(labels) == 500
+    held_out = np.setdiff1d(np.arange(60_000), fit)
+    assert not np.isin(fit, held_out).any()
+    run = train(config, real_data)
+    assert run.config.held_out_name == "validation" and run.history[0].val_accuracy > 0.3
+
+
+def test_default_split_uses_every_training_image_once(real_data):
+    fit, images, _ = split(ExperimentConfig(), real_data)
+    assert np.array_equal(fit, np.arange(60_000)) and images is real_data.test_images
+
+
+@pytest.mark.parametrize("architecture", ["mlp", "cnn"])
+def test_architectures_with_dropout_train(real_data, architecture):
+    config = ExperimentConfig(architecture=architecture, hidden_layers=(32, 16), dropout=0.3,
+                              optimizer="rmsprop", train_size=1000, epochs=1)
+    run = train(config, real_data)
+    assert run.epochs_done == 1 and run.test_accuracy > 0.3
