@@ -1,17 +1,42 @@
-"""Fashion-MNIST Classroom: `streamlit run app.py`."""
+"""Fashion-MNIST Classroom (`streamlit run app.py`); its home page: the lesson, the path, the session."""
 
 import streamlit as st
 
-st.set_page_config(page_title="Fashion-MNIST Classroom", page_icon="👕", layout="wide")
+from ui import session
+from ui.page import PAGES, setup
 
-PAGES = {
-    "Lesson": [
-        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-        st.Page("pages/explore.py", title="Explore the data", icon="🔍"),
-        st.Page("pages/train.py", title="Build & train", icon="🏋️"),
-        st.Page("pages/predictions.py", title="Predictions", icon="🎯"),
-        st.Page("pages/compare.py", title="Compare runs", icon="📊"),
-    ],
-}
+setup("Fashion-MNIST Classroom")
+st.markdown(
+    "Teach a small neural network to tell a **sneaker** from a **sandal**, and watch it learn. "
+    "This is the Keras lesson *Classify images of clothing* — 70,000 small grey pictures of "
+    "clothes, a network of two dense layers, about **88 %** right after 10 epochs — made into "
+    "something you can touch."
+)
 
-st.navigation(PAGES).run()
+st.subheader("The path")
+steps = st.columns(4)
+for column, (page, title, text) in zip(steps, [
+    (PAGES["explore"], "1 · Explore the data", "The 10 classes, the images, their pixel "
+     "values, and why we scale them to 0–1."),
+    (PAGES["train"], "2 · Build & train", "Choose layers, neurons and epochs; see the model "
+     "summary; train and watch accuracy grow epoch by epoch."),
+    (PAGES["predictions"], "3 · Predictions", "Which test images does it get right (green) "
+     "and wrong (red)? What does it confuse?"),
+    (PAGES["compare"], "4 · Compare runs", "64 or 256 neurons? More epochs? A second layer? "
+     "Put your runs side by side."),
+]):
+    with column.container(border=True):
+        st.markdown(f"**{title}**")
+        st.caption(text)
+        st.page_link(page, label="Open", icon=":material/arrow_forward:")
+
+st.subheader("Your session")
+runs = session.runs()
+job = session.job()
+status = st.columns(3)
+status[0].metric("Runs trained", len(runs))
+status[1].metric("Best test accuracy",
+                 f"{max(run.test_accuracy for run in runs):.1%}" if runs else "—")
+status[2].metric("Training now", job.state if job and job.active else "no")
+st.caption("Your runs stay in this browser tab only; nobody else in the class sees them. "
+           "Reloading the page starts a fresh session.")

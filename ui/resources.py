@@ -27,7 +27,8 @@ def dataset() -> FashionMNIST:
     data = _dataset(lambda fraction, message: bar.progress(fraction, text=message))
     bar.empty()
     if isinstance(data, DataUnavailableError):
-        st.error(f"**The Fashion-MNIST images are not available.** {data}", icon="🧺")
+        st.error(f"**The Fashion-MNIST images are not available.** {data}",
+                 icon=":material/cloud_off:")
         if st.button("Try again"):
             _dataset.clear()
             st.rerun()

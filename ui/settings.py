@@ -2,8 +2,13 @@
 
 import streamlit as st
 
-from fmnist_core.config import ACTIVATIONS, MAX_HIDDEN_LAYERS, OPTIMIZERS, SETTINGS_BY_NAME
-from fmnist_core.config import ExperimentConfig
+from fmnist_core.config import (
+    ACTIVATIONS,
+    MAX_HIDDEN_LAYERS,
+    OPTIMIZERS,
+    SETTINGS_BY_NAME,
+    ExperimentConfig,
+)
 from ui import session
 
 NEURONS = (16, 32, 64, 96, 128, 192, 256, 384, 512)

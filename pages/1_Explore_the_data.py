@@ -4,9 +4,10 @@ import streamlit as st
 
 from fmnist_core import figures
 from fmnist_core.data import class_table, sample_indices
+from ui.page import setup
 from ui.resources import dataset, training_set_summary
 
-st.title("🔍 Explore the data")
+setup("Explore the data")
 data = dataset()
 names = data.class_names
 

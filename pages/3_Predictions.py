@@ -5,16 +5,17 @@ import streamlit as st
 
 from fmnist_core import figures
 from ui import session
+from ui.page import PAGES, setup
 from ui.resources import dataset
 
-st.title("🎯 Predictions")
+setup("Predictions")
 data = dataset()
 names = data.class_names
 runs = session.runs()
 if not runs:
     st.info("No trained model yet. Train one first — with the lesson's settings it takes "
-            "under a minute.", icon="🏋️")
-    st.page_link("pages/train.py", label="Go to Build & train", icon="➡️")
+            "under a minute.", icon=":material/model_training:")
+    st.page_link(PAGES["train"], label="Go to Build & train", icon=":material/arrow_forward:")
     st.stop()
 
 run = st.selectbox("Model", runs[::-1], format_func=lambda r: f"{r.name} — test accuracy "
@@ -25,13 +26,14 @@ images, labels = data.test_images, data.test_labels
 st.subheader("The first test image")
 first = 0
 image, bars = st.columns([1, 2])
-image.plotly_chart(figures.image_heatmap(images[first], "test image 0"))
+image.plotly_chart(figures.image_heatmap(images[first], "test image 0"), key="first_image")
 predicted, confidence = result.predicted[first], result.confidence[first]
 verdict = "✓ right" if predicted == labels[first] else "✗ wrong"
 bars.markdown(f"The model says **{names[predicted]}** with **{confidence:.0%}** confidence; "
               f"the label is **{names[labels[first]]}** — {verdict}. "
               "(The lesson's question 5: `np.argmax(predictions[0])` against `test_labels[0]`.)")
-bars.plotly_chart(figures.probability_bars(result.probabilities[first], labels[first], names))
+bars.plotly_chart(figures.probability_bars(result.probabilities[first], labels[first], names),
+                  key="first_bars")
 
 st.subheader("A grid of test predictions")
 st.caption("Each caption: ✓ or ✗, the predicted class, the model's confidence, and (in "
@@ -56,8 +58,10 @@ st.subheader("One image, up close")
 pick = st.number_input("Test image number", 0, len(labels) - 1,
                        int(chosen[0]) if len(chosen) else 0)
 left, right_col = st.columns([1, 2])
-left.plotly_chart(figures.image_heatmap(images[pick], f"test image {pick}: {names[labels[pick]]}"))
-right_col.plotly_chart(figures.probability_bars(result.probabilities[pick], labels[pick], names))
+left.plotly_chart(figures.image_heatmap(images[pick], f"test image {pick}: {names[labels[pick]]}"),
+                  key="picked_image")
+right_col.plotly_chart(figures.probability_bars(result.probabilities[pick], labels[pick], names),
+                       key="picked_bars")
 
 st.subheader("What it confuses")
 matrix_col, table_col = st.columns([3, 2])

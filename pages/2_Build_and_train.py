@@ -7,13 +7,14 @@ from fmnist_core.architecture import layer_table, parameter_count
 from fmnist_core.jobs import TrainingJob
 from fmnist_core.run import REFERENCES, TrainingRun
 from ui import session
+from ui.page import PAGES, setup
 from ui.resources import dataset, training_queue
 from ui.settings import settings_widgets
 
-st.title("🏋️ Build & train")
+setup("Build & train")
 data = dataset()
 for note in session.url_notes():
-    st.warning(note, icon="🔗")
+    st.warning(note, icon=":material/link:")
 
 knobs, summary = st.columns([2, 3], gap="large")
 with knobs:
@@ -21,8 +22,7 @@ with knobs:
     config = settings_widgets()
 with summary:
     st.subheader("Model summary")
-    st.dataframe(layer_table(config), hide_index=True, width="stretch",
-                 column_config={"what it does": st.column_config.TextColumn(width="large")})
+    st.table(layer_table(config).set_index("layer"))
     total = parameter_count(config)
     st.metric("Trainable parameters", f"{total:,}",
               help="Weights and biases the optimizer adjusts. The lesson's model has 101,770.")
@@ -85,8 +85,8 @@ def show_result(run: TrainingRun) -> None:
     stopped = f" (stopped after {run.epochs_done} of {run.config.epochs} epochs)" \
         if run.stopped else ""
     st.success(f"**{run.name}{stopped}: test accuracy {run.test_accuracy:.2%}**, {verdict}. "
-               f"Trained in {run.seconds:.0f} s.", icon="✅")
-    st.page_link("pages/predictions.py", label="See its predictions", icon="🎯")
+               f"Trained in {run.seconds:.0f} s.", icon=":material/check_circle:")
+    st.page_link(PAGES["predictions"], label="See its predictions", icon=":material/target:")
 
 
 st.subheader("Train")

@@ -7,9 +7,9 @@ from fmnist_core import figures
 from fmnist_core.exercises import BASELINE, EXERCISES, exercise_config
 from fmnist_core.run import REFERENCES
 from ui import session
+from ui.page import PAGES, setup
 from ui.resources import dataset, training_queue
 from ui.settings import apply
-
 
 
 def _model_bytes(run) -> bytes:
@@ -18,7 +18,7 @@ def _model_bytes(run) -> bytes:
     return model_file_bytes(run.model)
 
 
-st.title("📊 Compare runs")
+setup("Compare runs")
 dataset()
 runs = session.runs()
 
@@ -37,7 +37,7 @@ for column, name in zip(buttons, EXERCISES):
                                  if quick else None)
         apply(config)
         session.set_job(training_queue().submit(config, is_alive=session.liveness()))
-        st.switch_page("pages/train.py")
+        st.switch_page(PAGES["train"])
 if busy:
     st.caption("A training is running: follow it on Build & train.")
 
