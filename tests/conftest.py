@@ -1,0 +1,92 @@
+"""Fixtures shared by all test modules."""
+
+import os
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from fmnist_core.data import load_fashion_mnist
+from fmnist_core.errors import DATA_DIR_ENV, CorruptFileError, DataUnavailableError
+
+# The shared data folder lies beside the repository, here and in CI's fresh clone.
+SHARED_DATA_DIR = Path(__file__).resolve().parents[2] / "shared/data/fashion-mnist"
+
+
+@pytest.fixture(scope="session")
+def real_data():
+    """The real Fashion-MNIST, read without downloading; skips the test when it is absent.
+
+    Sets FMNIST_DATA_DIR to the shared folder for the session unless it is already set,
+    so that anything started by the tests (an app server, say) finds the same files.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        if not os.environ.get(DATA_DIR_ENV) and SHARED_DATA_DIR.is_dir():
+            patch.setenv(DATA_DIR_ENV, str(SHARED_DATA_DIR))
+        try:
+            data = load_fashion_mnist(download=False)
+        except CorruptFileError:
+            raise  # damaged files are a failure, not a reason to skip
+        except DataUnavailableError:
+            pytest.skip(f"real Fashion-MNIST files not found; put them in {SHARED_DATA_DIR}")
+        yield data
+
+
+class FileServer(ThreadingHTTPServer):
+    """An HTTP server on 127.0.0.1 serving bytes registered with `serve`."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _FileHandler)
+        self.routes: dict[str, tuple[bytes, int]] = {}
+        self.requested: list[str] = []
+
+    def serve(self, path: str, body: bytes, *, announced: int | None = None) -> str:
+        """Serve `body` at `path` and return its URL; `announced` fakes the Content-Length."""
+        self.routes[path] = (body, len(body) if announced is None else announced)
+        return self.url(path)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}{path}"
+
+
+class _FileHandler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.server.requested.append(self.path)
+        if self.path not in self.server.routes:
+            self.send_error(404)
+            return
+        body, announced = self.server.routes[self.path]
+        self.send_response(200)
+        self.send_header("Content-Length", str(announced))
+        self.end_headers()
+        # HTTP/1.0: the connection closes after this, so a short body is cut off there.
+        self.wfile.write(body)
+
+    def log_message(self, format, *args):
+        pass  # keep the test output clean
+
+
+@pytest.fixture
+def file_server():
+    """A running FileServer, shut down after the test."""
+    server = FileServer()
+    # A short poll interval makes shutdown quick; the default would add 0.5 s per test.
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def closed_url():
+    """An http URL on 127.0.0.1 where nothing listens, so connecting is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
