@@ -36,13 +36,18 @@ FILES: dict[str, OfficialFile] = {
     ),
 }
 
-MIRRORS: tuple[str, ...] = (
+OFFICIAL_MIRRORS: tuple[str, ...] = (
     # Zalando's official bucket. Plain http because S3 website endpoints do not serve
     # https; the SHA-256 check is what makes the download trustworthy.
     "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
     # The copy keras.datasets.fashion_mnist downloads from; the same bytes.
     "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
 )
+# A school can serve the four files itself: FMNIST_MIRRORS="http://server/fmnist/,..." is tried
+# instead (the checksums still decide).
+MIRRORS: tuple[str, ...] = tuple(
+    url for url in os.environ.get("FMNIST_MIRRORS", "").split(",") if url.strip()
+) or OFFICIAL_MIRRORS
 
 _CHUNK = 1 << 20
 

@@ -2,7 +2,7 @@
 
 from fmnist_core.config import ExperimentConfig
 
-BASELINE = "The lesson (128 neurons, 10 epochs)"
+BASELINE = "Baseline: the lesson"
 EXERCISES = {
     BASELINE: {},
     "64 neurons": {"hidden_layers": (64,)},

@@ -1,4 +1,4 @@
-"""What every page starts with: the wide layout and its title."""
+"""What every page starts with: the wide layout, the navigation and the page's title."""
 
 import streamlit as st
 
@@ -9,9 +9,21 @@ PAGES = {
     "predictions": "pages/3_Predictions.py",
     "compare": "pages/4_Compare_runs.py",
 }
+# Drawn by hand (Streamlit's own list would call the home page "app"), in the lesson's order.
+NAVIGATION = (
+    ("home", "Home", ":material/home:"),
+    ("explore", "Explore the data", ":material/image_search:"),
+    ("train", "Build & train", ":material/model_training:"),
+    ("predictions", "Predictions", ":material/target:"),
+    ("compare", "Compare runs", ":material/compare_arrows:"),
+)
 
 
 def setup(title: str) -> None:
     st.set_page_config(page_title=f"{title} · Fashion-MNIST Classroom", page_icon="👕",
                        layout="wide")
+    with st.sidebar:
+        st.markdown("### 👕 Fashion-MNIST Classroom")
+        for page, label, icon in NAVIGATION:
+            st.page_link(PAGES[page], label=label, icon=icon)
     st.title(title)
