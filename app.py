@@ -32,11 +32,11 @@ for column, (page, title, text) in zip(steps, [
 
 st.subheader("Your session")
 runs = session.runs()
-job = session.job()
+jobs = session.jobs()
 status = st.columns(3)
 status[0].metric("Runs trained", len(runs))
 status[1].metric("Best test accuracy",
                  f"{max(run.test_accuracy for run in runs):.1%}" if runs else "—")
-status[2].metric("Training now", job.state if job and job.active else "no")
+status[2].metric("Trainings under way", len(jobs))
 st.caption("Your runs stay in this browser tab only; nobody else in the class sees them. "
            "Reloading the page starts a fresh session.")

@@ -22,6 +22,7 @@ WAITING, RUNNING, DONE, FAILED, CANCELLED = "waiting", "running", "done", "faile
 @dataclass
 class TrainingJob:
     config: ExperimentConfig
+    name: str = ""
     is_alive: Callable[[], bool] = field(default=lambda: True, repr=False)
     state: str = WAITING
     history: list[EpochRecord] = field(default_factory=list)
@@ -85,9 +86,9 @@ class TrainingQueue:
         for number in range(slots):
             threading.Thread(target=self._work, name=f"training-slot-{number}", daemon=True).start()
 
-    def submit(self, config: ExperimentConfig, is_alive: Callable[[], bool] | None = None
-               ) -> TrainingJob:
-        job = TrainingJob(config, is_alive or (lambda: True))
+    def submit(self, config: ExperimentConfig, is_alive: Callable[[], bool] | None = None,
+               name: str = "") -> TrainingJob:
+        job = TrainingJob(config, name, is_alive or (lambda: True))
         with self._lock:
             self._waiting.append(job)
             self._lock.notify()

@@ -8,7 +8,7 @@ from fmnist_core.exercises import BASELINE, EXERCISES, exercise_config
 from fmnist_core.run import REFERENCES
 from ui import session
 from ui.page import PAGES, setup
-from ui.resources import dataset, training_queue
+from ui.resources import dataset
 from ui.settings import apply
 
 
@@ -28,7 +28,7 @@ st.markdown("Each button trains the lesson's model with one change. Run the base
 quick = st.toggle("Quick version: 10,000 training images", True,
                   help="About six times faster; accuracy a little lower. Off: all 60,000, "
                   "exactly the lesson.")
-busy = session.job() is not None and session.job().active
+busy = bool(session.jobs())
 buttons = st.columns(len(EXERCISES))
 for column, name in zip(buttons, EXERCISES):
     if column.button(name, disabled=busy, width="stretch",
@@ -36,7 +36,7 @@ for column, name in zip(buttons, EXERCISES):
         config = exercise_config(name, session.config().with_changes(train_size=10_000)
                                  if quick else None)
         apply(config)
-        session.set_job(training_queue().submit(config, is_alive=session.liveness()))
+        session.start({name: config})
         st.switch_page(PAGES["train"])
 if busy:
     st.caption("A training is running: follow it on Build & train.")

@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from ui import session
+
 PAGES = {
     "home": "app.py",
     "explore": "pages/1_Explore_the_data.py",
@@ -26,4 +28,5 @@ def setup(title: str) -> None:
         st.markdown("### 👕 Fashion-MNIST Classroom")
         for page, label, icon in NAVIGATION:
             st.page_link(PAGES[page], label=label, icon=icon)
+    session.collect_finished()
     st.title(title)

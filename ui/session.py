@@ -1,4 +1,4 @@
-"""Everything one browser session keeps: its settings, its runs, its training job.
+"""Everything one browser session keeps: its settings, its runs, its trainings under way.
 
 The keys live here, in one place. Each session sees only its own runs; the dataset and the
 trainer are shared (see resources).
@@ -15,7 +15,8 @@ from fmnist_core.evaluation import Evaluation
 from fmnist_core.jobs import TrainingJob
 from fmnist_core.run import TrainingRun
 
-CONFIG, RUNS, JOB, URL_NOTES, EVALUATIONS = "config", "runs", "job", "url_notes", "evaluations"
+CONFIG, RUNS, JOBS, URL_NOTES = "config", "runs", "jobs", "url_notes"
+EVALUATIONS, ERRORS = "evaluations", "training_errors"
 MODELS_KEPT = 3  # older runs keep their history and figures; their models are released
 
 
@@ -50,20 +51,41 @@ def latest_model_run() -> TrainingRun | None:
     return next((run for run in reversed(runs()) if run.model is not None), None)
 
 
-def add_run(run: TrainingRun) -> None:
+def add_run(run: TrainingRun, name: str = "") -> None:
     all_runs = runs()
-    run.name = run.name or f"Run {len(all_runs) + 1}"
+    run.name = name or run.name or f"Run {len(all_runs) + 1}"
     all_runs.append(run)
     for old in all_runs[:-MODELS_KEPT]:
         old.model = None
 
 
-def job() -> TrainingJob | None:
-    return st.session_state.get(JOB)
+def jobs() -> list[TrainingJob]:
+    """This session's trainings that are waiting or running."""
+    return st.session_state.setdefault(JOBS, [])
 
 
-def set_job(new: TrainingJob | None) -> None:
-    st.session_state[JOB] = new
+def start(configs: dict[str, ExperimentConfig]) -> None:
+    """Queues one training per config; the names become the runs' names."""
+    from ui.resources import training_queue
+
+    alive = liveness()
+    jobs().extend(training_queue().submit(config, is_alive=alive, name=name)
+                  for name, config in configs.items())
+
+
+def collect_finished() -> None:
+    """Moves ended trainings into the run list (or their error into `errors()`)."""
+    for job in [job for job in jobs() if not job.active]:
+        jobs().remove(job)
+        if job.run is not None:
+            add_run(job.run, job.name)
+        if job.error:
+            st.session_state.setdefault(ERRORS, []).append(job.error)
+
+
+def errors() -> list[str]:
+    """Training failures not yet shown; reading them clears them."""
+    return st.session_state.pop(ERRORS, [])
 
 
 def liveness() -> Callable[[], bool]:

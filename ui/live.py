@@ -1,0 +1,48 @@
+"""Trainings under way, drawn live: the waiting line, progress bars, Stop, the growing chart."""
+
+import streamlit as st
+
+from fmnist_core import figures
+from fmnist_core.jobs import TrainingJob
+from fmnist_core.run import REFERENCES
+from ui import session
+from ui.resources import training_queue
+
+
+def _progress(job: TrainingJob) -> None:
+    label = f"**{job.name}**" if job.name else "Training"
+    if job.state == "waiting":
+        ahead = training_queue().ahead_of(job)
+        st.info(f"⏳ {label}: waiting for a free trainer — **{ahead} ahead of you**. "
+                "It starts by itself.")
+        if st.button("Cancel", key=f"cancel_{id(job)}"):
+            job.cancel()
+        return
+    epoch, step, steps = job.progress
+    left = job.seconds_left
+    bar, stop = st.columns([6, 1], vertical_alignment="bottom")
+    bar.progress(job.fraction_done, text=(
+        f"{label} · epoch {max(epoch, 1)} of {job.config.epochs} · step {step:,} of {steps:,} · "
+        f"{job.elapsed:.0f} s so far" + (f" · about {left:.0f} s left" if left else "")))
+    if stop.button("⏹ Stop", key=f"stop_{id(job)}",
+                   help="Ends this training now; the epochs done are kept."):
+        job.cancel()
+
+
+def curves(runs: dict, val_name: str, epochs: int | None = None) -> None:
+    st.plotly_chart(figures.training_curves(runs, val_name=val_name, references=REFERENCES,
+                                            epochs=epochs))
+
+
+@st.fragment(run_every=0.7)
+def follow() -> None:
+    """Redraws this session's trainings; when the last one ends, records the runs and redraws."""
+    jobs = session.jobs()
+    if not any(job.active for job in jobs):
+        session.collect_finished()
+        st.rerun()
+    for job in jobs:
+        _progress(job)
+    val_names = {job.config.held_out_name for job in jobs}
+    curves({job.name or "this run": list(job.history) for job in jobs},
+           " / ".join(sorted(val_names)), max(job.config.epochs for job in jobs))
