@@ -21,7 +21,7 @@ from fmnist_core.model import LOSS, build_model, logits
 from fmnist_core.run import TrainingRun
 
 CHUNK_SECONDS = 0.25  # one compiled call runs about this long, so a stop is honoured well within 1 s
-MAX_CHUNK_STEPS = 500
+MAX_CHUNK_STEPS = 200  # bounds the chunk buffer: 200 × 32 images = 5 MB
 
 
 def train(
@@ -42,8 +42,8 @@ def train(
     should_stop = should_stop or (lambda: False)
     fit_indices, held_out_images, held_out_labels = split(config, data)
     model = build_model(config)
-    run_steps = _compiled_steps(model, config.batch_size)
     steps, batch = config.steps_per_epoch, config.batch_size
+    stepper = _Stepper(model, data, batch, max_steps=min(MAX_CHUNK_STEPS, steps))
     history, stopped = [], False
     for epoch in range(1, config.epochs + 1):
         epoch_started = time.perf_counter()
@@ -52,10 +52,8 @@ def train(
         while step < steps and not (stopped := should_stop()):
             chunk_started = time.perf_counter()
             last = min(step + chunk, steps)
-            chosen = order[step * batch:last * batch]
-            chunk_loss, chunk_correct = run_steps(data.train_images[chosen],
-                                                  data.train_labels[chosen].astype(np.int32))
-            loss_sum, correct, step = loss_sum + float(chunk_loss), correct + int(chunk_correct), last
+            chunk_loss, chunk_correct = stepper.run(order[step * batch:last * batch])
+            loss_sum, correct, step = loss_sum + chunk_loss, correct + chunk_correct, last
             chunk = _next_chunk(chunk, time.perf_counter() - chunk_started)
             if on_progress:
                 on_progress(epoch, step, steps)
@@ -104,33 +102,58 @@ def loss_and_accuracy(scores: np.ndarray, labels: np.ndarray) -> tuple[float, fl
     return float(loss), float((scores.argmax(axis=1) == labels).mean())
 
 
-def _compiled_steps(model: keras.Model, batch_size: int):
-    """A compiled function that runs the optimizer steps over one chunk of shuffled batches."""
-    optimizer = model.optimizer
-    optimizer.build(model.trainable_variables)
+class _Stepper:
+    """Runs optimizer steps in compiled calls: full batches in one XLA loop, a smaller last batch alone.
 
-    @tf.function(jit_compile=True)
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            scores = model(x, training=True)
-            loss = LOSS(y, scores)
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply(gradients, model.trainable_variables)
-        hits = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(scores, axis=1, output_type=tf.int32), y),
-                                     tf.int32))
-        return loss * tf.cast(tf.shape(y)[0], tf.float32), hits
+    The chunk's images are copied into a buffer of fixed shape, so XLA compiles the loop once.
+    """
 
-    @tf.function(input_signature=[tf.TensorSpec((None, *IMAGE_SHAPE), tf.uint8),
-                                  tf.TensorSpec((None,), tf.int32)])
-    def run_steps(images, labels):
-        loss_sum, hits_sum = tf.constant(0.0), tf.constant(0)
-        for start in tf.range(0, tf.shape(labels)[0], batch_size):
-            loss, hits = step(tf.cast(images[start:start + batch_size], tf.float32),
-                              labels[start:start + batch_size])
-            loss_sum, hits_sum = loss_sum + loss, hits_sum + hits
-        return loss_sum, hits_sum
+    def __init__(self, model: keras.Model, data: FashionMNIST, batch: int, max_steps: int):
+        self.data, self.batch = data, batch
+        self.images = np.zeros((max_steps * batch, *IMAGE_SHAPE), np.uint8)
+        self.labels = np.zeros(max_steps * batch, np.int32)
+        optimizer = model.optimizer
+        optimizer.build(model.trainable_variables)
 
-    return run_steps
+        def step(images, labels):
+            with tf.GradientTape() as tape:
+                scores = model(tf.cast(images, tf.float32), training=True)
+                loss = LOSS(labels, scores)
+            gradients = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply(gradients, model.trainable_variables)
+            predicted = tf.argmax(scores, axis=1, output_type=tf.int32)
+            hits = tf.reduce_sum(tf.cast(tf.equal(predicted, labels), tf.int32))
+            return loss * tf.cast(tf.shape(labels)[0], tf.float32), hits
+
+        @tf.function(jit_compile=True)
+        def full_batches(images, labels, steps):
+            loss_sum, hits_sum, start = tf.constant(0.0), tf.constant(0), tf.constant(0)
+            # A while loop, not `for … in tf.range(steps)`: XLA would compile once per count.
+            while start < steps * batch:
+                loss, hits = step(tf.slice(images, [start, 0, 0], [batch, *IMAGE_SHAPE]),
+                                  tf.slice(labels, [start], [batch]))
+                loss_sum, hits_sum, start = loss_sum + loss, hits_sum + hits, start + batch
+            return loss_sum, hits_sum
+
+        self.full_batches, self.one_batch = full_batches, tf.function(step, jit_compile=True)
+
+    def run(self, chosen: np.ndarray) -> tuple[float, int]:
+        """Trains on the images at indices `chosen`, in order, a batch per step."""
+        full = len(chosen) // self.batch * self.batch
+        loss, hits = 0.0, 0
+        if full:
+            np.take(self.data.train_images, chosen[:full], axis=0, out=self.images[:full])
+            self.labels[:full] = self.data.train_labels[chosen[:full]]
+            chunk_loss, chunk_hits = self.full_batches(
+                tf.constant(self.images), tf.constant(self.labels), tf.constant(full // self.batch))
+            loss, hits = float(chunk_loss), int(chunk_hits)
+        if full < len(chosen):
+            rest = chosen[full:]
+            rest_loss, rest_hits = self.one_batch(
+                tf.constant(self.data.train_images[rest]),
+                tf.constant(self.data.train_labels[rest].astype(np.int32)))
+            loss, hits = loss + float(rest_loss), hits + int(rest_hits)
+        return loss, hits
 
 
 def _next_chunk(chunk: int, seconds: float) -> int:
