@@ -96,6 +96,11 @@ class ExperimentConfig:
     def with_changes(self, **changes) -> "ExperimentConfig":
         return replace(self, **changes)
 
+    def differences(self, other: "ExperimentConfig | None" = None) -> dict[str, str]:
+        """The settings that differ from `other` (by default the lesson's), as text."""
+        other_query = (other or ExperimentConfig()).to_query()
+        return {name: text for name, text in self.to_query().items() if other_query[name] != text}
+
     def to_query(self) -> dict[str, str]:
         """A flat dict of strings, e.g. for the page URL; `from_query` reads it back."""
         return {f.name: _to_text(getattr(self, f.name)) for f in fields(self)}

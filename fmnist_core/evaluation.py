@@ -66,3 +66,9 @@ def first_layer_weight_images(model) -> np.ndarray:
         raise ValueError("first_layer_weight_images needs an MLP: the CNN's first dense layer "
                          f"sees {kernel.shape[0]} conv features, not 784 pixels.")
     return kernel.T.reshape(-1, 28, 28)
+
+
+def conv_filters(model) -> np.ndarray:
+    """The CNN's first convolution's learned filters as small images: (filters, 3, 3)."""
+    kernel = model.get_layer("conv_1").get_weights()[0]  # (3, 3, 1, filters)
+    return np.moveaxis(kernel[:, :, 0, :], -1, 0)

@@ -383,6 +383,17 @@ def probability_bars(
     return _style(fig, 400, margin=dict(l=60, r=20, t=40, b=20))
 
 
+def activation_bars(values: Sequence[float], title: str, labels: Sequence[str] | None = None) -> go.Figure:
+    """One bar per neuron (or class): how strongly each responds; negative bars point down."""
+    labels = list(labels) if labels is not None else [str(n) for n in range(1, len(values) + 1)]
+    colours = [WRONG if value < 0 else "#0969da" for value in values]
+    fig = go.Figure(go.Bar(x=labels, y=values, marker_color=colours,
+                           hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
+    fig.update_layout(title=dict(text=title), bargap=0.1)
+    fig.update_xaxes(type="category", tickangle=-35)
+    return _style(fig, 320, margin=dict(l=60, r=20, t=60, b=20))
+
+
 def confusion_matrix_figure(matrix: np.ndarray, class_names: Sequence[str]) -> go.Figure:
     """Counts of (true, predicted) class pairs; the diagonal is what the model got right."""
     fig = go.Figure(

@@ -65,3 +65,10 @@ def test_validation_split_holds_out_part_of_the_training_images():
     config = ExperimentConfig(train_size=10_000, validation_split=0.2, batch_size=100)
     assert (config.validation_images, config.fit_images, config.steps_per_epoch) == (2000, 8000, 80)
     assert config.held_out_name == "validation"
+
+
+def test_differences_from_the_lesson():
+    assert ExperimentConfig().differences() == {}
+    changed = ExperimentConfig(hidden_layers=(64, 32), epochs=50)
+    assert changed.differences() == {"hidden_layers": "64,32", "epochs": "50"}
+    assert changed.differences(changed) == {}

@@ -10,6 +10,9 @@ PAGES = {
     "train": "pages/2_Build_and_train.py",
     "predictions": "pages/3_Predictions.py",
     "compare": "pages/4_Compare_runs.py",
+    "learn": "pages/5_Learn.py",
+    "inside": "pages/6_Inside_the_network.py",
+    "picture": "pages/7_Your_picture.py",
 }
 # Drawn by hand (Streamlit's own list would call the home page "app"), in the lesson's order.
 NAVIGATION = (
@@ -18,6 +21,9 @@ NAVIGATION = (
     ("train", "Build & train", ":material/model_training:"),
     ("predictions", "Predictions", ":material/target:"),
     ("compare", "Compare runs", ":material/compare_arrows:"),
+    ("learn", "Learn: six questions", ":material/school:"),
+    ("inside", "Inside the network", ":material/neurology:"),
+    ("picture", "Your own picture", ":material/add_photo_alternate:"),
 )
 
 

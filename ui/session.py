@@ -16,7 +16,7 @@ from fmnist_core.jobs import TrainingJob
 from fmnist_core.run import TrainingRun
 
 CONFIG, RUNS, JOBS, URL_NOTES = "config", "runs", "jobs", "url_notes"
-EVALUATIONS, ERRORS = "evaluations", "training_errors"
+EVALUATIONS, ERRORS, OUTPUTS = "evaluations", "training_errors", "layer_outputs"
 MODELS_KEPT = 3  # older runs keep their history and figures; their models are released
 
 
@@ -30,8 +30,7 @@ def config() -> ExperimentConfig:
 def set_config(new: ExperimentConfig) -> None:
     """Keeps the settings and puts those that differ from the lesson's in the page URL."""
     st.session_state[CONFIG] = new
-    default = ExperimentConfig().to_query()
-    wanted = {k: v for k, v in new.to_query().items() if v != default[k]}
+    wanted = new.differences()
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
 
@@ -103,3 +102,14 @@ def evaluation(run: TrainingRun, test_labels) -> Evaluation:
     if run.name not in cache:
         cache[run.name] = Evaluation.from_logits(run.test_logits, test_labels)
     return cache[run.name]
+
+
+def layer_outputs(run: TrainingRun, index: int, image) -> dict:
+    """Every layer's output for one test image; the last one asked for is kept for reruns."""
+    from fmnist_core.model import layer_outputs  # imports TensorFlow, needed only here
+
+    key = (run.name, index)
+    cached = st.session_state.get(OUTPUTS)
+    if cached is None or cached[0] != key:
+        st.session_state[OUTPUTS] = cached = (key, layer_outputs(run.model, image))
+    return cached[1]

@@ -1,0 +1,112 @@
+"""The lesson's six questions: the experiment that answers each one, and a short self-check quiz."""
+
+from dataclasses import dataclass
+
+from fmnist_core.config import ExperimentConfig
+
+# Short runs, so a class can run each experiment in well under a minute per run.
+QUICK = ExperimentConfig(train_size=10_000, epochs=5)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Runs that differ in one setting, trained side by side and overlaid."""
+
+    title: str
+    variants: dict[str, dict]  # run label → changes to QUICK
+    lesson: str  # what to look for
+
+    def configs(self) -> dict[str, ExperimentConfig]:
+        return {self.run_name(label): QUICK.with_changes(**changes)
+                for label, changes in self.variants.items()}
+
+    def run_name(self, label: str) -> str:
+        return f"{self.title}: {label}"
+
+
+EXPERIMENTS = {
+    "normalise": Experiment(
+        "Normalised vs raw", {"pixels 0–1": {}, "pixels 0–255": {"normalize": False}},
+        "With raw 0–255 inputs the first layer's sums are 255 times larger: the loss starts "
+        "high and jumps about, and accuracy lags behind."),
+    "neurons": Experiment(
+        "Neurons", {"64": {"hidden_layers": (64,)}, "128": {}, "256": {"hidden_layers": (256,)}},
+        "More neurons give more weights to fit: a little better on the training images, "
+        "often only slightly better on the test images."),
+    "layers": Experiment(
+        "Hidden layers", {"one layer": {}, "two layers": {"hidden_layers": (128, 128)}},
+        "A second layer can combine the first layer's patterns, but on this data it barely "
+        "changes the test accuracy."),
+    "epochs": Experiment(
+        "Epochs", {"10 epochs": {"epochs": 10}, "50 epochs": {"epochs": 50}},
+        "Training accuracy keeps climbing with more epochs; test accuracy levels off and the "
+        "test loss starts rising: the network begins to memorise (over-fitting)."),
+    "architecture": Experiment(
+        "Dense vs convolutional", {"dense (MLP)": {}, "convnet (CNN)": {"architecture": "cnn"}},
+        "Convolutions look at small patches wherever they are in the image: the CNN usually "
+        "beats the dense network by a few points, at a higher cost per epoch."),
+}
+
+
+@dataclass(frozen=True)
+class QuizQuestion:
+    prompt: str
+    options: tuple[str, ...]
+    answer: int  # index into options
+    why: str
+
+
+QUIZ = {
+    "data": (
+        QuizQuestion("How many classes does Fashion-MNIST have?", ("2", "10", "28", "784"), 1,
+                     "Ten kinds of clothing, labelled 0 (T-shirt/top) to 9 (Ankle boot)."),
+        QuizQuestion("Why keep 10,000 test images apart?",
+                     ("To train faster", "To measure the network on images it never learned from",
+                      "Because they are blurry"), 1,
+                     "Accuracy on training images flatters the network; unseen images tell the "
+                     "truth."),
+    ),
+    "normalise": (
+        QuizQuestion("After dividing by 255, a white pixel (255) becomes…", ("0", "0.5", "1", "255"),
+                     2, "255 / 255 = 1; black stays 0."),
+        QuizQuestion("What does normalising change in the picture itself?",
+                     ("It gets brighter", "Nothing: only the scale of the numbers",
+                      "It gets smaller"), 1,
+                     "The image looks the same; the inputs become small numbers the optimizer "
+                     "handles well."),
+    ),
+    "layers": (
+        QuizQuestion("What does the Flatten layer learn?",
+                     ("Nothing: it only reshapes 28×28 into 784", "The edges",
+                      "The class names"), 0, "It has 0 parameters."),
+        QuizQuestion("Why does the last Dense layer have 10 neurons?",
+                     ("Ten epochs", "One score per class", "Ten pixels"), 1,
+                     "Each of the 10 outputs scores one class; the highest wins."),
+    ),
+    "epoch": (
+        QuizQuestion("With 60,000 images and batches of 32, how many update steps make an epoch?",
+                     ("32", "1,875", "60,000", "10"), 1, "60,000 ÷ 32 = 1,875."),
+        QuizQuestion("Training accuracy keeps rising but test accuracy falls. This is…",
+                     ("under-fitting", "over-fitting", "normalisation"), 1,
+                     "The network memorises the training images instead of learning what "
+                     "generalises."),
+    ),
+    "prediction": (
+        QuizQuestion("The model outputs [0.01, 0.02, …, 0.90] for an image. Its prediction is…",
+                     ("the class with the largest value", "the first class",
+                      "the average of the values"), 0, "np.argmax picks the most likely class."),
+    ),
+    "improve": (
+        QuizQuestion("Which change is most likely to raise test accuracy on images?",
+                     ("Training on raw 0–255 pixels", "A convolutional network",
+                      "Fewer training images"), 1,
+                     "Convolutions reuse the same small filters everywhere in the image."),
+    ),
+}
+
+
+def check(question: QuizQuestion, chosen: str) -> tuple[bool, str]:
+    """Whether `chosen` is right, and the sentence to show either way."""
+    right = chosen == question.options[question.answer]
+    verdict = "Right!" if right else f"Not quite — it's “{question.options[question.answer]}”."
+    return right, f"{verdict} {question.why}"

@@ -1,0 +1,130 @@
+"""Learn: the lesson's six questions, answered with this learner's own data, model and runs."""
+
+import pandas as pd
+import streamlit as st
+
+from fmnist_core import figures
+from fmnist_core.architecture import layer_table, parameter_count
+from fmnist_core.data import sample_indices
+from fmnist_core.lesson import EXPERIMENTS, QUIZ, check
+from ui import session
+from ui.live import curves, follow
+from ui.page import PAGES, setup
+from ui.resources import dataset, training_set_summary
+
+setup("Learn: the six questions")
+data = dataset()
+names = data.class_names
+runs = session.runs()
+st.markdown("Each answer below uses **your** data, **your** model and **your** runs. Press an "
+            "experiment's button to see the answer happen; its runs also land in Compare runs.")
+
+if session.jobs():
+    follow()
+
+
+def experiment(key: str) -> None:
+    """The experiment's button, and its runs overlaid once they exist."""
+    chosen = EXPERIMENTS[key]
+    done = [run for run in runs if run.name.startswith(chosen.title + ":")]
+    label = f"▶ Run the experiment: {' vs '.join(chosen.variants)}"
+    if st.button(label, key=f"experiment_{key}", disabled=bool(session.jobs())):
+        session.start(chosen.configs())
+        st.rerun()
+    if done:
+        curves({run.name: run.history for run in done}, "test")
+        st.dataframe(pd.DataFrame([run.summary() for run in done])[
+            ["run", "parameters", "epochs", "test accuracy", "seconds"]], hide_index=True)
+        st.caption(f"What to look for: {chosen.lesson}")
+
+
+def quiz(topic: str) -> None:
+    for number, question in enumerate(QUIZ[topic]):
+        answer = st.radio(question.prompt, question.options, index=None,
+                          key=f"quiz_{topic}_{number}")
+        if answer is not None:
+            right, sentence = check(question, answer)
+            (st.success if right else st.warning)(sentence)
+
+
+with st.expander("**1 · What is Fashion-MNIST?**", expanded=True):
+    st.markdown(
+        f"A set of **{len(data.train_labels) + len(data.test_labels):,}** grey images of "
+        f"clothing: **{len(data.train_labels):,}** to train on (shape "
+        f"`{data.train_images.shape}`) and **{len(data.test_labels):,}** to test with (shape "
+        f"`{data.test_images.shape}`). Each is {data.train_images.shape[1]}×"
+        f"{data.train_images.shape[2]} pixels with a label from 0 to 9 — "
+        f"{', '.join(f'{label} {name}' for label, name in enumerate(names))} — "
+        f"{len(data.train_labels) // 10:,} training images of each class.")
+    examples = sample_indices(data.train_labels, 1, seed=0)
+    st.plotly_chart(figures.image_grid(data.train_images[examples], names, columns=10),
+                    key="learn_examples")
+    quiz("data")
+
+with st.expander("**2 · Why are pixel values normalised to 0–1?**"):
+    stats, _ = training_set_summary(data)
+    st.markdown(
+        f"Pixels go from {stats['min']:.0f} to {stats['max']:.0f} (average {stats['mean']:.1f}). "
+        f"Dividing by 255 maps them to 0–1 (average {stats['mean'] / 255:.3f}) without changing "
+        "the picture. The first layer multiplies every input by a weight and adds them up: with "
+        "inputs up to 255 these sums, and the gradients, are huge, so each update step "
+        "overshoots. Small inputs keep training steady and fast.")
+    experiment("normalise")
+    quiz("normalise")
+
+with st.expander("**3 · Which layers does the network have, and what does each do?**"):
+    config = session.config()
+    st.markdown(f"Your current model (change it on Build & train) has "
+                f"**{parameter_count(config):,}** parameters:")
+    st.table(layer_table(config).set_index("layer"))
+    st.markdown("The lesson's model is Flatten → Dense(128, relu) → Dense(10): **101,770** "
+                "parameters, 100,480 of them in the hidden layer (784 × 128 weights + 128 "
+                "biases).")
+    experiment("layers")
+    quiz("layers")
+
+with st.expander("**4 · What is an epoch?**"):
+    config = session.config()
+    trained = f" Your last run trained for **{runs[-1].epochs_done}** epochs." if runs else ""
+    st.markdown(
+        f"One pass over all the training images. With your **{config.fit_images:,}** images "
+        f"in batches of **{config.batch_size}**, the optimizer makes "
+        f"**{config.steps_per_epoch:,}** update steps per epoch; **{config.epochs}** epochs "
+        f"make {config.steps_per_epoch * config.epochs:,} steps.{trained} More epochs help "
+        "until the network starts memorising the training images.")
+    experiment("epochs")
+    quiz("epoch")
+
+with st.expander("**5 · How does the prediction for the first test image compare with its label?**"):
+    model_run = session.latest_model_run() or (runs[-1] if runs else None)
+    if model_run is None:
+        st.info("Train a model first (Build & train, or any experiment on this page).")
+        st.page_link(PAGES["train"], label="Go to Build & train", icon=":material/arrow_forward:")
+    else:
+        result = session.evaluation(model_run, data.test_labels)
+        predicted, label = result.predicted[0], data.test_labels[0]
+        picture, bars = st.columns([1, 2])
+        picture.plotly_chart(figures.image_heatmap(data.test_images[0], "test image 0"),
+                             key="learn_first_image")
+        bars.markdown(
+            f"**{model_run.name}** says **{names[predicted]}** with "
+            f"**{result.confidence[0]:.0%}** confidence. The label is **{names[label]}**: "
+            + ("the prediction is right." if predicted == label else "the prediction is wrong."))
+        bars.plotly_chart(figures.probability_bars(result.probabilities[0], label, names),
+                          key="learn_first_bars")
+    quiz("prediction")
+
+with st.expander("**6 · How can the accuracy be improved?**"):
+    if runs:
+        best = max(runs, key=lambda run: run.test_accuracy)
+        changed = best.config.differences()
+        what = (", ".join(f"{name} = {value}" for name, value in changed.items())
+                or "the lesson's settings")
+        st.markdown(f"Your best run so far is **{best.name}**: test accuracy "
+                    f"**{best.test_accuracy:.2%}**, with {what}.")
+    st.markdown("Things to try: more neurons or a second layer (more capacity), more epochs "
+                "(until over-fitting starts), dropout (against over-fitting), and a "
+                "convolutional network, which suits images best.")
+    experiment("neurons")
+    experiment("architecture")
+    quiz("improve")

@@ -1,0 +1,78 @@
+"""Inside the network: what the first layer learned, and the path from pixels to a prediction."""
+
+import numpy as np
+import streamlit as st
+
+from fmnist_core import figures
+from fmnist_core.evaluation import conv_filters, first_layer_weight_images, softmax
+from ui import session
+from ui.page import PAGES, setup
+from ui.resources import dataset
+
+WEIGHT_IMAGES = 32
+
+setup("Inside the network")
+data = dataset()
+names = data.class_names
+with_model = [run for run in session.runs() if run.model is not None]
+if not with_model:
+    st.info("No trained model yet: train one on Build & train (a short run is enough).",
+            icon=":material/model_training:")
+    st.page_link(PAGES["train"], label="Go to Build & train", icon=":material/arrow_forward:")
+    st.stop()
+
+run = st.selectbox("Model", with_model[::-1], format_func=lambda r: f"{r.name} — "
+                   f"{r.config.architecture.upper()}, test accuracy {r.test_accuracy:.2%}")
+model, cnn = run.model, run.config.architecture == "cnn"
+
+if cnn:
+    st.subheader("What the first convolution learned")
+    st.markdown("Each 3×3 filter slides over the image and lights up where the pixels match "
+                "it: blue weights want light pixels, red weights want dark ones. Edges and "
+                "corners appear after a few epochs.")
+    filters = conv_filters(model)
+    st.plotly_chart(figures.image_grid(filters, [f"filter {n + 1}" for n in range(len(filters))],
+                                       columns=16, colorscale=figures.WEIGHT_COLORSCALE, zmid=0,
+                                       show_scale=True))
+else:
+    st.subheader("What the first hidden layer learned")
+    st.markdown("Each neuron of the first hidden layer weighs all 784 pixels. Drawn as a 28×28 "
+                "picture, its weights show what it looks for: **blue** pixels push it up when "
+                "they are light, **red** pixels push it down. Some neurons look like a trouser "
+                "or a shoe outline; many look like noise — it is their combination that counts.")
+    weights = first_layer_weight_images(model)[:WEIGHT_IMAGES]
+    limit = float(np.abs(weights).max())
+    st.plotly_chart(figures.image_grid(weights, [f"neuron {n + 1}" for n in range(len(weights))],
+                                       columns=8, colorscale=figures.WEIGHT_COLORSCALE, zmid=0,
+                                       zmin=-limit, zmax=limit, show_scale=True))
+    st.caption(f"The first {len(weights)} of {run.config.hidden_layers[0]} neurons.")
+
+st.subheader("From pixels to a prediction")
+index = st.number_input("Test image number", 0, len(data.test_labels) - 1, 0)
+image, label = data.test_images[index], data.test_labels[index]
+outputs = session.layer_outputs(run, index, image)
+left, right = st.columns([1, 2])
+left.plotly_chart(figures.image_heatmap(image, f"test image {index}: {names[label]}"),
+                  key="inside_image")
+with right:
+    for name, values in outputs.items():
+        if name.startswith("hidden_"):
+            active = int((values > 0).sum())
+            st.plotly_chart(figures.activation_bars(
+                values, f"{name}: {active} of {len(values)} neurons fire"), key=f"act_{name}")
+scores = outputs["output"]
+probabilities = softmax(scores)
+st.markdown("The output layer gives one **score** (logit) per class; **softmax** turns the scores "
+            "into probabilities that add up to 1.")
+logits_col, probabilities_col = st.columns(2)
+logits_col.plotly_chart(figures.activation_bars(scores, "scores (logits)", names),
+                        key="inside_logits")
+probabilities_col.plotly_chart(figures.probability_bars(probabilities, label, names),
+                               key="inside_probabilities")
+if cnn:
+    st.subheader("Feature maps")
+    st.markdown("What each filter of the first convolution sees in this image: light where "
+                "its pattern is present.")
+    maps = np.moveaxis(outputs["conv_1"], -1, 0)
+    st.plotly_chart(figures.image_grid(maps, [f"filter {n + 1}" for n in range(len(maps))],
+                                       columns=8, colorscale="gray", zmin=0))
