@@ -47,7 +47,8 @@ def quiz(topic: str) -> None:
             (st.success if right else st.warning)(sentence)
 
 
-with st.expander("**1 · What is Fashion-MNIST?**", expanded=True):
+with st.container(border=True):
+    st.subheader("1 · What is Fashion-MNIST?")
     st.markdown(
         f"A set of **{len(data.train_labels) + len(data.test_labels):,}** grey images of "
         f"clothing: **{len(data.train_labels):,}** to train on (shape "
@@ -61,7 +62,8 @@ with st.expander("**1 · What is Fashion-MNIST?**", expanded=True):
                     key="learn_examples")
     quiz("data")
 
-with st.expander("**2 · Why are pixel values normalised to 0–1?**"):
+with st.container(border=True):
+    st.subheader("2 · Why are pixel values normalised to 0–1?")
     stats, _ = training_set_summary(data)
     st.markdown(
         f"Pixels go from {stats['min']:.0f} to {stats['max']:.0f} (average {stats['mean']:.1f}). "
@@ -72,7 +74,8 @@ with st.expander("**2 · Why are pixel values normalised to 0–1?**"):
     experiment("normalise")
     quiz("normalise")
 
-with st.expander("**3 · Which layers does the network have, and what does each do?**"):
+with st.container(border=True):
+    st.subheader("3 · Which layers does the network have, and what does each do?")
     config = session.config()
     st.markdown(f"Your current model (change it on Build & train) has "
                 f"**{parameter_count(config):,}** parameters:")
@@ -83,7 +86,8 @@ with st.expander("**3 · Which layers does the network have, and what does each 
     experiment("layers")
     quiz("layers")
 
-with st.expander("**4 · What is an epoch?**"):
+with st.container(border=True):
+    st.subheader("4 · What is an epoch?")
     config = session.config()
     trained = f" Your last run trained for **{runs[-1].epochs_done}** epochs." if runs else ""
     st.markdown(
@@ -95,7 +99,8 @@ with st.expander("**4 · What is an epoch?**"):
     experiment("epochs")
     quiz("epoch")
 
-with st.expander("**5 · How does the prediction for the first test image compare with its label?**"):
+with st.container(border=True):
+    st.subheader("5 · How does the prediction for the first test image compare with its label?")
     model_run = session.latest_model_run() or (runs[-1] if runs else None)
     if model_run is None:
         st.info("Train a model first (Build & train, or any experiment on this page).")
@@ -114,7 +119,8 @@ with st.expander("**5 · How does the prediction for the first test image compar
                           key="learn_first_bars")
     quiz("prediction")
 
-with st.expander("**6 · How can the accuracy be improved?**"):
+with st.container(border=True):
+    st.subheader("6 · How can the accuracy be improved?")
     if runs:
         best = max(runs, key=lambda run: run.test_accuracy)
         changed = best.config.differences()

@@ -1,0 +1,122 @@
+"""Your own picture: a photo made into a Fashion-MNIST image step by step, and what the model says."""
+
+import numpy as np
+import streamlit as st
+
+from fmnist_core import figures, picture
+from fmnist_core.evaluation import softmax
+from ui import session
+from ui.page import PAGES, setup
+from ui.resources import dataset
+
+SHOWN_WIDTH = picture.DISPLAY_SIDE // 2  # half size: crisp on HiDPI screens, 5 px a pixel on others
+NEAREST = 8
+
+setup("Your own picture")
+data = dataset()
+names = data.class_names
+
+st.markdown(
+    "Does the model recognise **your** clothes? Upload a photo of one piece of clothing — on a "
+    "plain background, much lighter or darker than the clothing. The page turns it into the kind "
+    "of image the model learned from: 28×28 grey pixels, a light object on a black background, "
+    "just as Fashion-MNIST's product photos were made. Every step is shown.")
+
+upload_col, example_col = st.columns([3, 2], gap="large")
+upload = upload_col.file_uploader(
+    "A picture of one piece of clothing", type=list(picture.UPLOAD_TYPES),
+    max_upload_size=picture.MAX_UPLOAD_MB,
+    help=f"PNG, JPEG, WebP, BMP or a still GIF, up to {picture.MAX_UPLOAD_MB} MB. It is used "
+         "on this page only, and never saved.")
+with example_col:
+    use_example = st.toggle("Use a test image", disabled=upload is not None,
+                            help="No photo at hand? This makes a Fashion-MNIST test image into one: "
+                                 "dark on white, 4 times larger, with a white margin. The steps "
+                                 "below undo all that.")
+    example = st.number_input("Test image number", 0, len(data.test_images) - 1, 0,
+                              disabled=upload is not None or not use_example)
+
+raw, known, picture_id = None, None, None
+if upload is not None:
+    raw, picture_id = upload.getvalue(), upload.file_id
+elif use_example:
+    raw, picture_id = picture.photo_of(data.test_images[example]), f"test_{example}"
+    known = int(data.test_labels[example])
+
+steps = None
+if raw is None:
+    st.info("Upload a picture to begin.", icon=":material/add_photo_alternate:")
+else:
+    try:
+        steps = picture.preprocess(raw)
+    except picture.PictureError as error:
+        st.warning(str(error), icon=":material/broken_image:")
+
+if steps is not None:
+    st.subheader("From your picture to 28×28 pixels")
+    with st.container(horizontal=True, gap="small"):  # one row when it fits, else it wraps
+        for caption, image in steps.gallery():
+            st.image(image, caption=caption, width=SHOWN_WIDTH)
+    width, height = steps.source_size
+    background = "light" if steps.background >= 128 else "dark"
+    polarity = ("darker than that, so every pixel was negated (255 − value)" if steps.inverted
+                else "lighter than that, so it was kept as it is")
+    st.markdown(
+        f"Your {steps.format} picture is {width:,}×{height:,} pixels. Its border is "
+        f"{background} (grey level {steps.background:.0f} of 255) and the object is {polarity}; "
+        "then the background level was taken down to black. The crop keeps just the object, "
+        "padding makes it square without stretching it, and the resize makes its longest side "
+        "28 pixels — like every Fashion-MNIST image. The model is given the 0–255 pixels of "
+        "step 5; the lesson's `/ 255.0` gives step 6.")
+    st.caption("Shown as the numbers are: 0 is black, 255 white. (Other pages draw Fashion-MNIST "
+               "the tutorial's way, dark on white.)")
+
+st.subheader("What the model says")
+run = session.latest_model_run()
+if run is None:
+    st.info("No trained model yet. Train one first — a short run takes well under a minute — "
+            "then come back and upload your picture again.", icon=":material/model_training:")
+    st.page_link(PAGES["train"], label="Go to Build & train", icon=":material/arrow_forward:")
+elif steps is None:
+    st.caption(f"{run.name} (test accuracy {run.test_accuracy:.2%}) will answer once there is a "
+               "picture.")
+else:
+    from fmnist_core.model import logits  # TensorFlow: loaded already, since a model was trained
+
+    probabilities = softmax(logits(run.model, steps.small[np.newaxis]))[0]
+    predicted = int(probabilities.argmax())
+    text, chart = st.columns([1, 2], gap="large")
+    with text:
+        # One answer per picture: a new picture starts without one (a test image with its label).
+        answer = st.selectbox("What is it really?", range(len(names)), index=known,
+                              format_func=names.__getitem__, placeholder="Not saying",
+                              key=f"answer_{picture_id}",
+                              help="Say what it is, and the chart marks the model right or wrong.")
+        verdict = "" if answer is None else (" — ✓ right." if answer == predicted
+                                             else f" — ✗ wrong: it is a **{names[answer]}**.")
+        st.markdown(f"**{run.name}** (test accuracy {run.test_accuracy:.2%}) says "
+                    f"**{names[predicted]}** with **{probabilities[predicted]:.0%}** "
+                    f"confidence{verdict}")
+        st.caption("A model is only sure about what looks like its training images. Photos with "
+                   "shadows, creases, folds or busy backgrounds look different from Fashion-MNIST's "
+                   "flat product shots — compare yours with the training images below.")
+    bars = figures.probability_bars(probabilities, predicted if answer is None else answer, names)
+    if answer is None:  # no true class to mark: the one label is just the model's answer
+        bars.update_annotations(text="predicted")
+    chart.plotly_chart(bars, key="bars")
+
+    st.subheader("The nearest training images")
+    st.markdown(f"Yours beside the {NEAREST} training images of a class closest to it, nearest "
+                "first: pixel by pixel, the smallest sum of squared differences of the 784 pixels. "
+                "Under each, its number in the training set.")
+    classes = {predicted: "the model's answer"}
+    if answer is not None and answer != predicted:
+        classes[answer] = "your answer"
+    for label, whose in classes.items():
+        found = picture.nearest_examples(steps.small, data.train_images, data.train_labels, label,
+                                         NEAREST)
+        st.markdown(f"**{names[label]}** ({whose})")
+        st.plotly_chart(figures.image_grid(
+            np.concatenate([steps.small[np.newaxis], data.train_images[found]]),
+            ["yours", *(f"#{index:,}" for index in found)], columns=(NEAREST + 2) // 2,
+            colorscale="gray", zmin=0, zmax=255), key=f"nearest_{label}")

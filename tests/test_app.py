@@ -1,0 +1,308 @@
+"""The app as a whole, through Streamlit's AppTest: every page, with and without data and runs.
+
+AppTest runs the pages in this process, so the shared dataset and the training queue are this
+process's st.cache_resource entries; the no-data case clears them before and after.
+"""
+
+import base64
+import dataclasses
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import fmnist_core.data
+import fmnist_core.download
+from fmnist_core import figures
+from fmnist_core.config import ExperimentConfig
+from fmnist_core.errors import DATA_DIR_ENV
+from ui.session import CONFIG, JOBS, RUNS
+
+REPO = Path(__file__).resolve().parents[1]
+APP = REPO / "app.py"
+HOME = "app.py"
+# Every page the app has, new ones included: each must at least render.
+PAGE_FILES = [HOME, *sorted(path.relative_to(REPO).as_posix() for path in (REPO / "pages").glob("*.py"))]
+DATA_PAGES = [page for page in PAGE_FILES if page != HOME]
+EXPLORE, BUILD, PREDICTIONS, COMPARE = ("pages/1_Explore_the_data.py", "pages/2_Build_and_train.py",
+                                        "pages/3_Predictions.py", "pages/4_Compare_runs.py")
+TIMEOUT = 90  # seconds for one script run; the first one on a page may read the dataset
+TRAINING_TIMEOUT = 180  # seconds for a short training through the UI, TensorFlow start included
+
+
+def open_page(page: str, *, query: dict | None = None, runs: list | None = None) -> AppTest:
+    """A fresh session that opens the home page, then goes to `page`, as a learner would."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(query or {})
+    if runs is not None:
+        at.session_state[RUNS] = runs
+    at.run()
+    if page != HOME:
+        at.switch_page(page).run()
+    return at
+
+
+def setup_title(page: str) -> str | None:
+    """The title the page gives ui.page.setup(), read from its source."""
+    found = re.search(r'^setup\("([^"]+)"\)', (REPO / page).read_text(), re.MULTILINE)
+    return found and found[1]
+
+
+def assert_renders(at: AppTest, page: str) -> None:
+    """No exception on the page, and exactly its title."""
+    problems = [f"{error.value}\n{''.join(error.stack_trace)}" for error in at.exception]
+    assert not problems, f"{page} raised:\n" + "\n".join(problems)
+    titles = [title.value for title in at.title]
+    if expected := setup_title(page):
+        assert titles == [expected]
+    else:
+        assert len(titles) == 1, titles
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    """The Plotly figures on the page, as the JSON Streamlit sends to the browser."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def plotly_array(value) -> np.ndarray:
+    """A data array from a figure's JSON: a plain list, or Plotly's base64-encoded typed array."""
+    if not isinstance(value, dict):
+        return np.asarray(value)
+    array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    shape = value.get("shape")
+    if isinstance(shape, str):
+        shape = tuple(int(size) for size in shape.split(","))
+    return array.reshape(shape) if shape else array
+
+
+def per_class_accuracy(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    predicted = np.asarray(scores).argmax(axis=1)
+    return np.array([(predicted[labels == label] == label).mean() for label in range(10)])
+
+
+def predictions_grid(at: AppTest) -> dict:
+    """The predictions grid: the one figure that frames its images (in green or red)."""
+    grids = [spec for spec in chart_specs(at) if spec["layout"].get("shapes")]
+    assert len(grids) == 1, f"expected one predictions grid, found {len(grids)}"
+    return grids[0]
+
+
+@pytest.fixture(scope="module")
+def trained_runs(real_data):
+    """Two short runs trained directly with the engine: 128 and 64 neurons, 1 epoch each."""
+    from fmnist_core.training import train  # imports TensorFlow
+
+    return [train(ExperimentConfig(train_size=2000, epochs=1, hidden_layers=(neurons,)), real_data)
+            for neurons in (128, 64)]
+
+
+@pytest.fixture
+def runs(trained_runs):
+    """Fresh, named copies of the trained runs, so that no test sees another's changes."""
+    return [dataclasses.replace(run, name=f"Run {number}")
+            for number, run in enumerate(trained_runs, start=1)]
+
+
+@pytest.fixture
+def no_data(tmp_path, monkeypatch, closed_url):
+    """No Fashion-MNIST anywhere, and the download refused at once (nothing listens there)."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv(DATA_DIR_ENV, str(empty))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # nor in the Keras cache
+    # FMNIST_MIRRORS is read at import, and load_fashion_mnist took MIRRORS as its default.
+    mirrors = (closed_url,)
+    monkeypatch.setattr(fmnist_core.download, "MIRRORS", mirrors)
+    monkeypatch.setattr(fmnist_core.data, "MIRRORS", mirrors, raising=False)
+    monkeypatch.setitem(fmnist_core.data.load_fashion_mnist.__kwdefaults__, "mirrors", mirrors)
+    st.cache_resource.clear()  # forget the dataset (and the trainer holding it)
+    yield empty
+    st.cache_resource.clear()  # and do not leave the cached error to the next test
+
+
+@pytest.mark.parametrize("page", PAGE_FILES)
+def test_every_page_renders_with_data_and_no_model(real_data, page):
+    at = open_page(page)
+    assert_renders(at, page)
+    assert not at.error
+    if page == BUILD:
+        assert metric(at, "Trainable parameters") == "101,770"
+        assert button(at, "▶ Train")
+    elif page == PREDICTIONS:
+        assert "No trained model yet" in at.info[0].value
+    elif page == COMPARE:
+        assert "No runs yet" in at.info[0].value
+    elif page == HOME:
+        assert metric(at, "Runs trained") == "0"
+
+
+@pytest.mark.parametrize("page", PAGE_FILES)
+def test_every_page_renders_with_trained_models(runs, page):
+    at = open_page(page, runs=runs)
+    assert_renders(at, page)
+    assert not at.error
+    if page == BUILD:  # the latest run's result
+        assert "Run 2" in at.success[0].value and "test accuracy" in at.success[0].value
+    elif page == PREDICTIONS:
+        assert predictions_grid(at)
+    elif page == COMPARE:
+        assert len(at.dataframe[0].value) == 2
+    elif page == HOME:
+        assert metric(at, "Runs trained") == "2"
+        best = max(run.test_accuracy for run in runs)
+        assert metric(at, "Best test accuracy") == f"{best:.1%}"
+
+
+@pytest.mark.parametrize("page", PAGE_FILES)
+def test_every_page_without_data_shows_one_clear_error(no_data, page):
+    at = open_page(page)
+    assert_renders(at, page)
+    if page == HOME and not at.error:
+        # The home page reads no data, so it has nothing to say about it (yet).
+        pytest.xfail("the home page shows no box when the data is missing")
+    assert len(at.error) == 1, [error.value for error in at.error]
+    message = at.error[0].value
+    assert DATA_DIR_ENV in message and "not available" in message, message
+    assert str(no_data) in message  # says where it looked
+
+
+def test_model_summary_follows_the_sliders(real_data):
+    at = open_page(BUILD)
+    assert metric(at, "Trainable parameters") == "101,770"
+
+    at.select_slider(key="setting_neurons_1").set_value(256).run()
+    assert metric(at, "Trainable parameters") == "203,530"
+    assert at.query_params == {"hidden_layers": "256"}  # the settings live in the URL
+
+    at.select_slider(key="setting_neurons_1").set_value(128).run()
+    at.slider(key="setting_layers").set_value(2).run()
+    assert at.select_slider(key="setting_neurons_2").value == 128
+    assert metric(at, "Trainable parameters") == "118,282"
+    assert list(at.table[0].value.index) == ["rescaling", "flatten", "hidden_1", "hidden_2", "output"]
+    assert not at.exception
+
+
+def test_training_through_the_ui_adds_a_run_with_its_curves(real_data):
+    at = open_page(BUILD, query={"train_size": "2000", "epochs": "2"})
+    assert at.slider(key="setting_epochs").value == 2
+    assert at.select_slider(key="setting_train_size").value == 2000
+
+    button(at, "▶ Train").click().run()
+    shown_progress = False
+    deadline = time.monotonic() + TRAINING_TIMEOUT
+    while at.session_state[JOBS] or not at.session_state[RUNS]:
+        assert not at.exception, at.exception[0].value
+        failures = [error.value for error in at.error]
+        assert not failures, failures
+        assert time.monotonic() < deadline, f"training still running after {TRAINING_TIMEOUT} s: " \
+            f"{at.session_state[JOBS]}"
+        shown_progress |= any(re.search(r"epoch \d+ of 2", bar.proto.text, re.IGNORECASE)
+                              for bar in at.get("progress"))
+        time.sleep(0.5)
+        at.run()
+    assert shown_progress, "no progress bar was shown while training"
+
+    assert_renders(at, BUILD)
+    [run] = at.session_state[RUNS]
+    assert run.name == "Run 1"
+    assert run.config == ExperimentConfig(train_size=2000, epochs=2)
+    assert [record.epoch for record in run.history] == [1, 2]
+    assert "Run 1" in at.success[0].value and "test accuracy" in at.success[0].value
+    # The chart draws this run's history: accuracy and loss, train and test, for epochs 1 and 2.
+    [chart] = chart_specs(at)
+    traces = [trace for trace in chart["data"] if trace.get("legendgroup") == run.name]
+    assert len(traces) == 4
+    assert all(list(trace["x"]) == [1, 2] for trace in traces)
+    train_accuracy = next(trace for trace in traces if trace["name"] == "train"
+                          and trace.get("showlegend", True))
+    assert train_accuracy["y"] == pytest.approx([record.accuracy for record in run.history])
+
+
+def test_predictions_grid_colours_match_the_models_answers(runs, real_data):
+    run = runs[-1]
+    predicted = np.asarray(run.test_logits).argmax(axis=1)  # worked out here, not by the app
+    labels = real_data.test_labels
+    at = open_page(PREDICTIONS, runs=runs)
+    assert_renders(at, PREDICTIONS)
+    assert next(box for box in at.selectbox if box.label == "Model").value.name == run.name  # newest
+    count = next(slider for slider in at.slider if slider.label == "Images").value
+
+    right = predicted[:count] == labels[:count]
+    grid = predictions_grid(at)
+    frames = [shape["line"]["color"] for shape in grid["layout"]["shapes"]]
+    assert frames == [figures.CORRECT if ok else figures.WRONG for ok in right]
+    assert frames.count(figures.CORRECT) == right.sum()
+    assert frames.count(figures.WRONG) == count - right.sum()
+    marks = [annotation["text"][0] for annotation in grid["layout"]["annotations"]]
+    assert marks == ["✓" if ok else "✗" for ok in right]
+    assert any(f"{right.sum()} right, {count - right.sum()} wrong" in text.value
+               for text in at.markdown)
+
+    at.segmented_control[0].set_value("mistakes only").run()
+    mistakes = np.flatnonzero(predicted != labels)[:count]
+    frames = [shape["line"]["color"] for shape in predictions_grid(at)["layout"]["shapes"]]
+    assert frames == [figures.WRONG] * len(mistakes)
+    assert not at.exception
+
+
+def test_compare_shows_one_row_per_run(runs):
+    at = open_page(COMPARE, runs=runs)
+    assert_renders(at, COMPARE)
+    table = at.dataframe[0].value
+    assert list(table["run"]) == ["Run 1", "Run 2"]
+    assert list(table["hidden layers"]) == ["128", "64"]
+    assert list(table["test accuracy"]) == pytest.approx([round(run.test_accuracy, 4) for run in runs])
+    [curves] = chart_specs(at)
+    assert {trace.get("legendgroup") for trace in curves["data"]} >= {"Run 1", "Run 2"}
+
+
+def test_a_garbled_link_is_noted_and_the_lesson_used(real_data):
+    at = open_page(BUILD, query={"epochs": "lots", "hidden_layers": "64,9999"})
+    assert_renders(at, BUILD)
+    notes = " ".join(warning.value for warning in at.warning)
+    assert "epochs" in notes and "lots" in notes, notes
+    assert "hidden_layers" in notes and "9999" in notes, notes
+    assert at.session_state[CONFIG] == ExperimentConfig()
+    assert at.slider(key="setting_epochs").value == 10
+    assert at.slider(key="setting_layers").value == 1
+    assert at.select_slider(key="setting_neurons_1").value == 128
+    assert metric(at, "Trainable parameters") == "101,770"
+
+
+@pytest.mark.xfail(strict=True, reason="pages/1_Explore_the_data.py:60 gives pixel_histogram("
+                   "normalised=True) the raw 0–255 pixels; it expects them divided by 255")
+def test_the_normalised_histogram_shows_the_same_pixels_on_0_to_1(real_data):
+    at = open_page(EXPLORE)
+    assert_renders(at, EXPLORE)
+    histograms = [spec for spec in chart_specs(at) if spec["data"][0]["type"] == "histogram"]
+    raw, scaled = sorted(histograms, key=lambda spec: -spec["layout"]["xaxis"]["range"][1])
+    raw_pixels, scaled_pixels = (plotly_array(spec["data"][0]["x"]) for spec in (raw, scaled))
+    assert scaled["layout"]["xaxis"]["range"][1] < 2  # the 0–1 chart
+    assert scaled_pixels.max() <= 1
+    np.testing.assert_allclose(scaled_pixels * 255, raw_pixels)
+
+
+@pytest.mark.xfail(strict=True, reason="ui/session.py evaluation() caches by run name, and runs of "
+                   "the same exercise share theirs (pages/4_Compare_runs.py:39, fmnist_core/lesson.py)")
+def test_predictions_follow_the_chosen_run_when_two_runs_share_a_name(runs, real_data):
+    for run in runs:
+        run.name = "64 neurons"  # what pressing the same exercise button twice gives
+    at = open_page(PREDICTIONS, runs=runs)
+    for index, run in enumerate(reversed(runs)):  # the newest run comes first
+        next(box for box in at.selectbox if box.label == "Model").select_index(index).run()
+        shown = next(table.value for table in at.dataframe if "accuracy" in table.value.columns)
+        assert list(shown["accuracy"]) == pytest.approx(
+            per_class_accuracy(run.test_logits, real_data.test_labels)), f"run {index}"

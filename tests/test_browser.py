@@ -1,0 +1,215 @@
+"""The app in a real browser: `streamlit run app.py` in a subprocess, driven by Chromium.
+
+Screenshots of every step go to artifacts/screenshots/ (git-ignored).
+"""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from fmnist_core.figures import CORRECT, WRONG
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1400, "height": 900}
+SERVER_START_SECONDS = 60
+PAGE_MS = 60_000  # a page's first run may read the dataset
+TRAINING_MS = 240_000  # a short training in a fresh server, TensorFlow start included
+EXCEPTION = '[data-testid="stException"]'
+
+
+def url_path(page_file: Path) -> str:
+    """The URL path Streamlit serves a page file at: pages/2_Build_and_train.py -> Build_and_train."""
+    return "" if page_file.name == "app.py" else re.sub(r"^\d+_", "", page_file.stem)
+
+
+def page_title(page_file: Path) -> str:
+    """The title the page gives ui.page.setup()."""
+    return re.search(r'^setup\("([^"]+)"\)', page_file.read_text(), re.MULTILINE)[1]
+
+
+# Every page, by URL path, with its title.
+TITLES = {url_path(file): page_title(file) for file in [REPO / "app.py", *(REPO / "pages").glob("*.py")]}
+
+
+def css_rgb(hex_colour: str) -> str:
+    """'#1a7f37' as the browser writes it in a style: 'rgb(26, 127, 55)'."""
+    red, green, blue = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({red}, {green}, {blue})"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+@pytest.fixture(scope="module")
+def server(real_data, tmp_path_factory):
+    """The app served on a free port, with the real data; its URL. Stopped at the end."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}  # FMNIST_DATA_DIR: set by real_data
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while not healthy(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not come up on {url}:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A new tab (a new Streamlit session) with generous timeouts."""
+    context = browser.new_context(viewport=VIEWPORT, base_url=server, accept_downloads=True)
+    context.set_default_timeout(PAGE_MS)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """The whole page, not just the viewport: Streamlit scrolls inside its main section."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(500)  # settle: Plotly draws its charts just after they arrive
+    height = page.evaluate(
+        "() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 0")
+    page.set_viewport_size({"width": VIEWPORT["width"],
+                            "height": max(VIEWPORT["height"], min(height, 12_000))})
+    page.wait_for_timeout(300)  # and redraws them at the new size
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=path, full_page=True)
+    page.set_viewport_size(VIEWPORT)
+    return path
+
+
+def sidebar_links(page) -> list[tuple[str, str]]:
+    """The navigation's links: (label, URL path), in their order."""
+    links = page.locator('[data-testid="stSidebar"] a')
+    links.first.wait_for()
+    return [(link.inner_text().split("\n")[-1].strip(), (link.get_attribute("href") or "").strip("/"))
+            for link in links.all()]
+
+
+def sidebar_link(page, label: str):
+    return page.locator('[data-testid="stSidebar"]').get_by_role("link", name=label)
+
+
+def expect_page(page, path: str) -> None:
+    """The page's title, then its script run to the end, with no exception box."""
+    page.get_by_role("heading", name=TITLES[path], level=1).wait_for()
+    # The heading shows once the page's run has begun; this says when it has ended.
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+    assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+
+
+def test_every_page_opens_from_the_sidebar(page, server):
+    page.goto("/")
+    expect_page(page, "")
+    screenshot(page, "01-sidebar-Home")
+    links = sidebar_links(page)
+    assert {path for _, path in links} == set(TITLES), links  # every page, and only pages
+    # Through every page and back home, by the links a learner clicks.
+    for number, (label, path) in enumerate([*links[1:], links[0]], start=2):
+        sidebar_link(page, label).click()
+        expect_page(page, path)
+        assert page.url.split("?")[0].rstrip("/") == f"{server}/{path}".rstrip("/")
+        screenshot(page, f"{number:02d}-sidebar-{path or 'Home'}")
+
+
+@pytest.mark.parametrize("path", sorted(TITLES), ids=lambda path: path or "Home")
+def test_every_page_opens_from_a_deep_link(page, path):
+    page.goto(f"/{path}")
+    expect_page(page, path)
+    screenshot(page, f"30-link-{path or 'Home'}")
+
+
+def test_train_then_see_predictions_and_compare(page):
+    page.goto("/Build_and_train?train_size=3000&epochs=2")
+    expect_page(page, "Build_and_train")
+    screenshot(page, "20-train-before")
+
+    page.get_by_role("button", name="▶ Train").click()
+    progress = page.locator('[data-testid="stProgress"]').filter(
+        has_text=re.compile(r"epoch \d+ of 2", re.IGNORECASE))
+    progress.first.wait_for(timeout=TRAINING_MS)
+    screenshot(page, "21-train-progress")
+    result = page.locator('[data-testid="stAlert"]').filter(has_text="test accuracy")
+    result.wait_for(timeout=TRAINING_MS)
+    assert re.search(r"Run 1: test accuracy \d+\.\d\d%", result.inner_text()), result.inner_text()
+    assert page.locator(".js-plotly-plot").count() >= 1
+    assert page.locator(EXCEPTION).count() == 0
+    screenshot(page, "22-train-done")
+
+    # Same tab, same session: the run is there on the other pages.
+    sidebar_link(page, "Predictions").click()
+    expect_page(page, "Predictions")
+    tally = page.get_by_text(re.compile(r"Showing \d+ images: \d+ right, \d+ wrong"))
+    tally.wait_for()
+    right, wrong = map(int, re.search(r"(\d+) right, (\d+) wrong", tally.inner_text()).groups())
+    # The grid: the one chart with frames, green for right answers and red for wrong ones.
+    frames = page.locator(".js-plotly-plot .shapelayer path")
+    frames.first.wait_for()
+    colours = [frames.nth(i).evaluate("path => path.style.stroke") for i in range(frames.count())]
+    assert (colours.count(css_rgb(CORRECT)), colours.count(css_rgb(WRONG))) == (right, wrong)
+    assert len(colours) == right + wrong
+    assert page.locator(EXCEPTION).count() == 0
+    screenshot(page, "23-predictions")
+
+    sidebar_link(page, "Compare runs").click()
+    expect_page(page, "Compare_runs")
+    page.locator('[data-testid="stDataFrame"]').wait_for()
+    page.get_by_text(re.compile(r"Best so far: Run 1")).wait_for()
+    page.get_by_role("button", name="⬇ Run 1 as .keras").wait_for()
+    screenshot(page, "24-compare")
+    # The table is drawn on a canvas; its CSV download says what it holds.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="⬇ Table as CSV").click()
+    lines = Path(download.value.path()).read_text().strip().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("Run 1,"), lines
+    expect_page(page, "Compare_runs")  # the click reruns the page
