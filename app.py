@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui import session
 from ui.page import PAGES, setup
+from ui.resources import dataset
 
 setup("Fashion-MNIST Classroom")
 st.markdown(
@@ -40,3 +41,6 @@ status[1].metric("Best test accuracy",
 status[2].metric("Trainings under way", len(jobs))
 st.caption("Your runs stay in this browser tab only; nobody else in the class sees them. "
            "Reloading the page starts a fresh session.")
+data = dataset()
+st.caption(f"Data: {len(data.train_labels) + len(data.test_labels):,} Fashion-MNIST images "
+           f"ready, read from `{data.source}`.")

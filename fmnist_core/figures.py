@@ -348,13 +348,25 @@ def predictions_grid(
 
 
 def probability_bars(
-    probabilities: Sequence[float], true_label: int, class_names: Sequence[str]
+    probabilities: Sequence[float], true_label: int | None, class_names: Sequence[str]
 ) -> go.Figure:
-    """The tutorial's plot_value_array: the model's confidence in each class."""
+    """The tutorial's plot_value_array: the model's confidence in each class.
+
+    `true_label` None is a picture nobody labelled: only the prediction is marked.
+    """
     predicted = int(np.argmax(probabilities))
     colours = [OTHER] * len(class_names)
-    colours[predicted] = _outcome_colour(predicted == true_label)
-    colours[true_label] = CORRECT
+    if true_label is None:
+        colours[predicted] = RUN_COLOURS[0]
+        labels = {predicted: "predicted"}
+    else:
+        colours[predicted] = _outcome_colour(predicted == true_label)
+        colours[true_label] = CORRECT
+        labels = (
+            {predicted: "predicted = true"}
+            if predicted == true_label
+            else {predicted: "predicted", true_label: "true"}
+        )
     fig = go.Figure(
         go.Bar(
             x=list(class_names),
@@ -362,11 +374,6 @@ def probability_bars(
             marker_color=colours,
             hovertemplate="%{x}: %{y:.1%}<extra></extra>",
         )
-    )
-    labels = (
-        {predicted: "predicted = true"}
-        if predicted == true_label
-        else {predicted: "predicted", true_label: "true"}
     )
     for label_index, text in labels.items():
         fig.add_annotation(

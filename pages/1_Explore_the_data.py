@@ -57,7 +57,7 @@ st.markdown(
 )
 before, after = st.columns(2)
 before.plotly_chart(figures.pixel_histogram(images[index], normalised=False))
-after.plotly_chart(figures.pixel_histogram(images[index], normalised=True))
+after.plotly_chart(figures.pixel_histogram(images[index] / 255, normalised=True))
 stats, class_means = training_set_summary(data)
 st.caption(f"All training pixels: mean {stats['mean']:.1f}, standard deviation "
            f"{stats['std']:.1f} on 0–255 — that is {stats['mean'] / 255:.3f} and "

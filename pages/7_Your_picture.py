@@ -100,10 +100,7 @@ else:
         st.caption("A model is only sure about what looks like its training images. Photos with "
                    "shadows, creases, folds or busy backgrounds look different from Fashion-MNIST's "
                    "flat product shots — compare yours with the training images below.")
-    bars = figures.probability_bars(probabilities, predicted if answer is None else answer, names)
-    if answer is None:  # no true class to mark: the one label is just the model's answer
-        bars.update_annotations(text="predicted")
-    chart.plotly_chart(bars, key="bars")
+    chart.plotly_chart(figures.probability_bars(probabilities, answer, names), key="bars")
 
     st.subheader("The nearest training images")
     st.markdown(f"Yours beside the {NEAREST} training images of a class closest to it, nearest "

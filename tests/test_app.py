@@ -170,9 +170,6 @@ def test_every_page_renders_with_trained_models(runs, page):
 def test_every_page_without_data_shows_one_clear_error(no_data, page):
     at = open_page(page)
     assert_renders(at, page)
-    if page == HOME and not at.error:
-        # The home page reads no data, so it has nothing to say about it (yet).
-        pytest.xfail("the home page shows no box when the data is missing")
     assert len(at.error) == 1, [error.value for error in at.error]
     message = at.error[0].value
     assert DATA_DIR_ENV in message and "not available" in message, message
@@ -282,8 +279,6 @@ def test_a_garbled_link_is_noted_and_the_lesson_used(real_data):
     assert metric(at, "Trainable parameters") == "101,770"
 
 
-@pytest.mark.xfail(strict=True, reason="pages/1_Explore_the_data.py:60 gives pixel_histogram("
-                   "normalised=True) the raw 0–255 pixels; it expects them divided by 255")
 def test_the_normalised_histogram_shows_the_same_pixels_on_0_to_1(real_data):
     at = open_page(EXPLORE)
     assert_renders(at, EXPLORE)
@@ -295,8 +290,6 @@ def test_the_normalised_histogram_shows_the_same_pixels_on_0_to_1(real_data):
     np.testing.assert_allclose(scaled_pixels * 255, raw_pixels)
 
 
-@pytest.mark.xfail(strict=True, reason="ui/session.py evaluation() caches by run name, and runs of "
-                   "the same exercise share theirs (pages/4_Compare_runs.py:39, fmnist_core/lesson.py)")
 def test_predictions_follow_the_chosen_run_when_two_runs_share_a_name(runs, real_data):
     for run in runs:
         run.name = "64 neurons"  # what pressing the same exercise button twice gives

@@ -316,3 +316,24 @@ def test_importing_figures_does_not_load_tensorflow():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_probability_bars_without_a_label_marks_only_the_prediction():
+    from fmnist_core.figures import CORRECT, WRONG, probability_bars
+
+    probabilities = np.full(10, 0.02)
+    probabilities[4] = 0.82
+    fig = probability_bars(probabilities, None, [f"class {n}" for n in range(10)])
+    colours = list(fig.data[0].marker.color)
+    assert colours[4] not in (CORRECT, WRONG) and len(set(colours)) == 2
+    assert [a.text for a in fig.layout.annotations] == ["predicted"]
+
+
+def test_activation_bars_point_negative_values_down_in_red():
+    from fmnist_core.figures import WRONG, activation_bars
+
+    fig = activation_bars([0.5, -1.0, 0.0], "hidden_1")
+    assert list(fig.data[0].y) == [0.5, -1.0, 0.0]
+    assert list(fig.data[0].x) == ["1", "2", "3"]
+    assert fig.data[0].marker.color[1] == WRONG and fig.data[0].marker.color[0] != WRONG
+    assert "hidden_1" in fig.layout.title.text

@@ -21,9 +21,11 @@ def _progress(job: TrainingJob) -> None:
     epoch, step, steps = job.progress
     left = job.seconds_left
     bar, stop = st.columns([6, 1], vertical_alignment="bottom")
+    where = (f"epoch {epoch} of {job.config.epochs} · step {step:,} of {steps:,}" if steps
+             else "building and compiling the model")
     bar.progress(job.fraction_done, text=(
-        f"{label} · epoch {max(epoch, 1)} of {job.config.epochs} · step {step:,} of {steps:,} · "
-        f"{job.elapsed:.0f} s so far" + (f" · about {left:.0f} s left" if left else "")))
+        f"{label} · {where} · {job.elapsed:.0f} s so far"
+        + (f" · about {left:.0f} s left" if left else "")))
     if stop.button("⏹ Stop", key=f"stop_{id(job)}",
                    help="Ends this training now; the epochs done are kept."):
         job.cancel()

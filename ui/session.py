@@ -37,8 +37,11 @@ def set_config(new: ExperimentConfig) -> None:
 
 def url_notes() -> list[str]:
     """What was wrong with the settings in the link this session was opened with (shown once)."""
-    config()
-    return st.session_state.pop(URL_NOTES, [])
+    config()  # the session's first call reads the link
+    notes = st.session_state.pop(URL_NOTES, [])
+    if notes:
+        set_config(config())  # the link's bad values leave the URL
+    return notes
 
 
 def runs() -> list[TrainingRun]:
@@ -52,7 +55,11 @@ def latest_model_run() -> TrainingRun | None:
 
 def add_run(run: TrainingRun, name: str = "") -> None:
     all_runs = runs()
-    run.name = name or run.name or f"Run {len(all_runs) + 1}"
+    wanted = name or run.name or f"Run {len(all_runs) + 1}"
+    taken = {other.name for other in all_runs}
+    run.name = next(candidate for candidate in
+                    (wanted, *(f"{wanted} ({n})" for n in range(2, len(all_runs) + 3)))
+                    if candidate not in taken)
     all_runs.append(run)
     for old in all_runs[:-MODELS_KEPT]:
         old.model = None
@@ -99,16 +106,17 @@ def liveness() -> Callable[[], bool]:
 def evaluation(run: TrainingRun, test_labels) -> Evaluation:
     """The run's predictions on the test set, worked out once per run."""
     cache = st.session_state.setdefault(EVALUATIONS, {})
-    if run.name not in cache:
-        cache[run.name] = Evaluation.from_logits(run.test_logits, test_labels)
-    return cache[run.name]
+    # By identity, not by name: the runs stay in the session's list, so ids are not reused.
+    if id(run) not in cache:
+        cache[id(run)] = Evaluation.from_logits(run.test_logits, test_labels)
+    return cache[id(run)]
 
 
 def layer_outputs(run: TrainingRun, index: int, image) -> dict:
     """Every layer's output for one test image; the last one asked for is kept for reruns."""
     from fmnist_core.model import layer_outputs  # imports TensorFlow, needed only here
 
-    key = (run.name, index)
+    key = (id(run), index)
     cached = st.session_state.get(OUTPUTS)
     if cached is None or cached[0] != key:
         st.session_state[OUTPUTS] = cached = (key, layer_outputs(run.model, image))
