@@ -179,3 +179,27 @@ def _from_text(setting: Setting, text: str):
     except (KeyError, ValueError):
         raise ValueError(f"{text!r} is not a valid value.") from None
     return text
+
+
+TEACHER_MODES = ("lock", "hide")
+
+
+def teacher_controls(query: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Which settings a teacher's link locks or hides: `?lock=epochs&hide=optimizer,seed`.
+
+    Returns {setting name: "lock" or "hide"} and a note for each unknown name.
+    """
+    controls, notes = {}, []
+    for mode in TEACHER_MODES:
+        for name in filter(None, (part.strip() for part in str(query.get(mode, "")).split(","))):
+            if name in SETTINGS_BY_NAME:
+                controls[name] = mode
+            else:
+                notes.append(f"Ignored {mode}={name!r}: there is no such setting.")
+    return controls, notes
+
+
+def teacher_query(controls: Mapping[str, str]) -> dict[str, str]:
+    """The link parameters that give `controls` back."""
+    return {mode: ",".join(name for name, chosen in controls.items() if chosen == mode)
+            for mode in TEACHER_MODES if mode in controls.values()}

@@ -8,7 +8,7 @@ from ui import session
 from ui.live import curves, follow
 from ui.page import PAGES, setup
 from ui.resources import dataset
-from ui.settings import settings_widgets
+from ui.settings import settings_widgets, teacher_panel
 
 setup("Build & train")
 data = dataset()
@@ -19,6 +19,7 @@ knobs, summary = st.columns([2, 3], gap="large")
 with knobs:
     st.subheader("Build")
     config = settings_widgets()
+    teacher_panel()
 with summary:
     st.subheader("Model summary")
     st.table(layer_table(config).set_index("layer"))

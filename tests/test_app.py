@@ -299,3 +299,18 @@ def test_predictions_follow_the_chosen_run_when_two_runs_share_a_name(runs, real
         shown = next(table.value for table in at.dataframe if "accuracy" in table.value.columns)
         assert list(shown["accuracy"]) == pytest.approx(
             per_class_accuracy(run.test_logits, real_data.test_labels)), f"run {index}"
+
+
+def test_a_teachers_link_locks_and_hides_settings(real_data):
+    at = open_page(BUILD, query={"epochs": "3", "lock": "epochs,hidden_layers",
+                                 "hide": "optimizer,seed,nonsense"})
+    assert_renders(at, BUILD)
+    epochs = at.slider(key="setting_epochs")
+    assert epochs.value == 3 and epochs.disabled
+    assert at.slider(key="setting_layers").disabled
+    keys = {widget.key for widget in [*at.selectbox, *at.number_input]}
+    assert "setting_optimizer" not in keys and "setting_seed" not in keys
+    assert "setting_activation" in keys  # not hidden
+    assert any("nonsense" in warning.value for warning in at.warning)
+    assert at.query_params["lock"] == ["epochs,hidden_layers"]
+    assert at.query_params["hide"] == ["optimizer,seed"]

@@ -72,3 +72,15 @@ def test_differences_from_the_lesson():
     changed = ExperimentConfig(hidden_layers=(64, 32), epochs=50)
     assert changed.differences() == {"hidden_layers": "64,32", "epochs": "50"}
     assert changed.differences(changed) == {}
+
+
+def test_teacher_controls_round_trip_and_ignore_unknown_names():
+    from fmnist_core.config import teacher_controls, teacher_query
+
+    controls, notes = teacher_controls({"lock": "epochs, hidden_layers", "hide": "seed,colour",
+                                        "epochs": "5"})
+    assert controls == {"epochs": "lock", "hidden_layers": "lock", "seed": "hide"}
+    assert notes == ["Ignored hide='colour': there is no such setting."]
+    assert teacher_query(controls) == {"lock": "epochs,hidden_layers", "hide": "seed"}
+    assert teacher_controls(teacher_query(controls)) == (controls, [])
+    assert teacher_controls({}) == ({}, [])

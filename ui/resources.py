@@ -1,9 +1,11 @@
 """What one server process holds once and shares read-only with every browser session."""
 
 import os
+import threading
 
 import streamlit as st
 
+from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import FashionMNIST, load_fashion_mnist, mean_images, pixel_stats
 from fmnist_core.errors import DataUnavailableError
 
@@ -33,7 +35,23 @@ def dataset() -> FashionMNIST:
             _dataset.clear()
             st.rerun()
         st.stop()
+    _warm_up(data)
     return data
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up(_data: FashionMNIST) -> threading.Thread:
+    """Once per server, in the background: imports TensorFlow and trains a tiny model, so the
+    first Train of the class starts in seconds, while the data pages never wait for it."""
+
+    def warm() -> None:
+        from fmnist_core.training import train
+
+        train(ExperimentConfig(train_size=100, epochs=1), _data)
+
+    thread = threading.Thread(target=warm, name="tensorflow-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 @st.cache_resource(show_spinner="Averaging 60,000 images…")

@@ -10,27 +10,42 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from fmnist_core.config import ExperimentConfig
+from fmnist_core.config import ExperimentConfig, teacher_controls, teacher_query
 from fmnist_core.evaluation import Evaluation
 from fmnist_core.jobs import TrainingJob
 from fmnist_core.run import TrainingRun
 
 CONFIG, RUNS, JOBS, URL_NOTES = "config", "runs", "jobs", "url_notes"
 EVALUATIONS, ERRORS, OUTPUTS = "evaluations", "training_errors", "layer_outputs"
+TEACHER = "teacher_controls"
 MODELS_KEPT = 3  # older runs keep their history and figures; their models are released
 
 
 def config() -> ExperimentConfig:
+    """The session's settings; the first call reads them from the link the tab was opened with."""
     if CONFIG not in st.session_state:
-        st.session_state[CONFIG], st.session_state[URL_NOTES] = ExperimentConfig.from_query(
-            st.query_params.to_dict())
+        query = st.query_params.to_dict()
+        st.session_state[CONFIG], notes = ExperimentConfig.from_query(query)
+        st.session_state[TEACHER], teacher_notes = teacher_controls(query)
+        st.session_state[URL_NOTES] = notes + teacher_notes
     return st.session_state[CONFIG]
 
 
+def controls() -> dict[str, str]:
+    """The settings the teacher's link locks or hides: {name: "lock" or "hide"}."""
+    config()
+    return st.session_state[TEACHER]
+
+
+def set_controls(new: dict[str, str]) -> None:
+    st.session_state[TEACHER] = new
+    set_config(config())
+
+
 def set_config(new: ExperimentConfig) -> None:
-    """Keeps the settings and puts those that differ from the lesson's in the page URL."""
+    """Keeps the settings; the link holds those that differ from the lesson's, and the locks."""
     st.session_state[CONFIG] = new
-    wanted = new.differences()
+    wanted = new.differences() | teacher_query(st.session_state.get(TEACHER, {}))
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
 
