@@ -312,5 +312,5 @@ def test_a_teachers_link_locks_and_hides_settings(real_data):
     assert "setting_optimizer" not in keys and "setting_seed" not in keys
     assert "setting_activation" in keys  # not hidden
     assert any("nonsense" in warning.value for warning in at.warning)
-    assert at.query_params["lock"] == ["epochs,hidden_layers"]
-    assert at.query_params["hide"] == ["optimizer,seed"]
+    assert at.query_params["lock"] == "epochs,hidden_layers"
+    assert at.query_params["hide"] == "optimizer,seed"
