@@ -1,0 +1,582 @@
+"""A class at once: N students open Build & train in a real browser and press Train together.
+
+    python -m benchmarks.classroom_load [--sessions 30] [--train-size 10000] [--epochs 3]
+        [--stagger 10] [--timeout 900] [--port 0] [--slots K] [--data-dir DIR] [--trace FILE]
+
+Starts `streamlit run app.py` on 127.0.0.1 (a free port unless --port), with FMNIST_DATA_DIR
+(--data-dir, else the environment's, else ../shared/data/fashion-mnist beside the repository)
+and TF_CPP_MIN_LOG_LEVEL=2. A thread samples the server's process tree every 0.25 s: RSS (VmRSS
+of the server and its children, from /proc) and CPU. One Chromium, one browser context per
+student (each is its own Streamlit session), driven with Playwright's async API:
+
+1. every student opens `/Build_and_train?train_size=…&epochs=…&seed=…` at once;
+2. once all pages have loaded, student i presses "▶ Train" at i/(N-1) of the --stagger window;
+3. a small script in each page notes (browser clock, same machine) when it first shows the
+   queue ("waiting for a free trainer — N ahead of you"), a progress bar, the first
+   "epoch 1 of E" progress text, the success box ("Run 1: test accuracy 84.40%") or an error;
+4. on success the student goes to Compare runs by the sidebar (the same session) and downloads
+   the table as CSV; again once every student has finished. Each time the table must hold
+   exactly one run, "Run 1", with this student's training-image count and test accuracy.
+
+Each student's run is made identifiable: its own seed (101 + i) and its own training-image count
+(train_size − i: one image fewer per student, the same work) — the Compare table shows the image
+count but not the seed. A "leak" is a student who saw a run that is not theirs or more than one
+run: a table that is not exactly their one run, a result not named "Run 1", or more than one
+training (progress bar or waiting line) on their page at once.
+
+Times, per student, in seconds:
+- wait  = click → first "epoch … of …" progress text: the whole time a student looks at a
+  waiting line or "building and compiling" before the first epoch advances (queue + model
+  build + XLA compile + first chunk). `queue` = click → the first progress bar of any kind
+  (the job left the waiting line);
+- train = first epoch progress → the success box (the rest of the training, the final test
+  evaluation and the page's rerun). The pages redraw every 0.7 s, so times are ±0.7 s.
+`run_s` is the training time the app itself reports (the Compare table's "seconds").
+
+Prints one JSON line (see `summary`); progress and per-student failures go to stderr, the server
+log and screenshots of failing pages to artifacts/classroom_load/. Everything is bounded by
+--timeout; all traffic stays on 127.0.0.1.
+"""
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, EXCEPTION, TITLES, VIEWPORT, free_port, healthy
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA_DIR = REPO.parent / "shared/data/fashion-mnist"
+ARTIFACTS = REPO / "artifacts" / "classroom_load"
+SERVER_START_SECONDS = 60
+SAMPLE_SECONDS = 0.25
+POLL_SECONDS = 0.5  # how often Python reads what each page noted (the page notes every 0.2 s)
+SEED_BASE = 101
+GRACE_SECONDS = 15  # kept at the end of --timeout to record failures and close
+VANISHED_SECONDS = 20  # the Train button back with no training nor result for this long
+
+# Runs in every page of a student's browser context (it survives the sidebar's in-app
+# navigation): stamps with Date.now() the first time each state shows.
+WATCH_JS = r"""
+(() => {
+  if (window.__classroom) return;
+  const seen = window.__classroom = {maxJobs: 0, aheads: [], sockets: 0, closes: 0};
+  const stamp = (key) => { if (!(key in seen)) seen[key] = Date.now(); };
+  const Native = window.WebSocket;  // counts Streamlit's connections and their losses
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      seen.sockets += 1;
+      this.addEventListener('close', () => { seen.closes += 1; });
+    }
+  };
+  setInterval(() => {
+    let jobs = 0;
+    for (const alert of document.querySelectorAll('[data-testid="stAlert"]')) {
+      const text = alert.innerText;
+      const ahead = text.match(/waiting for a free trainer\D*(\d+) ahead of you/);
+      if (ahead) {
+        jobs += 1;
+        stamp('waiting');
+        seen.last = text.slice(0, 200);
+        const n = +ahead[1];
+        if (seen.aheads[seen.aheads.length - 1] !== n) seen.aheads.push(n);
+      }
+      if (/test accuracy/.test(text)) { stamp('result'); seen.resultText = text; }
+      if (/Training failed/.test(text)) { stamp('failed'); seen.errorText = text.slice(0, 500); }
+    }
+    for (const bar of document.querySelectorAll('[data-testid="stProgress"]')) {
+      jobs += 1;
+      stamp('progress');
+      seen.last = bar.innerText.slice(0, 200);
+      if (/epoch \d+ of \d+/i.test(bar.innerText)) stamp('epoch');
+    }
+    seen.maxJobs = Math.max(seen.maxJobs, jobs);
+    const error = document.querySelector('[data-testid="stException"]');
+    if (error) { stamp('exception'); seen.exceptionText = error.innerText.slice(0, 500); }
+    // Idle: the Train button back, no training and no result, the script ended.
+    const idle = jobs === 0 && !('result' in seen)
+      && document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === 'notRunning'
+      && [...document.querySelectorAll('button')].some((b) => b.innerText.includes('▶ Train'));
+    if (!idle) delete seen.idleSince; else if (!('idleSince' in seen)) seen.idleSince = Date.now();
+  }, 200);
+})();
+"""
+RESULT = re.compile(r"(Run \d+)( \(stopped[^)]*\))?: test accuracy (\d+\.\d\d)%")
+
+
+# ---------------------------------------------------------------- the server and its memory
+
+def rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+
+
+def cpu_ticks(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime, all its threads (ended ones too)
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine, all cores, from /proc/stat."""
+    with open("/proc/stat") as stat:
+        ticks = [int(value) for value in stat.readline().split()[1:9]]
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)  # minus idle and iowait
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and all its descendants (from /proc/<pid>/task/<tid>/children)."""
+    tree, index = [pid], 0
+    while index < len(tree):
+        try:
+            for task in os.listdir(f"/proc/{tree[index]}/task"):
+                with open(f"/proc/{tree[index]}/task/{task}/children") as children:
+                    tree.extend(int(child) for child in children.read().split())
+        except OSError:
+            pass  # gone meanwhile
+        index += 1
+    return tree
+
+
+class Sampler:
+    """Samples every SAMPLE_SECONDS, in a thread: the server tree's RSS (MB) and CPU (% of one core),
+    the CPU of this benchmark's other children (Playwright's driver and Chromium, % of one core)
+    and the whole machine's CPU (% of all its cores, other people's work included)."""
+
+    def __init__(self, pid: int):
+        # (monotonic time, server RSS MB, server CPU %, browser CPU %, machine CPU %)
+        self.pid, self.samples = pid, []
+        self._done = threading.Event()
+        self._ticks_per_second = os.sysconf("SC_CLK_TCK")
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    def now(self) -> tuple[float, int]:
+        """(RSS MB, CPU ticks) of the server's tree now."""
+        rss, ticks = 0, 0
+        for pid in process_tree(self.pid):
+            try:
+                rss, ticks = rss + rss_kb(pid), ticks + cpu_ticks(pid)
+            except (OSError, StopIteration):
+                pass  # a child that just ended
+        return rss / 1024, ticks
+
+    def _browser_ticks(self, server: set[int]) -> int:
+        ticks = 0
+        for pid in process_tree(os.getpid())[1:]:
+            if pid not in server:
+                try:
+                    ticks += cpu_ticks(pid)
+                except OSError:
+                    pass
+        return ticks
+
+    def _run(self) -> None:
+        last = time.monotonic(), self.now()[1], self._browser_ticks(set(process_tree(self.pid))), \
+            *machine_ticks()
+        while not self._done.wait(SAMPLE_SECONDS):
+            (rss, ticks), moment = self.now(), time.monotonic()
+            now = moment, ticks, self._browser_ticks(set(process_tree(self.pid))), *machine_ticks()
+            seconds = max(now[0] - last[0], 1e-3) * self._ticks_per_second
+            self.samples.append((moment, rss, 100 * (now[1] - last[1]) / seconds,
+                                 100 * max(now[2] - last[2], 0) / seconds,
+                                 100 * (now[3] - last[3]) / max(now[4] - last[4], 1)))
+            last = now
+
+    def start(self) -> "Sampler":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def peak(self) -> float:
+        return max((sample[1] for sample in self.samples), default=self.now()[0])
+
+    def mean(self, column: int, start: float, end: float) -> float | None:
+        """The mean of a column of the samples (2: server CPU, 3: browser, 4: machine) between two times."""
+        values = [sample[column] for sample in self.samples if start <= sample[0] <= end]
+        return round(statistics.fmean(values)) if values else None
+
+
+class Server:
+    """`streamlit run app.py` on 127.0.0.1:port, its output in `log`; stop() ends it."""
+
+    def __init__(self, port: int, env: dict, log: Path):
+        self.url, self.log = f"http://127.0.0.1:{port}", log
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "w") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+                 "--server.port", str(port), "--server.headless", "true"],
+                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def wait_healthy(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not healthy(self.url):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"streamlit did not come up on {self.url}:\n{self.log.read_text()}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+# ---------------------------------------------------------------- the students
+
+@dataclass
+class Student:
+    index: int
+    seed: int
+    train_size: int
+    loaded: float | None = None  # time.time() of each step
+    clicked: float | None = None
+    waiting: float | None = None  # first time the waiting line showed
+    progress: float | None = None  # first progress bar (compiling or epoch)
+    epoch: float | None = None  # first "epoch … of …" text
+    result: float | None = None
+    aheads: list[int] = field(default_factory=list)  # the "N ahead of you" it saw, in order
+    max_jobs: int = 0
+    last: str = ""  # the last waiting line or progress text its page showed
+    reconnects: int = 0  # websocket connections its page opened after the first
+    accuracy: float | None = None  # percent, from the success box
+    run_s: float | None = None  # the app's own training time, from the table
+    checks: int = 0  # Compare tables read and found right
+    leak: str | None = None
+    error: str | None = None
+    done: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.result is not None and self.error is None
+
+    def fail(self, error: str) -> None:
+        if self.error is None:
+            self.error = error
+
+
+def check_table(student: Student, text: str) -> None:
+    """The Compare table's CSV must be exactly this student's one run."""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    mine = (len(rows) == 1 and rows[0]["run"] == "Run 1"
+            and int(rows[0]["train images"]) == student.train_size
+            and student.accuracy is not None
+            and abs(float(rows[0]["test accuracy"]) * 100 - student.accuracy) < 0.0051)
+    if not mine:
+        student.leak = student.leak or f"table {[dict(row) for row in rows]}"
+    else:
+        student.run_s = float(rows[0]["seconds"])
+        student.checks += 1
+
+
+async def read_table(page, student: Student) -> None:
+    async with page.expect_download() as download_info:
+        await page.get_by_role("button", name="⬇ Table as CSV").click()
+    download = await download_info.value
+    check_table(student, Path(await download.path()).read_text())
+    await page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+
+
+async def open_page(page, path: str) -> None:
+    """Waits for the page's title and the end of its script run, with no exception box."""
+    await page.get_by_role("heading", name=TITLES[path], level=1).wait_for()
+    await page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+    if await page.locator(EXCEPTION).count():
+        raise RuntimeError(f"exception on {path}: {await page.locator(EXCEPTION).first.inner_text()}")
+
+
+def note(student: Student, seen: dict) -> None:
+    """Copies what the page noted (milliseconds since the epoch) into the student."""
+    for key in ("waiting", "progress", "epoch", "result"):
+        if key in seen and getattr(student, key) is None:
+            setattr(student, key, seen[key] / 1000)
+    student.aheads, student.max_jobs = seen.get("aheads", []), seen.get("maxJobs", 0)
+    student.last = seen.get("last", "")
+    student.reconnects = max(seen.get("sockets", 1) - 1, 0)
+    if student.clicked and "idleSince" in seen \
+            and time.time() - max(seen["idleSince"] / 1000, student.clicked) > VANISHED_SECONDS:
+        student.fail(f"training vanished: no training, no result, no error ({student.reconnects} "
+                     f"reconnects; last shown: {student.last!r})")
+    if student.max_jobs > 1:
+        student.leak = student.leak or f"{student.max_jobs} trainings on its page at once"
+    if "exception" in seen:
+        student.fail(f"exception: {seen.get('exceptionText', '')[:200]}")
+    if "failed" in seen:
+        student.fail(seen.get("errorText", "Training failed")[:200])
+
+
+class Classroom:
+    def __init__(self, url: str, students: list[Student], epochs: int, stagger: float, deadline: float):
+        self.url, self.students, self.epochs = url, students, epochs
+        self.stagger, self.deadline = stagger, deadline
+        self.all_loaded, self.all_done = asyncio.Event(), asyncio.Event()
+        self.first_click: float | None = None
+
+    def left(self) -> float:
+        """Seconds a student may still wait for anything."""
+        return max(self.deadline - GRACE_SECONDS - time.monotonic(), 0.1)
+
+    def _settled(self, attribute: str) -> bool:
+        return all(getattr(s, attribute) is not None or s.error or s.done for s in self.students)
+
+    async def student(self, browser, student: Student) -> None:
+        context = await browser.new_context(viewport=VIEWPORT, base_url=self.url, accept_downloads=True)
+        context.set_default_timeout(self.left() * 1000)
+        await context.add_init_script(WATCH_JS)
+        page = await context.new_page()
+        try:
+            await self._lesson(page, student)
+        except Exception as error:  # one student's failure is recorded, the class goes on
+            student.fail(f"{type(error).__name__}: {str(error).splitlines()[0][:200]}")
+        finally:
+            if student.error:
+                await self._screenshot(page, student)
+            student.done = True
+            self._update_events()
+            try:  # the session stays open until the class is done
+                await asyncio.wait_for(self.all_done.wait(), self.left())
+            except TimeoutError:
+                pass  # the students still under way are failed for it; no second look
+            if self.all_done.is_set() and student.finished and not student.leak:
+                try:  # the table again, now that every training has ended
+                    await read_table(page, student)
+                except Exception as error:
+                    student.fail(f"final table: {type(error).__name__}: {str(error)[:200]}")
+            await context.close()
+
+    async def _lesson(self, page, student: Student) -> None:
+        await page.goto(f"/Build_and_train?train_size={student.train_size}&epochs={self.epochs}"
+                        f"&seed={student.seed}")
+        await open_page(page, "Build_and_train")
+        train = page.get_by_role("button", name="▶ Train")
+        await train.wait_for()
+        student.loaded = time.time()
+        self._update_events()
+        await self.all_loaded.wait()
+        click_at = self.first_click + self.stagger * student.index / max(len(self.students) - 1, 1)
+        await asyncio.sleep(max(click_at - time.time(), 0))
+        student.clicked = time.time()
+        await train.click()
+        while student.result is None and student.error is None:
+            if time.monotonic() > self.deadline - GRACE_SECONDS:
+                raise TimeoutError(f"no result within --timeout; last shown: {student.last!r}")
+            await asyncio.sleep(POLL_SECONDS)
+            note(student, await page.evaluate("() => window.__classroom"))
+        if student.error:
+            return
+        seen = await page.evaluate("() => window.__classroom")
+        match = RESULT.search(seen.get("resultText", ""))
+        if not match:
+            raise RuntimeError(f"unreadable result: {seen.get('resultText')!r}")
+        student.accuracy = float(match[3])
+        if match[1] != "Run 1":
+            student.leak = f"its result is {match[1]}"
+        if match[2]:  # the app stops a training whose tab it believes closed
+            student.fail(f"training{match[2]} ({student.reconnects} reconnects)")
+            return
+        await page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Compare runs").click()
+        await open_page(page, "Compare_runs")
+        await page.locator('[data-testid="stDataFrame"]').wait_for()
+        await read_table(page, student)
+
+    def _update_events(self) -> None:
+        if not self.all_loaded.is_set() and self._settled("loaded"):
+            self.first_click = time.time() + 1.0
+            self.all_loaded.set()
+        if all(s.done for s in self.students):
+            self.all_done.set()
+
+    async def _screenshot(self, page, student: Student) -> None:
+        try:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=ARTIFACTS / f"student-{student.index:02d}.png", full_page=True,
+                                  timeout=10_000)
+        except Exception:
+            pass  # a closed or hung page: the error is already recorded
+
+    async def report(self, sampler: Sampler, started: float) -> None:
+        """A progress line on stderr every 5 s."""
+        while not self.all_done.is_set():
+            await asyncio.sleep(5)
+            clicked = [s for s in self.students if s.clicked]
+            failed = sum(bool(s.error) for s in self.students)
+            queued = sum(s.progress is None and s.result is None and not s.error for s in clicked)
+            done = sum(s.result is not None and not s.error for s in self.students)
+            training = len(clicked) - queued - done - sum(bool(s.error) for s in clicked)
+            loaded = sum(bool(s.loaded) for s in self.students)
+            print(f"[{time.monotonic() - started:6.1f} s] loaded {loaded}, clicked {len(clicked)}, "
+                  f"queued {queued}, training {training}, done {done}, failed {failed}; server RSS "
+                  f"{sampler.now()[0]:.0f} MB, load {os.getloadavg()[0]:.1f}", file=sys.stderr)
+
+    async def run(self, sampler: Sampler, started: float) -> None:
+        from playwright.async_api import async_playwright
+
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            reporter = asyncio.create_task(self.report(sampler, started))
+            try:
+                await asyncio.wait_for(  # a backstop: each student keeps to the deadline
+                    asyncio.gather(*(self.student(browser, s) for s in self.students)),
+                    max(self.deadline - time.monotonic(), 1))
+            except TimeoutError:
+                for student in self.students:
+                    if not student.done or not student.finished:
+                        student.fail("timeout")
+            finally:
+                reporter.cancel()
+                await browser.close()
+
+
+# ---------------------------------------------------------------- the whole benchmark
+
+def median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 2) if values else None
+
+
+def summary(args, students: list[Student], sampler: Sampler, baseline: float, loaded_rss: float,
+            total: float, slots: int, load: tuple) -> dict:
+    clicked = [s for s in students if s.clicked]
+    finished = [s for s in students if s.finished]
+    waits = [s.epoch - s.clicked for s in clicked if s.epoch]
+    first_click = min((s.clicked for s in clicked), default=None)
+    last_result = max((s.result for s in finished), default=None)
+    offset = time.time() - time.monotonic()
+    span = (first_click - offset, last_result - offset) if first_click and last_result else None
+    errors: dict[str, int] = {}
+    for student in students:
+        if student.error:
+            reason = re.sub(r"\d+", "N", student.error.split(":")[0])[:60]
+            errors[reason] = errors.get(reason, 0) + 1
+    return {
+        "sessions": len(students),
+        "started": len(clicked),
+        "finished": len(finished),
+        "failed": len(students) - len(finished),
+        "peak_rss_mb": round(sampler.peak(), 1),
+        "baseline_rss_mb": round(baseline, 1),
+        "loaded_rss_mb": round(loaded_rss, 1),
+        "final_rss_mb": round(sampler.samples[-1][1], 1) if sampler.samples else None,  # class done
+        "median_wait_s": median(waits),
+        "worst_wait_s": round(max(waits), 2) if waits else None,
+        "median_queue_s": median([s.progress - s.clicked for s in clicked if s.progress]),
+        "median_train_s": median([s.result - s.epoch for s in finished if s.epoch]),
+        "median_run_s": median([s.run_s for s in finished if s.run_s is not None]),
+        "saw_waiting": sum(s.waiting is not None for s in clicked),
+        "max_ahead": max((max(s.aheads) for s in clicked if s.aheads), default=0),
+        "total_s": round(total, 1),
+        "leaks": sum(s.leak is not None for s in students),
+        "slots": slots,
+        "train_size": args.train_size,
+        "epochs": args.epochs,
+        "stagger_s": args.stagger,
+        "server_cpu_pct": sampler.mean(2, *span) if span else None,
+        "browser_cpu_pct": sampler.mean(3, *span) if span else None,
+        "machine_cpu_pct": sampler.mean(4, *span) if span else None,
+        "reconnects": sum(s.reconnects for s in students),
+        "load_avg": [round(value, 2) for value in load],
+        "errors": errors,
+    }
+
+
+def write_trace(path: Path, sampler: Sampler, students: list[Student]) -> None:
+    """The memory curve: per sample, the server's RSS and CPU and how many students were where."""
+    offset = time.time() - time.monotonic()
+    start = sampler.samples[0][0] if sampler.samples else 0
+    with open(path, "w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["t_s", "rss_mb", "server_cpu_pct", "browser_cpu_pct", "machine_cpu_pct", "queued",
+                         "training", "done"])
+        for moment, rss, cpu, browser, machine in sampler.samples:
+            now = moment + offset
+            queued = sum(bool(s.clicked) and s.clicked <= now < (s.progress or s.result or 1e12)
+                         for s in students)
+            training = sum(bool(s.progress) and s.progress <= now < (s.result or 1e12) for s in students)
+            done = sum(bool(s.result) and s.result <= now for s in students)
+            writer.writerow([round(moment - start, 2), round(rss, 1), round(cpu), round(browser),
+                             round(machine), queued, training, done])
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=30)
+    parser.add_argument("--train-size", type=int, default=10_000,
+                        help="training images of student 0; student i trains on i fewer")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--stagger", type=float, default=10.0,
+                        help="seconds over which the students press Train, evenly")
+    parser.add_argument("--timeout", type=float, default=900.0, help="for everything, in seconds")
+    parser.add_argument("--port", type=int, default=0, help="0: a free one")
+    parser.add_argument("--slots", type=int, default=0,
+                        help="FMNIST_TRAINING_SLOTS for the server (0: the environment's, else CPUs)")
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--trace", type=Path, default=None, help="write the memory curve here (CSV)")
+    args = parser.parse_args(argv)
+    if not 1 <= args.sessions <= args.train_size - 100 + 1:
+        parser.error("need 1 ≤ sessions ≤ train_size − 99 (each student trains on one image fewer)")
+
+    started = time.monotonic()
+    data_dir = args.data_dir or Path(os.environ.get("FMNIST_DATA_DIR") or SHARED_DATA_DIR)
+    env = {**os.environ, "FMNIST_DATA_DIR": str(data_dir), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if args.slots:
+        env["FMNIST_TRAINING_SLOTS"] = str(args.slots)
+    slots = int(env.get("FMNIST_TRAINING_SLOTS") or 0) or os.cpu_count() or 1
+    students = [Student(i, SEED_BASE + i, args.train_size - i) for i in range(args.sessions)]
+
+    server = Server(args.port or free_port(), env, ARTIFACTS / "server.log")
+    sampler = None
+    try:
+        server.wait_healthy(min(SERVER_START_SECONDS, args.timeout))
+        sampler = Sampler(server.process.pid).start()
+        time.sleep(1.0)  # a few samples of the idle server
+        baseline = sampler.peak()
+        print(f"server {server.url} (pid {server.process.pid}) up after {time.monotonic() - started:.1f} s, "
+              f"{baseline:.0f} MB; {args.sessions} students, {slots} slots, load "
+              f"{os.getloadavg()[0]:.1f}", file=sys.stderr)
+        classroom = Classroom(server.url, students, args.epochs, args.stagger, started + args.timeout)
+        loaded_rss = []
+
+        async def drive():
+            async def note_loaded():
+                await classroom.all_loaded.wait()
+                loaded_rss.append(sampler.now()[0])
+            watcher = asyncio.create_task(note_loaded())
+            await classroom.run(sampler, started)
+            watcher.cancel()
+
+        asyncio.run(drive())
+        time.sleep(1.0)  # what the server keeps once the class is done
+    finally:
+        if sampler:
+            sampler.stop()
+        server.stop()
+    for student in students:
+        if student.error or student.leak:
+            print(f"student {student.index} (seed {student.seed}, {student.train_size} images): "
+                  f"error {student.error!r}, leak {student.leak!r}", file=sys.stderr)
+    if args.trace:
+        write_trace(args.trace, sampler, students)
+    report = summary(args, students, sampler, baseline, (loaded_rss or [0.0])[0],
+                     time.monotonic() - started, slots, os.getloadavg())
+    print(json.dumps(report), flush=True)
+    return report
+
+
+if __name__ == "__main__":
+    main()
