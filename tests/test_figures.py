@@ -9,22 +9,11 @@ import pytest
 from plotly.colors import get_colorscale
 
 from fmnist_core import figures
+from fmnist_core.data import CLASS_NAMES
 from fmnist_core.figures import CORRECT, GAP, OTHER, WRONG, GridLayout
 from fmnist_core.history import EpochRecord
 
 ROOT = Path(__file__).resolve().parents[1]
-CLASS_NAMES = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-)
 
 
 def numbered_images(count: int) -> np.ndarray:
