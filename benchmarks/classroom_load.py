@@ -1,6 +1,6 @@
 """A class at once: N students open Build & train in a real browser and press Train together.
 
-    python -m benchmarks.classroom_load [--sessions 30] [--train-size 10000] [--epochs 3]
+    python -m benchmarks.classroom_load [--sessions 30] [--train-size 5000] [--epochs 2]
         [--stagger 10] [--timeout 900] [--port 0] [--slots K] [--data-dir DIR] [--trace FILE]
 
 Starts `streamlit run app.py` on 127.0.0.1 (a free port unless --port), with FMNIST_DATA_DIR
@@ -45,6 +45,7 @@ import io
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -57,7 +58,7 @@ from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, EXCEPTION, TITLES, VIEWP
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA_DIR = REPO.parent / "shared/data/fashion-mnist"
-ARTIFACTS = REPO / "artifacts" / "classroom_load"
+ARTIFACTS = REPO / "artifacts" / "classroom_load"  # a folder per run: server.log, failing pages
 SERVER_START_SECONDS = 60
 SAMPLE_SECONDS = 0.25
 POLL_SECONDS = 0.5  # how often Python reads what each page noted (the page notes every 0.2 s)
@@ -210,17 +211,23 @@ class Sampler:
         return round(statistics.fmean(values)) if values else None
 
 
+def _die_with_parent() -> None:
+    """In the server's process before it starts: the kernel ends it if the benchmark dies."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class Server:
     """`streamlit run app.py` on 127.0.0.1:port, its output in `log`; stop() ends it."""
 
     def __init__(self, port: int, env: dict, log: Path):
         self.url, self.log = f"http://127.0.0.1:{port}", log
-        log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "w") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
                  "--server.port", str(port), "--server.headless", "true"],
-                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
 
     def wait_healthy(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -323,11 +330,14 @@ def note(student: Student, seen: dict) -> None:
 
 
 class Classroom:
-    def __init__(self, url: str, students: list[Student], epochs: int, stagger: float, deadline: float):
+    def __init__(self, url: str, students: list[Student], epochs: int, stagger: float, deadline: float,
+                 opening: int, folder: Path):
         self.url, self.students, self.epochs = url, students, epochs
-        self.stagger, self.deadline = stagger, deadline
+        self.stagger, self.deadline, self.folder = stagger, deadline, folder
         self.all_loaded, self.all_done = asyncio.Event(), asyncio.Event()
+        self.opening = asyncio.Semaphore(opening)
         self.first_click: float | None = None
+        self.started = time.monotonic()
 
     def left(self) -> float:
         """Seconds a student may still wait for anything."""
@@ -349,6 +359,7 @@ class Classroom:
             if student.error:
                 await self._screenshot(page, student)
             student.done = True
+            self._log(student)
             self._update_events()
             try:  # the session stays open until the class is done
                 await asyncio.wait_for(self.all_done.wait(), self.left())
@@ -362,11 +373,12 @@ class Classroom:
             await context.close()
 
     async def _lesson(self, page, student: Student) -> None:
-        await page.goto(f"/Build_and_train?train_size={student.train_size}&epochs={self.epochs}"
-                        f"&seed={student.seed}")
-        await open_page(page, "Build_and_train")
         train = page.get_by_role("button", name="▶ Train")
-        await train.wait_for()
+        async with self.opening:
+            await page.goto(f"/Build_and_train?train_size={student.train_size}&epochs={self.epochs}"
+                            f"&seed={student.seed}")
+            await open_page(page, "Build_and_train")
+            await train.wait_for()
         student.loaded = time.time()
         self._update_events()
         await self.all_loaded.wait()
@@ -403,10 +415,25 @@ class Classroom:
         if all(s.done for s in self.students):
             self.all_done.set()
 
+    def _log(self, student: Student) -> None:
+        """One line on stderr as each student ends: what it saw, and when (seconds after its click)."""
+        def after(moment):
+            return f"{moment - student.clicked:.1f}" if moment and student.clicked else "-"
+        print(f"[{time.monotonic() - self.started:6.1f} s] student {student.index} "
+              f"({student.train_size} images, seed {student.seed}): waiting {after(student.waiting)}, "
+              f"progress {after(student.progress)}, epoch {after(student.epoch)}, result "
+              f"{after(student.result)}, aheads {student.aheads}, reconnects {student.reconnects}"
+              + (f", ERROR {student.error}" if student.error else "")
+              + (f", LEAK {student.leak}" if student.leak else ""), file=sys.stderr, flush=True)
+
     async def _screenshot(self, page, student: Student) -> None:
+        """The whole failing page (Streamlit scrolls inside its main section: the viewport grows)."""
         try:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=ARTIFACTS / f"student-{student.index:02d}.png", full_page=True,
+            height = await page.evaluate(
+                "() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 0")
+            await page.set_viewport_size({"width": VIEWPORT["width"],
+                                          "height": max(VIEWPORT["height"], min(height, 12_000))})
+            await page.screenshot(path=self.folder / f"student-{student.index:02d}.png", full_page=True,
                                   timeout=10_000)
         except Exception:
             pass  # a closed or hung page: the error is already recorded
@@ -513,12 +540,16 @@ def write_trace(path: Path, sampler: Sampler, students: list[Student]) -> None:
                              round(machine), queued, training, done])
 
 
+def _stop_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds through the finally that stops the server
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=30)
-    parser.add_argument("--train-size", type=int, default=10_000,
+    parser.add_argument("--train-size", type=int, default=5_000,
                         help="training images of student 0; student i trains on i fewer")
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--stagger", type=float, default=10.0,
                         help="seconds over which the students press Train, evenly")
     parser.add_argument("--timeout", type=float, default=900.0, help="for everything, in seconds")
@@ -526,6 +557,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--slots", type=int, default=0,
                         help="FMNIST_TRAINING_SLOTS for the server (0: the environment's, else CPUs)")
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--opening", type=int, default=5,
+                        help="pages loading at once (Chromium's load on this machine, not the server's)")
+    parser.add_argument("--browser-nice", type=int, default=10,
+                        help="niceness of this process and so of Chromium: the students' browsers "
+                        "would not share the server's CPU; 0 leaves it")
     parser.add_argument("--trace", type=Path, default=None, help="write the memory curve here (CSV)")
     args = parser.parse_args(argv)
     if not 1 <= args.sessions <= args.train_size - 100 + 1:
@@ -538,19 +574,25 @@ def main(argv: list[str] | None = None) -> dict:
         env["FMNIST_TRAINING_SLOTS"] = str(args.slots)
     slots = int(env.get("FMNIST_TRAINING_SLOTS") or 0) or os.cpu_count() or 1
     students = [Student(i, SEED_BASE + i, args.train_size - i) for i in range(args.sessions)]
+    port = args.port or free_port()
+    folder = ARTIFACTS / f"{time.strftime('%Y%m%d-%H%M%S')}-{port}"
+    folder.mkdir(parents=True, exist_ok=True)
 
-    server = Server(args.port or free_port(), env, ARTIFACTS / "server.log")
-    sampler = None
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    server = Server(port, env, folder / "server.log")
+    sampler, baseline, loaded_rss = None, 0.0, []
     try:
         server.wait_healthy(min(SERVER_START_SECONDS, args.timeout))
+        if args.browser_nice:
+            os.nice(args.browser_nice)  # after the server started: Playwright and Chromium inherit it
         sampler = Sampler(server.process.pid).start()
         time.sleep(1.0)  # a few samples of the idle server
         baseline = sampler.peak()
         print(f"server {server.url} (pid {server.process.pid}) up after {time.monotonic() - started:.1f} s, "
               f"{baseline:.0f} MB; {args.sessions} students, {slots} slots, load "
-              f"{os.getloadavg()[0]:.1f}", file=sys.stderr)
-        classroom = Classroom(server.url, students, args.epochs, args.stagger, started + args.timeout)
-        loaded_rss = []
+              f"{os.getloadavg()[0]:.1f}; logs in {folder}", file=sys.stderr)
+        classroom = Classroom(server.url, students, args.epochs, args.stagger, started + args.timeout,
+                              args.opening, folder)
 
         async def drive():
             async def note_loaded():
@@ -566,10 +608,6 @@ def main(argv: list[str] | None = None) -> dict:
         if sampler:
             sampler.stop()
         server.stop()
-    for student in students:
-        if student.error or student.leak:
-            print(f"student {student.index} (seed {student.seed}, {student.train_size} images): "
-                  f"error {student.error!r}, leak {student.leak!r}", file=sys.stderr)
     if args.trace:
         write_trace(args.trace, sampler, students)
     report = summary(args, students, sampler, baseline, (loaded_rss or [0.0])[0],
