@@ -30,7 +30,7 @@ Times, per student, in seconds:
   build + XLA compile + first chunk). `queue` = click → the first progress bar of any kind
   (the job left the waiting line);
 - train = first epoch progress → the success box (the rest of the training, the final test
-  evaluation and the page's rerun). The pages redraw every 0.7 s, so times are ±0.7 s.
+  evaluation and the page's rerun). The pages redraw every second, so times are ±1 s.
 `run_s` is the training time the app itself reports (the Compare table's "seconds").
 
 Prints one JSON line (see `summary`); progress and per-student failures go to stderr, the server
@@ -64,7 +64,7 @@ SAMPLE_SECONDS = 0.25
 POLL_SECONDS = 0.5  # how often Python reads what each page noted (the page notes every 0.2 s)
 SEED_BASE = 101
 GRACE_SECONDS = 15  # kept at the end of --timeout to record failures and close
-VANISHED_SECONDS = 20  # the Train button back with no training nor result for this long
+VANISHED_SECONDS = 20  # after a training showed: the Train button back, no training nor result
 
 # Runs in every page of a student's browser context (it survives the sidebar's in-app
 # navigation): stamps with Date.now() the first time each state shows.
@@ -218,12 +218,21 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-class Server:
-    """`streamlit run app.py` on 127.0.0.1:port, its output in `log`; stop() ends it."""
+# Put on the server's PYTHONPATH (the app unchanged): `kill -USR1 <server>` writes every thread's
+# Python stack to its log, which is how a stalled class is diagnosed.
+SITECUSTOMIZE = """import faulthandler, signal, sys
+faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
+"""
 
-    def __init__(self, port: int, env: dict, log: Path):
-        self.url, self.log = f"http://127.0.0.1:{port}", log
-        with open(log, "w") as out:
+
+class Server:
+    """`streamlit run app.py` on 127.0.0.1:port, its output in folder/server.log; stop() ends it."""
+
+    def __init__(self, port: int, env: dict, folder: Path):
+        self.url, self.log = f"http://127.0.0.1:{port}", folder / "server.log"
+        (folder / "sitecustomize.py").write_text(SITECUSTOMIZE)
+        env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH")]))}
+        with open(self.log, "w") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
                  "--server.port", str(port), "--server.headless", "true"],
@@ -236,6 +245,12 @@ class Server:
                 self.stop()
                 raise RuntimeError(f"streamlit did not come up on {self.url}:\n{self.log.read_text()}")
             time.sleep(0.2)
+
+    def dump_stacks(self) -> None:
+        """Every server thread's Python stack, into the log."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGUSR1)
+            time.sleep(2)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -317,7 +332,7 @@ def note(student: Student, seen: dict) -> None:
     student.aheads, student.max_jobs = seen.get("aheads", []), seen.get("maxJobs", 0)
     student.last = seen.get("last", "")
     student.reconnects = max(seen.get("sockets", 1) - 1, 0)
-    if student.clicked and "idleSince" in seen \
+    if (student.waiting or student.progress) and "idleSince" in seen \
             and time.time() - max(seen["idleSince"] / 1000, student.clicked) > VANISHED_SECONDS:
         student.fail(f"training vanished: no training, no result, no error ({student.reconnects} "
                      f"reconnects; last shown: {student.last!r})")
@@ -579,7 +594,7 @@ def main(argv: list[str] | None = None) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
 
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    server = Server(port, env, folder / "server.log")
+    server = Server(port, env, folder)
     sampler, baseline, loaded_rss = None, 0.0, []
     try:
         server.wait_healthy(min(SERVER_START_SECONDS, args.timeout))
@@ -604,6 +619,9 @@ def main(argv: list[str] | None = None) -> dict:
 
         asyncio.run(drive())
         time.sleep(1.0)  # what the server keeps once the class is done
+        if any(student.error for student in students):
+            server.dump_stacks()
+            print(f"the server's thread stacks are at the end of {server.log}", file=sys.stderr)
     finally:
         if sampler:
             sampler.stop()

@@ -5,6 +5,7 @@ run) and read by the page that asked for it. A job ends early when it is cancell
 owner is gone (`is_alive()` says no), checked between compiled chunks: well within a second.
 """
 
+import logging
 import os
 import threading
 import time
@@ -73,13 +74,14 @@ class TrainingJob:
 class TrainingQueue:
     """First come, first served, `slots` trainings at a time, on one shared dataset."""
 
-    def __init__(self, data, slots: int | None = None, train=None):
-        if train is None:
-            from fmnist_core.training import train
+    def __init__(self, data, slots: int | None = None, train=None,
+                 prepare: Callable[[], None] | None = None):
+        """`train` defaults to `training.train`, imported by the workers (TensorFlow loads in the
+        background); each worker calls `prepare()`, if given, before it takes its first job."""
         slots = slots or os.cpu_count() or 1
         if slots < 1:
             raise ValueError(f"slots must be at least 1, got {slots}")
-        self.data, self.slots, self._train = data, slots, train
+        self.data, self.slots, self._train, self._prepare = data, slots, train, prepare
         self._waiting: deque[TrainingJob] = deque()
         self._running: set[int] = set()
         self._lock = threading.Condition()
@@ -128,11 +130,17 @@ class TrainingQueue:
                 self._lock.wait(timeout=0.5)
 
     def _work(self) -> None:
+        if self._prepare:
+            try:
+                self._prepare()
+            except Exception:  # only time is lost: the jobs still run, and report their errors
+                logging.getLogger(__name__).exception("preparing a trainer failed")
         while True:
             job = self._next_job()
             job.state, job.started = RUNNING, time.monotonic()
             try:
-                job.run = self._train(
+                train = self._train or _default_train()
+                job.run = train(
                     job.config, self.data, on_epoch=job.history.append,
                     on_progress=lambda *progress, job=job: setattr(job, "progress", progress),
                     should_stop=job._should_stop)
@@ -143,3 +151,9 @@ class TrainingQueue:
                 job.finished = time.monotonic()
                 with self._lock:
                     self._running.discard(id(job))
+
+
+def _default_train():
+    from fmnist_core.training import train  # imports TensorFlow: in a worker, not in a page
+
+    return train

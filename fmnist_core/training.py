@@ -3,25 +3,29 @@
 The tutorial's `model.fit(x / 255.0, y)` runs a Python step per batch on a float copy of the data.
 Here the uint8 images stay as they are, held once; each compiled call (XLA) gets the next chunk of
 shuffled batches and runs their steps, casting one batch at a time. Between chunks, plain-Python
-hooks report progress and may stop the run.
+hooks report progress and may stop the run. The compiled loop is reused by later runs of the same
+architecture (see `_Trainer`).
 """
 
+import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from fmnist_core.architecture import IMAGE_SHAPE
+from fmnist_core.architecture import CLASSES, IMAGE_SHAPE, layer_specs
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import FashionMNIST
 from fmnist_core.history import EpochRecord
-from fmnist_core.model import LOSS, build_model, logits
+from fmnist_core.model import PREDICT_BATCH, build_model, logits
 from fmnist_core.run import TrainingRun
 
 CHUNK_SECONDS = 0.25  # one compiled call runs about this long, so a stop is honoured well within 1 s
-MAX_CHUNK_STEPS = 200  # bounds the chunk buffer: 200 × 32 images = 5 MB
+MAX_CHUNK_STEPS = 200
+CHUNK_IMAGES = 6400  # bounds the chunk buffer: 6,400 images = 5 MB
 
 
 def train(
@@ -40,11 +44,29 @@ def train(
     """
     started = time.perf_counter()
     should_stop = should_stop or (lambda: False)
-    fit_indices, held_out_images, held_out_labels = split(config, data)
     model = build_model(config)
+    model.optimizer.build(model.trainable_variables)
+    with _trainer_for(config) as trainer:
+        trainer.load(model)
+        history, stopped, test_scores = _epochs(config, data, trainer, on_epoch, on_progress,
+                                                should_stop)
+        if stopped or test_scores is None:
+            test_scores = trainer.logits(data.test_images)
+        trainer.save(model)
+    test_loss, test_accuracy = loss_and_accuracy(test_scores, data.test_labels)
+    return TrainingRun(config, history, model, test_loss, test_accuracy,
+                       time.perf_counter() - started, stopped, test_logits=test_scores)
+
+
+def _epochs(config, data, trainer, on_epoch, on_progress, should_stop):
+    """The training loop proper, on `trainer`'s model.
+
+    Returns the history, whether it was stopped, and the last epoch's test-set scores (None when
+    the held-out images are a validation split).
+    """
+    fit_indices, held_out_images, held_out_labels = split(config, data)
     steps, batch = config.steps_per_epoch, config.batch_size
-    stepper = _Stepper(model, data, batch, max_steps=min(MAX_CHUNK_STEPS, steps))
-    history, stopped = [], False
+    history, stopped, test_scores = [], False, None
     for epoch in range(1, config.epochs + 1):
         epoch_started = time.perf_counter()
         order = np.random.default_rng([config.seed, epoch]).permutation(fit_indices)
@@ -52,23 +74,22 @@ def train(
         while step < steps and not (stopped := should_stop()):
             chunk_started = time.perf_counter()
             last = min(step + chunk, steps)
-            chunk_loss, chunk_correct = stepper.run(order[step * batch:last * batch])
+            chunk_loss, chunk_correct = trainer.run(data, order[step * batch:last * batch])
             loss_sum, correct, step = loss_sum + chunk_loss, correct + chunk_correct, last
-            chunk = _next_chunk(chunk, time.perf_counter() - chunk_started)
+            chunk = min(_next_chunk(chunk, time.perf_counter() - chunk_started), trainer.max_steps)
             if on_progress:
                 on_progress(epoch, step, steps)
         if stopped:
             break
-        val_loss, val_accuracy = evaluate(model, held_out_images, held_out_labels)
+        held_out_scores = trainer.logits(held_out_images)
+        val_loss, val_accuracy = loss_and_accuracy(held_out_scores, held_out_labels)
+        test_scores = held_out_scores if held_out_images is data.test_images else None
         record = EpochRecord(epoch, loss_sum / len(fit_indices), correct / len(fit_indices),
                              val_loss, val_accuracy, time.perf_counter() - epoch_started)
         history.append(record)
         if on_epoch:
             on_epoch(record)
-    test_scores = logits(model, data.test_images)
-    test_loss, test_accuracy = loss_and_accuracy(test_scores, data.test_labels)
-    return TrainingRun(config, history, model, test_loss, test_accuracy,
-                       time.perf_counter() - started, stopped, test_logits=test_scores)
+    return history, stopped, test_scores
 
 
 def split(config: ExperimentConfig, data: FashionMNIST):
@@ -102,61 +123,123 @@ def loss_and_accuracy(scores: np.ndarray, labels: np.ndarray) -> tuple[float, fl
     return float(loss), float((scores.argmax(axis=1) == labels).mean())
 
 
-class _Stepper:
-    """Runs optimizer steps in compiled calls: full batches in one XLA loop, a smaller last batch alone.
+class _Trainer:
+    """A model of one architecture and its compiled training loop, reused by run after run.
 
-    The chunk's images are copied into a buffer of fixed shape, so XLA compiles the loop once.
+    Compiling the loop (XLA) takes longer than a short training: a class training the lesson's
+    model compiles it once per server and trainer slot, not once per student. A run loads its
+    model's starting weights into a free trainer and takes the trained weights back; a chunk's
+    images go into a buffer of fixed shape and a smaller last batch is padded and masked, so each
+    trainer's loop is compiled for one shape only.
     """
 
-    def __init__(self, model: keras.Model, data: FashionMNIST, batch: int, max_steps: int):
-        self.data, self.batch = data, batch
-        self.images = np.zeros((max_steps * batch, *IMAGE_SHAPE), np.uint8)
-        self.labels = np.zeros(max_steps * batch, np.int32)
-        optimizer = model.optimizer
-        optimizer.build(model.trainable_variables)
+    def __init__(self, config: ExperimentConfig):
+        self.model, batch = build_model(config), config.batch_size
+        self.max_steps = max(1, min(MAX_CHUNK_STEPS, CHUNK_IMAGES // batch))
+        self.images = np.zeros((self.max_steps * batch, *IMAGE_SHAPE), np.uint8)
+        self.labels = np.zeros(self.max_steps * batch, np.int32)
+        self.loop = _training_loop(self.model, batch)
+        self.scores = tf.function(lambda images: self.model(tf.cast(images, tf.float32), training=False),
+                                  jit_compile=True)
+        self.predict_buffer = np.zeros((PREDICT_BATCH, *IMAGE_SHAPE), np.uint8)
 
-        def step(images, labels):
-            with tf.GradientTape() as tape:
-                scores = model(tf.cast(images, tf.float32), training=True)
-                loss = LOSS(labels, scores)
-            gradients = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply(gradients, model.trainable_variables)
-            predicted = tf.argmax(scores, axis=1, output_type=tf.int32)
-            hits = tf.reduce_sum(tf.cast(tf.equal(predicted, labels), tf.int32))
-            return loss * tf.cast(tf.shape(labels)[0], tf.float32), hits
+    def load(self, model: keras.Model) -> None:
+        """Starts from `model`'s weights and its fresh optimizer."""
+        _copy(model, self.model)
 
-        @tf.function(jit_compile=True)
-        def full_batches(images, labels, steps):
-            loss_sum, hits_sum, start = tf.constant(0.0), tf.constant(0), tf.constant(0)
-            # A while loop, not `for … in tf.range(steps)`: XLA would compile once per count.
-            while start < steps * batch:
-                loss, hits = step(tf.slice(images, [start, 0, 0], [batch, *IMAGE_SHAPE]),
-                                  tf.slice(labels, [start], [batch]))
-                loss_sum, hits_sum, start = loss_sum + loss, hits_sum + hits, start + batch
-            return loss_sum, hits_sum
+    def save(self, model: keras.Model) -> None:
+        """Puts the weights trained so far (and the optimizer's state) into `model`."""
+        _copy(self.model, model)
 
-        self.full_batches, self.one_batch = full_batches, tf.function(step, jit_compile=True)
-
-    def run(self, chosen: np.ndarray) -> tuple[float, int]:
+    def run(self, data: FashionMNIST, chosen: np.ndarray) -> tuple[float, int]:
         """Trains on the images at indices `chosen`, in order, a batch per step."""
-        full = len(chosen) // self.batch * self.batch
-        loss, hits = 0.0, 0
-        if full:
-            np.take(self.data.train_images, chosen[:full], axis=0, out=self.images[:full])
-            self.labels[:full] = self.data.train_labels[chosen[:full]]
-            chunk_loss, chunk_hits = self.full_batches(
-                tf.constant(self.images), tf.constant(self.labels), tf.constant(full // self.batch))
-            loss, hits = float(chunk_loss), int(chunk_hits)
-        if full < len(chosen):
-            rest = chosen[full:]
-            rest_loss, rest_hits = self.one_batch(
-                tf.constant(self.data.train_images[rest]),
-                tf.constant(self.data.train_labels[rest].astype(np.int32)))
-            loss, hits = loss + float(rest_loss), hits + int(rest_hits)
-        return loss, hits
+        count = len(chosen)
+        np.take(data.train_images, chosen, axis=0, out=self.images[:count])
+        self.labels[:count] = data.train_labels[chosen]
+        loss, hits = self.loop(tf.constant(self.images), tf.constant(self.labels), tf.constant(count))
+        return float(loss), int(hits)
+
+    def logits(self, images: np.ndarray) -> np.ndarray:
+        """The model's 10 scores per uint8 image, in compiled batches of one shape (padded)."""
+        batches = []
+        for start in range(0, len(images), PREDICT_BATCH):
+            batch = images[start:start + PREDICT_BATCH]
+            self.predict_buffer[:len(batch)] = batch
+            batches.append(np.asarray(self.scores(tf.constant(self.predict_buffer)))[:len(batch)])
+        return np.concatenate(batches) if batches else np.zeros((0, CLASSES), np.float32)
+
+
+def _copy(source: keras.Model, target: keras.Model) -> None:
+    """Copies weights and optimizer state between two models of the same architecture."""
+    for variables in ("trainable_variables", "non_trainable_variables"):
+        for to, value in zip(getattr(target, variables), getattr(source, variables)):
+            to.assign(value)
+    for to, value in zip(target.optimizer.variables, source.optimizer.variables):
+        to.assign(value)
+
+
+def _training_loop(model: keras.Model, batch: int):
+    model.optimizer.build(model.trainable_variables)
+
+    def step(images, labels, count):
+        valid = tf.range(batch) < count  # a smaller last batch is padded: its padding is ignored
+        with tf.GradientTape() as tape:
+            scores = model(tf.cast(images, tf.float32), training=True)
+            losses = keras.losses.sparse_categorical_crossentropy(labels, scores, from_logits=True)
+            loss_sum = tf.reduce_sum(tf.where(valid, losses, 0.0))
+            loss = loss_sum / tf.cast(count, tf.float32)  # the batch mean, as Keras's fit takes it
+        gradients = tape.gradient(loss, model.trainable_variables)
+        model.optimizer.apply(gradients, model.trainable_variables)
+        right = valid & tf.equal(tf.argmax(scores, axis=1, output_type=tf.int32), labels)
+        return loss_sum, tf.reduce_sum(tf.cast(right, tf.int32))
+
+    @tf.function(jit_compile=True)
+    def loop(images, labels, count):
+        # Summed in float64, so an epoch's loss does not depend on how it was cut into chunks.
+        loss_sum, hits_sum, start = tf.constant(0.0, tf.float64), tf.constant(0), tf.constant(0)
+        # A while loop, not `for … in tf.range(…)`: XLA would compile once per count.
+        while start < count:
+            loss, hits = step(tf.slice(images, [start, 0, 0], [batch, *IMAGE_SHAPE]),
+                              tf.slice(labels, [start], [batch]), tf.minimum(batch, count - start))
+            loss_sum, hits_sum, start = loss_sum + tf.cast(loss, tf.float64), hits_sum + hits, start + batch
+        return loss_sum, hits_sum
+
+    return loop
+
+
+_idle_trainers: dict[tuple, list[_Trainer]] = {}
+_idle_lock = threading.Lock()
+
+
+def _key(config: ExperimentConfig) -> tuple:
+    """What a trainer is compiled for: the architecture, the optimizer and the batch size."""
+    return tuple(layer_specs(config)), config.optimizer, config.batch_size
+
+
+@contextmanager
+def _trainer_for(config: ExperimentConfig):
+    """An idle trainer for `config`, or a new one."""
+    with _idle_lock:
+        idle = _idle_trainers.setdefault(_key(config), [])
+        trainer = idle.pop() if idle else None
+    trainer = trainer or _Trainer(config)
+    try:
+        yield trainer
+    finally:
+        with _idle_lock:
+            idle.append(trainer)
+
+
+def prepare(config: ExperimentConfig, data: FashionMNIST) -> None:
+    """Compiles one more idle trainer for `config` ahead of time, so a run starts at once."""
+    trainer = _Trainer(config)
+    trainer.run(data, np.arange(config.batch_size))
+    trainer.logits(data.test_images[:1])
+    with _idle_lock:
+        _idle_trainers.setdefault(_key(config), []).append(trainer)
 
 
 def _next_chunk(chunk: int, seconds: float) -> int:
     """Steps for the next compiled call, so that each lasts about CHUNK_SECONDS."""
     target = chunk * CHUNK_SECONDS / max(seconds, 1e-3)
-    return int(min(max(target, 1), MAX_CHUNK_STEPS, chunk * 4))
+    return int(min(max(target, 1), chunk * 4))

@@ -1,11 +1,13 @@
 """Real (short) trainings on the real data: hooks, stop, reproducibility, the lesson's semantics."""
 
+import threading
+
 import numpy as np
 import pytest
 
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.evaluation import Evaluation
-from fmnist_core.model import logits
+from fmnist_core.model import build_model, logits
 from fmnist_core.training import evaluate, split, train
 
 SHORT = ExperimentConfig(train_size=3000, epochs=2)
@@ -85,3 +87,35 @@ def test_architectures_with_dropout_train(real_data, architecture):
                               optimizer="rmsprop", train_size=1000, epochs=1)
     run = train(config, real_data)
     assert run.epochs_done == 1 and run.test_accuracy > 0.3
+
+
+def test_training_equals_keras_fit_including_a_smaller_last_batch(real_data):
+    config = ExperimentConfig(train_size=100, epochs=1)  # 3 batches of 32, then one of 4 (padded here)
+    run = train(config, real_data)
+    fit_indices, _, _ = split(config, real_data)
+    order = np.random.default_rng([config.seed, 1]).permutation(fit_indices)
+    reference = build_model(config)  # the same seeded starting weights
+    reference.fit(real_data.train_images[order].astype(np.float32), real_data.train_labels[order],
+                  batch_size=32, epochs=1, shuffle=False, verbose=0)
+    for ours, keras_fit in zip(run.model.trainable_variables, reference.trainable_variables):
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(keras_fit), rtol=1e-4, atol=1e-6)
+
+
+def test_runs_in_parallel_threads_equal_runs_one_after_another(real_data):
+    configs = [SHORT, SHORT.with_changes(seed=7), SHORT.with_changes(learning_rate=0.01)]
+    def measured(run):
+        return [(r.loss, r.accuracy, r.val_loss, r.val_accuracy) for r in run.history]
+
+    alone = [measured(train(config, real_data)) for config in configs]
+    together = [None] * len(configs)
+
+    def run(number):
+        together[number] = measured(train(configs[number], real_data))
+
+    threads = [threading.Thread(target=run, args=(number,)) for number in range(len(configs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert together == alone
+    assert alone[0] != alone[1] and alone[0] != alone[2]

@@ -1,13 +1,20 @@
 """What one server process holds once and shares read-only with every browser session."""
 
 import os
-import threading
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import script_runner
 
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import FashionMNIST, load_fashion_mnist, mean_images, pixel_stats
 from fmnist_core.errors import DataUnavailableError
+
+# After every script run, fragment runs included, Streamlit calls keras.backend.clear_session()
+# once Keras is imported. Here, where a class's trainings run in background threads, that would
+# reset Keras's global state under them, drop TensorFlow's kernel caches and run a full garbage
+# collection many times a second (measured: the server's busiest code with 4 students). This app
+# builds every model explicitly and keeps nothing in Keras's global state, so nothing is cleared.
+script_runner._clean_problem_modules = lambda: None
 
 
 @st.cache_resource(show_spinner=False)
@@ -35,23 +42,35 @@ def dataset() -> FashionMNIST:
             _dataset.clear()
             st.rerun()
         st.stop()
-    _warm_up(data)
+    _training_queue(data)
     return data
 
 
 @st.cache_resource(show_spinner=False)
-def _warm_up(_data: FashionMNIST) -> threading.Thread:
-    """Once per server, in the background: imports TensorFlow and trains a tiny model, so the
-    first Train of the class starts in seconds, while the data pages never wait for it."""
+def _training_queue(_data: FashionMNIST):
+    # Made with the data, so that TensorFlow loads and the lesson's model compiles in the
+    # background while the class looks at the data pages.
+    from fmnist_core.jobs import TrainingQueue
 
-    def warm() -> None:
-        from fmnist_core.training import train
+    return TrainingQueue(_data, slots=_slots(), prepare=lambda: _compile_the_lesson(_data))
 
-        train(ExperimentConfig(train_size=100, epochs=1), _data)
 
-    thread = threading.Thread(target=warm, name="tensorflow-warm-up", daemon=True)
-    thread.start()
-    return thread
+def _compile_the_lesson(data: FashionMNIST) -> None:
+    from fmnist_core.training import prepare
+
+    prepare(ExperimentConfig(), data)
+
+
+def training_queue():
+    """One queue for the whole class: at most FMNIST_TRAINING_SLOTS trainings at a time. Each of
+    its workers compiles the lesson's model when the server first loads the data, so the class's
+    first trainings start at once."""
+    return _training_queue(dataset())
+
+
+def _slots() -> int:
+    """How many trainings run at once: FMNIST_TRAINING_SLOTS, else one per CPU core."""
+    return int(os.environ.get("FMNIST_TRAINING_SLOTS", "0")) or os.cpu_count() or 1
 
 
 @st.cache_resource(show_spinner="Averaging 60,000 images…")
@@ -60,10 +79,3 @@ def training_set_summary(_data: FashionMNIST):
     return pixel_stats(_data.train_images), mean_images(_data.train_images, _data.train_labels)
 
 
-@st.cache_resource(show_spinner="Starting the trainer…")
-def training_queue():
-    """One queue for the whole class: at most FMNIST_TRAINING_SLOTS trainings at a time."""
-    from fmnist_core.jobs import TrainingQueue
-
-    slots = int(os.environ.get("FMNIST_TRAINING_SLOTS", "0")) or None
-    return TrainingQueue(dataset(), slots=slots)

@@ -17,7 +17,7 @@ from fmnist_core.run import TrainingRun
 
 CONFIG, RUNS, JOBS, URL_NOTES = "config", "runs", "jobs", "url_notes"
 EVALUATIONS, ERRORS, OUTPUTS = "evaluations", "training_errors", "layer_outputs"
-TEACHER = "teacher_controls"
+TEACHER, CURVES = "teacher_controls", "training_curves"
 MODELS_KEPT = 3  # older runs keep their history and figures; their models are released
 
 
@@ -131,8 +131,13 @@ def layer_outputs(run: TrainingRun, index: int, image) -> dict:
     """Every layer's output for one test image; the last one asked for is kept for reruns."""
     from fmnist_core.model import layer_outputs  # imports TensorFlow, needed only here
 
-    key = (id(run), index)
-    cached = st.session_state.get(OUTPUTS)
-    if cached is None or cached[0] != key:
-        st.session_state[OUTPUTS] = cached = (key, layer_outputs(run.model, image))
-    return cached[1]
+    return last_made(OUTPUTS, (id(run), index), lambda: layer_outputs(run.model, image))
+
+
+def last_made(name: str, key, make: Callable):
+    """`make()`, unless the value kept under `name` was made for the same `key`: a page that
+    reruns often (a live chart) rebuilds only what changed."""
+    kept = st.session_state.get(name)
+    if kept is None or kept[0] != key:
+        st.session_state[name] = kept = (key, make())
+    return kept[1]
