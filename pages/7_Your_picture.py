@@ -11,6 +11,7 @@ from ui.resources import dataset
 
 SHOWN_WIDTH = picture.DISPLAY_SIDE // 2  # half size: crisp on HiDPI screens, 5 px a pixel on others
 NEAREST = 8
+DRAWING_STROKE = 24  # pixels on the 280-pixel square: about 2.4 Fashion-MNIST pixels
 
 setup("Your own picture")
 data = dataset()
@@ -18,34 +19,45 @@ names = data.class_names
 
 st.markdown(
     "Does the model recognise **your** clothes? Upload a photo of one piece of clothing — on a "
-    "plain background, much lighter or darker than the clothing. The page turns it into the kind "
-    "of image the model learned from: 28×28 grey pixels, a light object on a black background, "
-    "just as Fashion-MNIST's product photos were made. Every step is shown.")
+    "plain background, much lighter or darker than the clothing — or draw one. The page turns it "
+    "into the kind of image the model learned from: 28×28 grey pixels, a light object on a black "
+    "background, just as Fashion-MNIST's product photos were made. Every step is shown.")
 
-upload_col, example_col = st.columns([3, 2], gap="large")
-upload = upload_col.file_uploader(
-    "A picture of one piece of clothing", type=list(picture.UPLOAD_TYPES),
-    max_upload_size=picture.MAX_UPLOAD_MB,
-    help=f"PNG, JPEG, WebP, BMP or a still GIF, up to {picture.MAX_UPLOAD_MB} MB. It is used "
-         "on this page only, and never saved.")
-with example_col:
-    use_example = st.toggle("Use a test image", disabled=upload is not None,
-                            help="No photo at hand? This makes a Fashion-MNIST test image into one: "
-                                 "dark on white, 4 times larger, with a white margin. The steps "
-                                 "below undo all that.")
-    example = st.number_input("Test image number", 0, len(data.test_images) - 1, 0,
-                              disabled=upload is not None or not use_example)
-
+PHOTO, DRAWING, TEST_IMAGE = "Upload a photo", "Draw one", "Use a test image"
+source = st.radio("Your picture", [PHOTO, DRAWING, TEST_IMAGE], horizontal=True,
+                  label_visibility="collapsed", key="picture_source")
 raw, known, picture_id = None, None, None
-if upload is not None:
-    raw, picture_id = upload.getvalue(), upload.file_id
-elif use_example:
+if source == PHOTO:
+    upload = st.file_uploader(
+        "A picture of one piece of clothing", type=list(picture.UPLOAD_TYPES),
+        max_upload_size=picture.MAX_UPLOAD_MB,
+        help=f"PNG, JPEG, WebP, BMP or a still GIF, up to {picture.MAX_UPLOAD_MB} MB. It is used "
+             "on this page only, and never saved.")
+    if upload is not None:
+        raw, picture_id = upload.getvalue(), upload.file_id
+elif source == DRAWING:
+    from streamlit_drawable_canvas import st_canvas  # a component: loaded only when drawing
+
+    st.caption("Draw one piece of clothing, filling the square: light on black, as Fashion-MNIST "
+               "shows it. The toolbar under the square undoes a stroke or starts again.")
+    drawing = st_canvas(stroke_width=DRAWING_STROKE, stroke_color="#ffffff",
+                        background_color="#000000", width=picture.DISPLAY_SIDE,
+                        height=picture.DISPLAY_SIDE, return_image_data=True, key="drawing")
+    if drawing.json_data and drawing.json_data.get("objects"):
+        raw = drawing.image_bytes
+        picture_id = f"drawing_{len(drawing.json_data['objects'])}"
+else:
+    example = st.number_input("Test image number", 0, len(data.test_images) - 1, 0,
+                              help="A Fashion-MNIST test image made into a 'photo': dark on white, "
+                                   "4 times larger, with a white margin. The steps below undo all "
+                                   "that.")
     raw, picture_id = picture.photo_of(data.test_images[example]), f"test_{example}"
     known = int(data.test_labels[example])
 
 steps = None
 if raw is None:
-    st.info("Upload a picture to begin.", icon=":material/add_photo_alternate:")
+    st.info("Draw a piece of clothing to begin." if source == DRAWING
+            else "Upload a picture to begin.", icon=":material/add_photo_alternate:")
 else:
     try:
         steps = picture.preprocess(raw)

@@ -314,3 +314,29 @@ def test_a_teachers_link_locks_and_hides_settings(real_data):
     assert any("nonsense" in warning.value for warning in at.warning)
     assert at.query_params["lock"] == "epochs,hidden_layers"
     assert at.query_params["hide"] == "optimizer,seed"
+
+
+def test_learn_answers_with_the_learners_own_model_and_runs(runs, real_data):
+    from fmnist_core.model import build_model  # imports TensorFlow
+
+    config = ExperimentConfig(hidden_layers=(256,), batch_size=64, epochs=3)
+    at = open_page("pages/5_Learn.py", query=config.differences(), runs=runs)
+    assert_renders(at, "pages/5_Learn.py")
+    text = "\n".join(block.value for block in at.markdown)
+    # Question 3: the parameter count of the learner's settings, as Keras counts it.
+    shown = int(re.search(r"Your current model .* has \*\*([\d,]+)\*\* parameters", text)[1]
+                .replace(",", ""))
+    assert shown == build_model(config).count_params() == 203_530
+    # Question 4: their batch size, steps per epoch and epochs; the epochs their last run did.
+    assert "in batches of **64**, the optimizer makes **938** update steps per epoch" in text
+    assert "**3** epochs make 2,814 steps" in text
+    assert "Your last run trained for **1** epochs" in text
+    # Question 5: the newest model's answer for the first test image, beside its label.
+    newest = runs[-1]
+    predicted = real_data.class_names[int(newest.test_logits[0].argmax())]
+    assert re.search(rf"\*\*Run 2\*\* says \*\*{re.escape(predicted)}\*\* with \*\*\d+%\*\* "
+                     r"confidence\. The label is \*\*Ankle boot\*\*", text)
+    # Question 6: the best run and what it changed.
+    best = max(runs, key=lambda run: run.test_accuracy)
+    assert f"Your best run so far is **{best.name}**: test accuracy **{best.test_accuracy:.2%}**" \
+        in text

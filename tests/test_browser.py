@@ -169,7 +169,7 @@ def test_every_page_opens_from_a_deep_link(page, path):
     screenshot(page, f"30-link-{path or 'Home'}")
 
 
-def test_train_then_see_predictions_and_compare(page):
+def test_train_then_see_predictions_compare_learn_and_a_picture(page, real_data):
     page.goto("/Build_and_train?train_size=3000&epochs=2")
     expect_page(page, "Build_and_train")
     screenshot(page, "20-train-before")
@@ -213,3 +213,70 @@ def test_train_then_see_predictions_and_compare(page):
     lines = Path(download.value.path()).read_text().strip().splitlines()
     assert len(lines) == 2 and lines[1].startswith("Run 1,"), lines
     expect_page(page, "Compare_runs")  # the click reruns the page
+
+    learn_answers_with_the_run(page, real_data)
+    classify_a_picture(page, real_data)
+
+
+def learn_answers_with_the_run(page, data) -> None:
+    sidebar_link(page, "Learn").click()
+    expect_page(page, "Learn")
+    page.get_by_text("Your current model (change it on Build & train) has 101,770 parameters").wait_for()
+    answer = page.get_by_text(re.compile(r"Run 1 says .+ with \d+% confidence\. The label is "))
+    said, label = re.search(r"says (.+) with \d+% confidence\. The label is (.+?):",
+                            answer.inner_text()).groups()
+    assert label == data.class_names[data.test_labels[0]] == "Ankle boot"
+    assert said in data.class_names
+    assert ("is right." in answer.inner_text()) == (said == label)
+    # A quiz question answers at once, right or wrong.
+    page.get_by_text("How many classes does Fashion-MNIST have?").wait_for()
+    page.locator('[data-testid="stRadio"]').first.get_by_text("10", exact=True).click()
+    page.get_by_text(re.compile(r"^Right! Ten kinds of clothing")).wait_for()
+    page.locator('[data-testid="stRadio"]').first.get_by_text("784", exact=True).click()
+    page.get_by_text(re.compile(r"^Not quite — it's “10”")).wait_for()
+    assert page.locator(EXCEPTION).count() == 0
+    screenshot(page, "25-learn")
+
+
+def classify_a_picture(page, data) -> None:
+    from fmnist_core.picture import NOT_A_PICTURE, photo_of
+
+    sidebar_link(page, "Your own picture").click()
+    expect_page(page, "Your_picture")
+    page.get_by_text("Upload a photo").wait_for()  # the default source
+    uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    uploader.set_input_files(files=[{"name": "notes.png", "mimeType": "image/png",
+                                     "buffer": b"these are my notes, not a picture"}])
+    page.get_by_text(NOT_A_PICTURE).wait_for()
+    assert page.locator(EXCEPTION).count() == 0
+    screenshot(page, "26-picture-rejected")
+
+    # The first test image, as a photo: dark on white, four times larger, with a margin.
+    uploader.set_input_files(files=[{"name": "boot.png", "mimeType": "image/png",
+                                     "buffer": photo_of(data.test_images[0])}])
+    says = page.get_by_text(re.compile(r"Run 1 \(test accuracy [\d.]+%\) says "))
+    says.wait_for()
+    assert re.search(r"says (.+) with \d+% confidence", says.inner_text())[1] in data.class_names
+    steps = page.locator('[data-testid="stImage"]')
+    assert steps.count() == 6, steps.count()  # grayscale … scaled to 0–1
+    page.get_by_text("The nearest training images").wait_for()
+    assert page.locator(EXCEPTION).count() == 0
+    screenshot(page, "27-picture")
+
+    # A drawing: a wide block with two sleeves, in white strokes on the black square.
+    page.get_by_text("Draw one").click()
+    page.get_by_text("Draw a piece of clothing to begin.").wait_for()
+    square = page.locator("canvas.upper-canvas")
+    square.wait_for()
+    box = square.bounding_box()
+    strokes = [((0.3, y), (0.7, y)) for y in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)]
+    strokes += [((0.3, 0.3), (0.1, 0.5)), ((0.7, 0.3), (0.9, 0.5))]
+    for (x0, y0), (x1, y1) in strokes:
+        page.mouse.move(box["x"] + x0 * box["width"], box["y"] + y0 * box["height"])
+        page.mouse.down()
+        page.mouse.move(box["x"] + x1 * box["width"], box["y"] + y1 * box["height"], steps=8)
+        page.mouse.up()
+    says.wait_for()
+    expect_page(page, "Your_picture")
+    assert page.locator('[data-testid="stImage"]').count() == 6
+    screenshot(page, "28-picture-drawn")
