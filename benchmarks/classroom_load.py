@@ -27,8 +27,9 @@ training (progress bar or waiting line) on their page at once.
 Times, per student, in seconds:
 - wait  = click → first "epoch … of …" progress text: the whole time a student looks at a
   waiting line or "building and compiling" before the first epoch advances (queue + model
-  build + XLA compile + first chunk). `queue` = click → the first progress bar of any kind
-  (the job left the waiting line);
+  build + XLA compile + first chunk); for a training so short that its page never showed it
+  running, click → the result. `queue` = click → the first progress bar of any kind (the job
+  left the waiting line);
 - train = first epoch progress → the success box (the rest of the training, the final test
   evaluation and the page's rerun). The pages redraw every second, so times are ±1 s.
 `run_s` is the training time the app itself reports (the Compare table's "seconds").
@@ -315,7 +316,7 @@ def check_table(student: Student, text: str) -> None:
 
 async def read_table(page, student: Student) -> None:
     async with page.expect_download() as download_info:
-        await page.get_by_role("button", name="⬇ Table as CSV").click()
+        await page.get_by_role("button", name="Table as CSV").click()
     download = await download_info.value
     check_table(student, Path(await download.path()).read_text())
     await page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
@@ -501,7 +502,7 @@ def summary(args, students: list[Student], sampler: Sampler, baseline: float, lo
             total: float, slots: int, load: tuple) -> dict:
     clicked = [s for s in students if s.clicked]
     finished = [s for s in students if s.finished]
-    waits = [s.epoch - s.clicked for s in clicked if s.epoch]
+    waits = [(s.epoch or s.result) - s.clicked for s in clicked if s.epoch or s.result]
     first_click = min((s.clicked for s in clicked), default=None)
     last_result = max((s.result for s in finished), default=None)
     offset = time.time() - time.monotonic()

@@ -61,15 +61,15 @@ st.plotly_chart(figures.training_curves({name: by_name[name].history for name in
                                         references=REFERENCES))
 
 downloads = st.columns(2)
-downloads[0].download_button("⬇ Table as CSV", table.to_csv(index=False), "runs.csv",
-                             "text/csv")
+downloads[0].download_button("Table as CSV", table.to_csv(index=False), "runs.csv",
+                             "text/csv", icon=":material/download:")
 with_model = [run for run in runs if run.model is not None]
 if with_model:
     pick = downloads[1].selectbox("Model to download", with_model[::-1],
                                   format_func=lambda run: run.name)
     downloads[1].download_button(
-        f"⬇ {pick.name} as .keras", lambda: _model_bytes(pick), f"{pick.name}.keras",
-        "application/octet-stream",
+        f"{pick.name} as .keras", lambda: _model_bytes(pick), f"{pick.name}.keras",
+        "application/octet-stream", icon=":material/download:",
         help="Open it with keras.models.load_model(); it takes raw 0–255 pixels.")
 st.caption(f"Models are kept for your last {session.MODELS_KEPT} runs; older runs keep their "
            "figures.")

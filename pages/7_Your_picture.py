@@ -38,11 +38,11 @@ if source == PHOTO:
 elif source == DRAWING:
     from streamlit_drawable_canvas import st_canvas  # a component: loaded only when drawing
 
-    st.caption("Draw one piece of clothing, filling the square: light on black, as Fashion-MNIST "
-               "shows it. The toolbar under the square undoes a stroke or starts again.")
     drawing = st_canvas(stroke_width=DRAWING_STROKE, stroke_color="#ffffff",
                         background_color="#000000", width=picture.DISPLAY_SIDE,
                         height=picture.DISPLAY_SIDE, return_image_data=True, key="drawing")
+    st.caption("Draw one piece of clothing, filling the square: light on black, as Fashion-MNIST "
+               "shows it. The toolbar above the square undoes a stroke or starts again.")
     if drawing.json_data and drawing.json_data.get("objects"):
         raw = drawing.image_bytes
         picture_id = f"drawing_{len(drawing.json_data['objects'])}"

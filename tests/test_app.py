@@ -193,9 +193,10 @@ def test_model_summary_follows_the_sliders(real_data):
 
 
 def test_training_through_the_ui_adds_a_run_with_its_curves(real_data):
-    at = open_page(BUILD, query={"train_size": "2000", "epochs": "2"})
-    assert at.slider(key="setting_epochs").value == 2
-    assert at.select_slider(key="setting_train_size").value == 2000
+    # All 60,000 images, so the training lasts long enough (seconds) to be seen running.
+    at = open_page(BUILD, query={"epochs": "3"})
+    assert at.slider(key="setting_epochs").value == 3
+    assert at.select_slider(key="setting_train_size").value == 60_000
 
     button(at, "▶ Train").click().run()
     shown_progress = False
@@ -206,23 +207,23 @@ def test_training_through_the_ui_adds_a_run_with_its_curves(real_data):
         assert not failures, failures
         assert time.monotonic() < deadline, f"training still running after {TRAINING_TIMEOUT} s: " \
             f"{at.session_state[JOBS]}"
-        shown_progress |= any(re.search(r"epoch \d+ of 2", bar.proto.text, re.IGNORECASE)
+        shown_progress |= any(re.search(r"epoch \d+ of 3", bar.proto.text, re.IGNORECASE)
                               for bar in at.get("progress"))
-        time.sleep(0.5)
+        time.sleep(0.2)
         at.run()
     assert shown_progress, "no progress bar was shown while training"
 
     assert_renders(at, BUILD)
     [run] = at.session_state[RUNS]
     assert run.name == "Run 1"
-    assert run.config == ExperimentConfig(train_size=2000, epochs=2)
-    assert [record.epoch for record in run.history] == [1, 2]
+    assert run.config == ExperimentConfig(epochs=3)
+    assert [record.epoch for record in run.history] == [1, 2, 3]
     assert "Run 1" in at.success[0].value and "test accuracy" in at.success[0].value
-    # The chart draws this run's history: accuracy and loss, train and test, for epochs 1 and 2.
+    # The chart draws this run's history: accuracy and loss, train and test, for epochs 1 to 3.
     [chart] = chart_specs(at)
     traces = [trace for trace in chart["data"] if trace.get("legendgroup") == run.name]
     assert len(traces) == 4
-    assert all(list(trace["x"]) == [1, 2] for trace in traces)
+    assert all(list(trace["x"]) == [1, 2, 3] for trace in traces)
     train_accuracy = next(trace for trace in traces if trace["name"] == "train"
                           and trace.get("showlegend", True))
     assert train_accuracy["y"] == pytest.approx([record.accuracy for record in run.history])

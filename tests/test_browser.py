@@ -170,13 +170,14 @@ def test_every_page_opens_from_a_deep_link(page, path):
 
 
 def test_train_then_see_predictions_compare_learn_and_a_picture(page, real_data):
-    page.goto("/Build_and_train?train_size=3000&epochs=2")
+    # All 60,000 images, so the training lasts long enough to be seen running (a few seconds).
+    page.goto("/Build_and_train?epochs=3")
     expect_page(page, "Build_and_train")
     screenshot(page, "20-train-before")
 
     page.get_by_role("button", name="▶ Train").click()
     progress = page.locator('[data-testid="stProgress"]').filter(
-        has_text=re.compile(r"epoch \d+ of 2", re.IGNORECASE))
+        has_text=re.compile(r"epoch \d+ of 3", re.IGNORECASE))
     progress.first.wait_for(timeout=TRAINING_MS)
     screenshot(page, "21-train-progress")
     result = page.locator('[data-testid="stAlert"]').filter(has_text="test accuracy")
@@ -205,11 +206,11 @@ def test_train_then_see_predictions_compare_learn_and_a_picture(page, real_data)
     expect_page(page, "Compare_runs")
     page.locator('[data-testid="stDataFrame"]').wait_for()
     page.get_by_text(re.compile(r"Best so far: Run 1")).wait_for()
-    page.get_by_role("button", name="⬇ Run 1 as .keras").wait_for()
+    page.get_by_role("button", name="Run 1 as .keras").wait_for()
     screenshot(page, "24-compare")
     # The table is drawn on a canvas; its CSV download says what it holds.
     with page.expect_download() as download:
-        page.get_by_role("button", name="⬇ Table as CSV").click()
+        page.get_by_role("button", name="Table as CSV").click()
     lines = Path(download.value.path()).read_text().strip().splitlines()
     assert len(lines) == 2 and lines[1].startswith("Run 1,"), lines
     expect_page(page, "Compare_runs")  # the click reruns the page
@@ -239,11 +240,14 @@ def learn_answers_with_the_run(page, data) -> None:
 
 
 def classify_a_picture(page, data) -> None:
+    from playwright.sync_api import expect
+
     from fmnist_core.picture import NOT_A_PICTURE, photo_of
 
     sidebar_link(page, "Your own picture").click()
     expect_page(page, "Your_picture")
-    page.get_by_text("Upload a photo").wait_for()  # the default source
+    choices = page.get_by_test_id("stRadioGroup")
+    choices.get_by_text("Upload a photo").wait_for()  # the default source
     uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
     uploader.set_input_files(files=[{"name": "notes.png", "mimeType": "image/png",
                                      "buffer": b"these are my notes, not a picture"}])
@@ -258,13 +262,13 @@ def classify_a_picture(page, data) -> None:
     says.wait_for()
     assert re.search(r"says (.+) with \d+% confidence", says.inner_text())[1] in data.class_names
     steps = page.locator('[data-testid="stImage"]')
-    assert steps.count() == 6, steps.count()  # grayscale … scaled to 0–1
+    expect(steps).to_have_count(6)  # grayscale … scaled to 0–1
     page.get_by_text("The nearest training images").wait_for()
     assert page.locator(EXCEPTION).count() == 0
     screenshot(page, "27-picture")
 
     # A drawing: a wide block with two sleeves, in white strokes on the black square.
-    page.get_by_text("Draw one").click()
+    choices.get_by_text("Draw one").click()
     page.get_by_text("Draw a piece of clothing to begin.").wait_for()
     square = page.locator("canvas.upper-canvas")
     square.wait_for()
@@ -278,5 +282,5 @@ def classify_a_picture(page, data) -> None:
         page.mouse.up()
     says.wait_for()
     expect_page(page, "Your_picture")
-    assert page.locator('[data-testid="stImage"]').count() == 6
+    expect(steps).to_have_count(6)
     screenshot(page, "28-picture-drawn")

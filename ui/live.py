@@ -13,8 +13,8 @@ def _progress(job: TrainingJob) -> None:
     label = f"**{job.name}**" if job.name else "Training"
     if job.state == "waiting":
         ahead = training_queue().ahead_of(job)
-        st.info(f"⏳ {label}: waiting for a free trainer — **{ahead} ahead of you**. "
-                "It starts by itself.")
+        st.info(f"{label}: waiting for a free trainer — **{ahead} ahead of you**. "
+                "It starts by itself.", icon=":material/hourglass_top:")
         if st.button("Cancel", key=f"cancel_{id(job)}"):
             job.cancel()
         return
@@ -26,7 +26,7 @@ def _progress(job: TrainingJob) -> None:
     bar.progress(job.fraction_done, text=(
         f"{label} · {where} · {job.elapsed:.0f} s so far"
         + (f" · about {left:.0f} s left" if left else "")))
-    if stop.button("⏹ Stop", key=f"stop_{id(job)}",
+    if stop.button("Stop", icon=":material/stop_circle:", key=f"stop_{id(job)}",
                    help="Ends this training now; the epochs done are kept."):
         job.cancel()
 

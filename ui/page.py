@@ -28,10 +28,10 @@ NAVIGATION = (
 
 
 def setup(title: str) -> None:
-    st.set_page_config(page_title=f"{title} · Fashion-MNIST Classroom", page_icon="👕",
+    st.set_page_config(page_title=f"{title} · Fashion-MNIST Classroom", page_icon=":material/checkroom:",
                        layout="wide")
     with st.sidebar:
-        st.markdown("### 👕 Fashion-MNIST Classroom")
+        st.markdown("### :material/checkroom: Fashion-MNIST Classroom")
         for page, label, icon in NAVIGATION:
             st.page_link(PAGES[page], label=label, icon=icon)
     session.collect_finished()
