@@ -284,3 +284,40 @@ def classify_a_picture(page, data) -> None:
     expect_page(page, "Your_picture")
     expect(steps).to_have_count(6)
     screenshot(page, "28-picture-drawn")
+
+
+def test_a_teachers_link_gives_a_fresh_browser_the_same_lesson(browser, server):
+    from playwright.sync_api import expect
+
+    teacher = browser.new_context(viewport=VIEWPORT, base_url=server)
+    page = teacher.new_page()
+    page.goto("/Build_and_train")
+    expect_page(page, "Build_and_train")
+    # 256 neurons, two steps up from the lesson's 128 (16, 32, 64, 96, 128, 192, 256, …), by keyboard.
+    neurons = page.locator('[data-testid="stSlider"]').filter(
+        has_text="Neurons in hidden layer 1").get_by_role("slider")
+    neurons.focus()
+    neurons.press("ArrowRight")
+    neurons.press("ArrowRight")
+    parameters = page.locator('[data-testid="stMetricValue"]')
+    expect(parameters).to_have_text("203,530")
+    # Lock the epochs for the class.
+    page.get_by_text("For teachers: share these settings with the class").click()
+    page.locator('[data-testid="stMultiSelect"]').filter(has_text="Lock").click()
+    page.get_by_role("option", name="epochs", exact=True).click()
+    page.keyboard.press("Escape")
+    page.wait_for_url(re.compile(r"lock=epochs"))
+    link = page.url
+    assert "hidden_layers=256" in link, link
+    screenshot(page, "40-teacher")
+    teacher.close()
+
+    student = browser.new_context(viewport=VIEWPORT)  # a fresh browser: no cookies, no session
+    page = student.new_page()
+    page.goto(link)
+    expect_page(page, "Build_and_train")
+    expect(page.locator('[data-testid="stMetricValue"]')).to_have_text("203,530")
+    epochs = page.locator('[data-testid="stSlider"]').filter(has_text="Epochs").get_by_role("slider")
+    expect(epochs).to_have_attribute("aria-disabled", "true")
+    screenshot(page, "41-student-from-link")
+    student.close()
