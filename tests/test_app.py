@@ -317,6 +317,17 @@ def test_a_teachers_link_locks_and_hides_settings(real_data):
     assert at.query_params["hide"] == "optimizer,seed"
 
 
+def test_the_teacher_panel_puts_locks_and_hides_in_the_link(real_data):
+    at = open_page(BUILD, query={"hidden_layers": "256"})
+    at.multiselect(key="teacher_lock").select("epochs").run()
+    at.multiselect(key="teacher_hide").select("optimizer").run()
+    assert_renders(at, BUILD)
+    assert at.query_params["lock"] == "epochs" and at.query_params["hide"] == "optimizer"
+    assert at.query_params["hidden_layers"] == "256"
+    assert at.slider(key="setting_epochs").disabled
+    assert "setting_optimizer" not in {widget.key for widget in at.selectbox}
+
+
 def test_learn_answers_with_the_learners_own_model_and_runs(runs, real_data):
     from fmnist_core.model import build_model  # imports TensorFlow
 

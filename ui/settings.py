@@ -135,6 +135,7 @@ def teacher_panel() -> None:
         wanted = {name: "lock" for name in lock} | {name: "hide" for name in hide}
         if wanted != current:
             session.set_controls(wanted)
+            st.rerun()  # the knobs above were drawn with the old locks
         if st.context.url:
             st.code(st.context.url, language=None)
         st.caption("Copy the link above (or the one in the address bar) and share it.")
