@@ -82,9 +82,11 @@ WATCH_JS = r"""
       this.addEventListener('close', () => { seen.closes += 1; });
     }
   };
+  // An element a rerun is about to replace stays on screen, greyed, until then: not counted.
+  const current = (element) => !element.closest('[data-stale="true"]');
   setInterval(() => {
     let jobs = 0;
-    for (const alert of document.querySelectorAll('[data-testid="stAlert"]')) {
+    for (const alert of [...document.querySelectorAll('[data-testid="stAlert"]')].filter(current)) {
       const text = alert.innerText;
       const ahead = text.match(/waiting for a free trainer\D*(\d+) ahead of you/);
       if (ahead) {
@@ -97,7 +99,7 @@ WATCH_JS = r"""
       if (/test accuracy/.test(text)) { stamp('result'); seen.resultText = text; }
       if (/Training failed/.test(text)) { stamp('failed'); seen.errorText = text.slice(0, 500); }
     }
-    for (const bar of document.querySelectorAll('[data-testid="stProgress"]')) {
+    for (const bar of [...document.querySelectorAll('[data-testid="stProgress"]')].filter(current)) {
       jobs += 1;
       stamp('progress');
       seen.last = bar.innerText.slice(0, 200);
