@@ -26,53 +26,49 @@ import time
 from pathlib import Path
 
 from benchmarks.classroom_load import SHARED_DATA_DIR, Server
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, free_port
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, expect_page, free_port
 
 SETTLE_SECONDS = 20  # a class looks at the data for longer than this before the first Train
 TIMEOUT_MS = 120_000
 LESSON = "/Build_and_train?epochs=5"  # the lesson's model and data, 5 epochs (a few seconds)
 
 
-def rendered(page, title: str) -> None:
-    page.get_by_role("heading", name=title, level=1).wait_for(timeout=TIMEOUT_MS)
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
-        timeout=TIMEOUT_MS)
+def new_tab(browser, url: str):
+    context = browser.new_context(viewport=VIEWPORT, base_url=url)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context, context.new_page()
 
 
 def first_epoch(page) -> tuple[float, float]:
     """Seconds from the Train click to training under way, and to the first epoch done."""
-    rendered(page, "Build & train")
+    expect_page(page, "Build_and_train")
     started = time.monotonic()
     page.get_by_role("button", name="▶ Train").click()
     progress = page.locator('[data-testid="stProgress"]')
     result = page.locator('[data-testid="stAlert"]').filter(has_text="test accuracy")
-    progress.filter(has_text=re.compile(r"epoch \d of 5")).or_(result).first.wait_for(
-        timeout=TIMEOUT_MS)
+    progress.filter(has_text=re.compile(r"epoch \d of 5")).or_(result).first.wait_for()
     under_way = time.monotonic() - started
-    progress.filter(has_text=re.compile(r"epoch [2-5] of 5")).or_(result).first.wait_for(
-        timeout=TIMEOUT_MS)
+    progress.filter(has_text=re.compile(r"epoch [2-5] of 5")).or_(result).first.wait_for()
     return under_way, time.monotonic() - started
 
 
 def open_home_then_explore(browser, url: str) -> tuple[float, float]:
     """A new tab: seconds to the home page, then to Explore the data by the sidebar."""
-    context = browser.new_context(viewport=VIEWPORT, base_url=url)
-    page = context.new_page()
+    context, page = new_tab(browser, url)
     started = time.monotonic()
     page.goto("/")
-    rendered(page, "Fashion-MNIST Classroom")
+    expect_page(page, "")
     home = time.monotonic() - started
     started = time.monotonic()
     page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Explore the data").click()
-    rendered(page, "Explore the data")
+    expect_page(page, "Explore_the_data")
     explore = time.monotonic() - started
     context.close()
     return home, explore
 
 
 def train_in_a_new_tab(browser, url: str) -> tuple[float, float]:
-    context = browser.new_context(viewport=VIEWPORT, base_url=url)
-    page = context.new_page()
+    context, page = new_tab(browser, url)
     page.goto(LESSON)
     times = first_epoch(page)
     context.close()

@@ -21,7 +21,7 @@ from fmnist_core.architecture import CLASSES, IMAGE_SHAPE, layer_specs
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import FashionMNIST
 from fmnist_core.history import EpochRecord
-from fmnist_core.model import PREDICT_BATCH, build_model, logits
+from fmnist_core.model import PREDICT_BATCH, build_model
 from fmnist_core.run import TrainingRun
 
 CHUNK_SECONDS = 0.25  # one compiled call runs about this long, so a stop is honoured well within 1 s
@@ -110,11 +110,6 @@ def split(config: ExperimentConfig, data: FashionMNIST):
         data.train_labels[held_out]
 
 
-def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    """Mean cross-entropy loss and accuracy of `model` on uint8 `images`."""
-    return loss_and_accuracy(logits(model, images), labels)
-
-
 def loss_and_accuracy(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     """The lesson's loss (cross-entropy from logits) and accuracy, from the scores."""
     scores = scores.astype(np.float64)
@@ -128,7 +123,7 @@ def loss_and_accuracy(scores: np.ndarray, labels: np.ndarray) -> tuple[float, fl
 class _Trainer:
     """A model of one architecture and its compiled training loop, reused by run after run.
 
-    Compiling the loop (XLA) takes longer than a short training: a class training the lesson's
+    Compiling the loop takes longer than a short training: a class training the lesson's
     model compiles it once per server and trainer slot, not once per student. A run loads its
     model's starting weights into a free trainer and takes the trained weights back; a chunk's
     images go into a buffer of fixed shape and a smaller last batch is padded and masked, so each
@@ -226,14 +221,15 @@ def _key(config: ExperimentConfig) -> tuple:
 @contextmanager
 def _trainer_for(config: ExperimentConfig):
     """An idle trainer for `config`, or a new one."""
+    key = _key(config)
     with _idle_lock:
-        idle = _idle_trainers.get(_key(config))
+        idle = _idle_trainers.get(key)
         trainer = idle.pop() if idle else None
     trainer = trainer or _Trainer(config)
     try:
         yield trainer
     finally:
-        _keep(_key(config), trainer)
+        _keep(key, trainer)
 
 
 def _keep(key: tuple, trainer: _Trainer) -> None:
