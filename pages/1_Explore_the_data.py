@@ -29,7 +29,7 @@ chosen = controls[0].multiselect("Classes", range(10), format_func=names.__getit
                                  placeholder="All classes")
 split = controls[1].radio("Images from", ("train", "test"), horizontal=True)
 per_class = controls[2].slider("Per class", 1, 10, 3 if not chosen else 6)
-if controls[3].button("🔀 Shuffle"):
+if controls[3].button("Shuffle", icon=":material/shuffle:"):
     st.session_state["explore_seed"] = st.session_state.get("explore_seed", 0) + 1
 images, labels = ((data.train_images, data.train_labels) if split == "train"
                   else (data.test_images, data.test_labels))

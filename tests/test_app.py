@@ -352,3 +352,13 @@ def test_learn_answers_with_the_learners_own_model_and_runs(runs, real_data):
     best = max(runs, key=lambda run: run.test_accuracy)
     assert f"Your best run so far is **{best.name}**: test accuracy **{best.test_accuracy:.2%}**" \
         in text
+
+
+def test_shuffle_draws_other_sample_images(real_data):
+    at = open_page(EXPLORE)
+    before = chart_specs(at)[0]
+    button(at, "Shuffle").click().run()
+    assert_renders(at, EXPLORE)
+    after = chart_specs(at)[0]
+    assert after["layout"]["annotations"] != before["layout"]["annotations"] or \
+        after["data"] != before["data"]
