@@ -1,6 +1,8 @@
 """A finished (or stopped) training run: its settings, history, model and test result."""
 
+import secrets
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 
@@ -13,6 +15,19 @@ from fmnist_core.history import EpochRecord
 REFERENCES = {"lesson ≈ 0.88": 0.88, "human 0.835": 0.835}
 
 
+class RunState(StrEnum):
+    """Where a run stands; a run the server lost while training it is `interrupted`."""
+
+    RUNNING = "running"
+    DONE = "done"
+    STOPPED = "stopped"
+    INTERRUPTED = "interrupted"
+
+
+def new_run_id() -> str:
+    return secrets.token_hex(16)
+
+
 @dataclass
 class TrainingRun:
     config: ExperimentConfig
@@ -21,9 +36,15 @@ class TrainingRun:
     test_loss: float
     test_accuracy: float
     seconds: float
-    stopped: bool = False
+    state: RunState = RunState.DONE
     name: str = ""
     test_logits: np.ndarray | None = field(default=None, repr=False)  # (10000, 10) float32
+    run_id: str = field(default_factory=new_run_id)
+
+    @property
+    def stopped(self) -> bool:
+        """Ended before its last epoch: stopped by the learner, or interrupted."""
+        return self.state in (RunState.STOPPED, RunState.INTERRUPTED)
 
     @property
     def epochs_done(self) -> int:

@@ -22,7 +22,7 @@ from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import FashionMNIST
 from fmnist_core.history import EpochRecord
 from fmnist_core.model import PREDICT_BATCH, build_model
-from fmnist_core.run import TrainingRun
+from fmnist_core.run import RunState, TrainingRun
 
 CHUNK_SECONDS = 0.25  # one compiled call runs about this long, so a stop is honoured well within 1 s
 MAX_CHUNK_STEPS = 200
@@ -57,7 +57,8 @@ def train(
         trainer.save(model)
     test_loss, test_accuracy = loss_and_accuracy(test_scores, data.test_labels)
     return TrainingRun(config, history, model, test_loss, test_accuracy,
-                       time.perf_counter() - started, stopped, test_logits=test_scores)
+                       time.perf_counter() - started, RunState.STOPPED if stopped else RunState.DONE,
+                       test_logits=test_scores)
 
 
 def _epochs(config, data, trainer, on_epoch, on_progress, should_stop):

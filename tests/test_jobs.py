@@ -11,7 +11,7 @@ import pytest
 
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.jobs import CANCELLED, DONE, FAILED, RUNNING, WAITING, TrainingQueue
-from fmnist_core.run import TrainingRun
+from fmnist_core.run import RunState, TrainingRun
 
 WAIT = 10  # seconds: a bound for things that happen within a fraction of one
 
@@ -29,11 +29,11 @@ class GatedTraining:
         on_progress(1, 0, config.steps_per_epoch)
         while not self.release.is_set():
             if should_stop():
-                return TrainingRun(config, [], None, 0.0, 0.0, 0.0, stopped=True)
+                return TrainingRun(config, [], None, 0.0, 0.0, 0.0, state=RunState.STOPPED)
             time.sleep(0.01)
         if config.seed == 666:
             raise RuntimeError("out of memory")
-        return TrainingRun(config, [], None, 0.5, 0.8, 1.0, stopped=False)
+        return TrainingRun(config, [], None, 0.5, 0.8, 1.0, )
 
 
 def until(condition, what: str) -> None:
