@@ -55,10 +55,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fmnist_core.environment import training_slots
+from tests.places import REPO, SHARED_DATA_DIR
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, EXCEPTION, TITLES, VIEWPORT, free_port, healthy
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA_DIR = REPO.parent / "shared/data/fashion-mnist"
 ARTIFACTS = REPO / "artifacts" / "classroom_load"  # a folder per run: server.log, failing pages
 SERVER_START_SECONDS = 60
 SAMPLE_SECONDS = 0.25
@@ -595,7 +595,7 @@ def main(argv: list[str] | None = None) -> dict:
     env = {**os.environ, "FMNIST_DATA_DIR": str(data_dir), "TF_CPP_MIN_LOG_LEVEL": "2"}
     if args.slots:
         env["FMNIST_TRAINING_SLOTS"] = str(args.slots)
-    slots = int(env.get("FMNIST_TRAINING_SLOTS") or 0) or os.cpu_count() or 1
+    slots = training_slots(env)[0]
     students = [Student(i, SEED_BASE + i, args.train_size - i) for i in range(args.sessions)]
     port = args.port or free_port()
     folder = ARTIFACTS / f"{time.strftime('%Y%m%d-%H%M%S')}-{port}"

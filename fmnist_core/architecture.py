@@ -10,9 +10,8 @@ from math import prod
 import pandas as pd
 
 from fmnist_core.config import ExperimentConfig
+from fmnist_core.data import CLASSES, IMAGE_SHAPE
 
-IMAGE_SHAPE = (28, 28)
-CLASSES = 10
 CNN_FILTERS = (32, 64)
 KERNEL = 3
 

@@ -8,66 +8,98 @@ into a flat dict of strings and back, so the whole experiment fits in a page URL
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
-ARCHITECTURES = ("mlp", "cnn")
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "gelu")
-OPTIMIZERS = ("adam", "sgd", "rmsprop")
-TRAIN_IMAGES = 60_000
+from fmnist_core.data import TRAIN_IMAGES
+
+MAX_HIDDEN_LAYERS = 3
+WIDGETS = ("layers", "slider", "select_slider", "radio", "selectbox", "toggle", "number")
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One row of the settings table: what a value may be, and what it means."""
+    """One row of the settings table: what a value may be, what it means, and how a page shows it.
+
+    `widget` is one of WIDGETS; `options` are the values a select slider offers (a link may bring
+    another one, which is then offered too); `option_labels` name choices for a learner; `lesson`
+    settings are the lesson's own knobs, the others are "advanced".
+    """
 
     name: str
     default: object
     help: str
+    label: str
+    widget: str
     low: float | None = None
     high: float | None = None
     choices: tuple | None = None
+    options: tuple = ()
+    step: float | None = None
+    option_labels: Mapping | None = None
+    thousands: bool = False  # shown as 60,000
+    lesson: bool = False
+
+    def __post_init__(self):
+        if self.widget not in WIDGETS:
+            raise ValueError(f"widget must be one of {', '.join(WIDGETS)}; got {self.widget!r}.")
+
+    def describe(self, value) -> str:
+        """The value as a learner reads it."""
+        if self.option_labels and value in self.option_labels:
+            return self.option_labels[value]
+        return f"{value:,}" if self.thousands else _to_text(value)
 
 
 SETTINGS = (
-    Setting("architecture", "mlp", "mlp: the lesson's dense network; cnn: a small convnet",
-            choices=ARCHITECTURES),
     Setting("hidden_layers", (128,), "neurons in each hidden dense layer, 1 to 3 layers",
-            low=1, high=1024),
-    Setting("activation", "relu", "the function each hidden neuron applies", choices=ACTIVATIONS),
-    Setting("dropout", 0.0, "share of hidden neurons switched off at random while training",
-            low=0.0, high=0.8),
-    Setting("optimizer", "adam", "how the weights are updated from the gradients",
-            choices=OPTIMIZERS),
-    Setting("learning_rate", 0.001, "how big each update step is", low=1e-5, high=1.0),
-    Setting("batch_size", 32, "images per update step", low=1, high=4096),
-    Setting("epochs", 10, "full passes over the training images", low=1, high=100),
+            "Hidden layers", "layers", low=1, high=1024,
+            options=(16, 32, 64, 96, 128, 192, 256, 384, 512), lesson=True),
+    Setting("epochs", 10, "full passes over the training images", "Epochs", "slider",
+            low=1, high=100, step=1, lesson=True),
+    Setting("architecture", "mlp", "mlp: the lesson's dense network; cnn: a small convnet",
+            "Architecture", "radio", choices=("mlp", "cnn"),
+            option_labels={"mlp": "Dense network (the lesson)", "cnn": "Small convnet (CNN)"}),
     Setting("normalize", True, "scale pixels from 0–255 to 0–1 before the first layer",
-            choices=(True, False)),
+            "Normalise pixels to 0–1", "toggle", choices=(True, False)),
+    Setting("activation", "relu", "the function each hidden neuron applies", "Activation",
+            "selectbox", choices=("relu", "sigmoid", "tanh", "elu", "gelu")),
+    Setting("optimizer", "adam", "how the weights are updated from the gradients", "Optimizer",
+            "selectbox", choices=("adam", "sgd", "rmsprop")),
+    Setting("learning_rate", 0.001, "how big each update step is", "Learning rate",
+            "select_slider", low=1e-5, high=1.0,
+            options=(0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1)),
+    Setting("batch_size", 32, "images per update step", "Batch size", "select_slider",
+            low=1, high=4096, options=(8, 16, 32, 64, 128, 256, 512)),
+    Setting("dropout", 0.0, "share of hidden neurons switched off at random while training",
+            "Dropout", "slider", low=0.0, high=0.8, step=0.05),
     Setting("train_size", TRAIN_IMAGES, "how many training images to learn from",
-            low=100, high=TRAIN_IMAGES),
+            "Training images", "select_slider", low=100, high=TRAIN_IMAGES,
+            options=(1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000), thousands=True),
     Setting("validation_split", 0.0,
             "share of the training images held out as a validation set; 0 measures the test "
-            "set after each epoch, as the lesson does", low=0.0, high=0.5),
-    Setting("seed", 42, "fixes the random start so a run can be repeated", low=0, high=2**31 - 1),
+            "set after each epoch, as the lesson does", "Validation split", "slider",
+            low=0.0, high=0.5, step=0.05),
+    Setting("seed", 42, "fixes the random start so a run can be repeated", "Seed", "number",
+            low=0, high=2**31 - 1),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
-MAX_HIDDEN_LAYERS = 3
+_DEFAULT = {s.name: s.default for s in SETTINGS}
 
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    """One experiment; the defaults are exactly the Keras lesson."""
+    """One experiment; the defaults (from SETTINGS) are exactly the Keras lesson."""
 
-    architecture: str = "mlp"
-    hidden_layers: tuple[int, ...] = (128,)
-    activation: str = "relu"
-    dropout: float = 0.0
-    optimizer: str = "adam"
-    learning_rate: float = 0.001
-    batch_size: int = 32
-    epochs: int = 10
-    normalize: bool = True
-    train_size: int = TRAIN_IMAGES
-    validation_split: float = 0.0
-    seed: int = 42
+    hidden_layers: tuple[int, ...] = _DEFAULT["hidden_layers"]
+    epochs: int = _DEFAULT["epochs"]
+    architecture: str = _DEFAULT["architecture"]
+    normalize: bool = _DEFAULT["normalize"]
+    activation: str = _DEFAULT["activation"]
+    optimizer: str = _DEFAULT["optimizer"]
+    learning_rate: float = _DEFAULT["learning_rate"]
+    batch_size: int = _DEFAULT["batch_size"]
+    dropout: float = _DEFAULT["dropout"]
+    train_size: int = _DEFAULT["train_size"]
+    validation_split: float = _DEFAULT["validation_split"]
+    seed: int = _DEFAULT["seed"]
 
     def __post_init__(self):
         object.__setattr__(self, "hidden_layers", _as_layers(self.hidden_layers))

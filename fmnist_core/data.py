@@ -29,8 +29,12 @@ CLASS_NAMES = (
     "Ankle boot",
 )
 
+CLASSES = len(CLASS_NAMES)
+IMAGE_SHAPE = (28, 28)
+TRAIN_IMAGES, TEST_IMAGES = 60_000, 10_000
+
 # The shape each official file must hold, in the order of FILES (and of FashionMNIST's fields).
-_SHAPES = ((60_000, 28, 28), (60_000,), (10_000, 28, 28), (10_000,))
+_SHAPES = ((TRAIN_IMAGES, *IMAGE_SHAPE), (TRAIN_IMAGES,), (TEST_IMAGES, *IMAGE_SHAPE), (TEST_IMAGES,))
 
 _STATS_CHUNK = 1 << 20  # pixels per step of pixel_stats; bounds its temporary to 2 MB
 

@@ -1,16 +1,34 @@
 """What a trained model got right and wrong on the test set, from its scores (no TensorFlow here)."""
 
 from dataclasses import dataclass
+from math import prod
 
 import numpy as np
 
-CLASSES = 10
+from fmnist_core.data import CLASSES, IMAGE_SHAPE
+
+
+def log_softmax(scores: np.ndarray) -> np.ndarray:
+    """Log-probabilities from logits, row by row, without overflow."""
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
     """Probabilities from logits, row by row (the tutorial's `Softmax` layer)."""
-    shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
+    return np.exp(log_softmax(scores))
+
+
+def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
+    """The share of images whose highest score is their label's."""
+    return float((scores.argmax(axis=-1) == labels).mean())
+
+
+def loss_and_accuracy(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """The lesson's loss (cross-entropy from logits, as `model.LOSS`) and accuracy, from the scores."""
+    labels = labels.astype(np.int64)
+    log_probabilities = log_softmax(scores.astype(np.float64))
+    return float(-log_probabilities[np.arange(len(labels)), labels].mean()), accuracy(scores, labels)
 
 
 @dataclass(frozen=True)
@@ -35,7 +53,7 @@ class Evaluation:
 
     @property
     def accuracy(self) -> float:
-        return float((self.predicted == self.labels).mean())
+        return accuracy(self.probabilities, self.labels)
 
     def mistakes(self) -> np.ndarray:
         """Indices of the images the model got wrong."""
@@ -62,10 +80,10 @@ class Evaluation:
 def first_layer_weight_images(model) -> np.ndarray:
     """Each first-hidden-layer neuron's 784 incoming weights as a 28×28 image: (neurons, 28, 28)."""
     kernel = model.get_layer("hidden_1").get_weights()[0]
-    if kernel.shape[0] != 28 * 28:
+    if kernel.shape[0] != prod(IMAGE_SHAPE):
         raise ValueError("first_layer_weight_images needs an MLP: the CNN's first dense layer "
-                         f"sees {kernel.shape[0]} conv features, not 784 pixels.")
-    return kernel.T.reshape(-1, 28, 28)
+                         f"sees {kernel.shape[0]} conv features, not {prod(IMAGE_SHAPE)} pixels.")
+    return kernel.T.reshape(-1, *IMAGE_SHAPE)
 
 
 def conv_filters(model) -> np.ndarray:

@@ -255,20 +255,21 @@ def _accuracy_floor(records: Sequence[EpochRecord], references: Mapping[str, flo
 
 
 def training_curves(
-    runs: Mapping[str, Sequence[EpochRecord]],
+    histories: Mapping[str, Sequence[EpochRecord]],
     *,
     val_name: str = "test",
     references: Mapping[str, float] | None = None,
     epochs: int | None = None,
 ) -> go.Figure:
-    """Accuracy and loss per epoch, side by side; `epochs` fixes the x axis while training."""
+    """Accuracy and loss per epoch of each named history, side by side; `epochs` fixes the x axis
+    while training."""
     references = references or {}
     fig = make_subplots(rows=1, cols=2, subplot_titles=("accuracy", "loss"))
-    for index, (name, records) in enumerate(runs.items()):
+    for index, (name, records) in enumerate(histories.items()):
         colour = RUN_COLOURS[index % len(RUN_COLOURS)]
         for column, trace in _run_traces(name, records, colour, val_name):
             fig.add_trace(trace, row=1, col=column)
-    if not runs:
+    if not histories:
         # Plotly draws no axes for a panel without traces.
         for column in (1, 2):
             fig.add_trace(go.Scatter(x=[], y=[], showlegend=False), row=1, col=column)
@@ -287,7 +288,7 @@ def training_curves(
             row=1,
             col=1,
         )
-    records = [record for run in runs.values() for record in run]
+    records = [record for history in histories.values() for record in history]
     last_epoch = max([epochs or 1, *(record.epoch for record in records)])
     fig.update_xaxes(
         title_text="epoch",

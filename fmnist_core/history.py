@@ -1,6 +1,6 @@
 """One epoch's figures, shared by training (which makes them) and figures (which draw them)."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -13,6 +13,3 @@ class EpochRecord:
     val_loss: float
     val_accuracy: float
     seconds: float
-
-    def as_dict(self) -> dict:
-        return asdict(self)

@@ -6,18 +6,26 @@ owner is gone (`is_alive()` says no), checked between compiled chunks: well with
 """
 
 import logging
-import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from fmnist_core.config import ExperimentConfig
+from fmnist_core.environment import training_slots
 from fmnist_core.history import EpochRecord
 from fmnist_core.run import TrainingRun
+from fmnist_core.trainer_pool import TrainerPool
 
-WAITING, RUNNING, DONE, FAILED, CANCELLED = "waiting", "running", "done", "failed", "cancelled"
+
+class JobState(StrEnum):
+    WAITING = "waiting"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 @dataclass
@@ -25,10 +33,10 @@ class TrainingJob:
     config: ExperimentConfig
     name: str = ""
     is_alive: Callable[[], bool] = field(default=lambda: True, repr=False)
-    state: str = WAITING
+    state: JobState = JobState.WAITING
     history: list[EpochRecord] = field(default_factory=list)
     progress: tuple[int, int, int] = (0, 0, 0)  # epoch, step, steps
-    run: TrainingRun | None = None
+    result: TrainingRun | None = None
     error: str | None = None
     submitted: float = field(default_factory=time.monotonic)
     started: float | None = None
@@ -45,7 +53,7 @@ class TrainingJob:
 
     @property
     def active(self) -> bool:
-        return self.state in (WAITING, RUNNING)
+        return self.state in (JobState.WAITING, JobState.RUNNING)
 
     @property
     def elapsed(self) -> float:
@@ -75,13 +83,17 @@ class TrainingQueue:
     """First come, first served, `slots` trainings at a time, on one shared dataset."""
 
     def __init__(self, data, slots: int | None = None, train=None,
-                 prepare: Callable[[], None] | None = None):
+                 prepare: Callable[[TrainerPool], None] | None = None):
         """`train` defaults to `training.train`, imported by the workers (TensorFlow loads in the
-        background); each worker calls `prepare()`, if given, before it takes its first job."""
-        slots = slots or os.cpu_count() or 1
+        background); each worker calls `prepare(trainers)`, if given, before its first job.
+
+        The queue owns `trainers`, the compiled trainers its runs reuse.
+        """
+        slots = slots or training_slots()[0]
         if slots < 1:
             raise ValueError(f"slots must be at least 1, got {slots}")
         self.data, self.slots, self._train, self._prepare = data, slots, train, prepare
+        self.trainers = TrainerPool()
         self._waiting: deque[TrainingJob] = deque()
         self._running: set[int] = set()
         self._lock = threading.Condition()
@@ -121,7 +133,7 @@ class TrainingQueue:
             while True:
                 while self._waiting and self._waiting[0]._should_stop():
                     dropped = self._waiting.popleft()
-                    dropped.state, dropped.finished = CANCELLED, time.monotonic()
+                    dropped.state, dropped.finished = JobState.CANCELLED, time.monotonic()
                 if self._waiting:
                     job = self._waiting.popleft()
                     self._running.add(id(job))
@@ -132,21 +144,21 @@ class TrainingQueue:
     def _work(self) -> None:
         if self._prepare:
             try:
-                self._prepare()
+                self._prepare(self.trainers)
             except Exception:  # only time is lost: the jobs still run, and report their errors
                 logging.getLogger(__name__).exception("preparing a trainer failed")
         while True:
             job = self._next_job()
-            job.state, job.started = RUNNING, time.monotonic()
+            job.state, job.started = JobState.RUNNING, time.monotonic()
             try:
                 train = self._train or _default_train()
-                job.run = train(
-                    job.config, self.data, on_epoch=job.history.append,
+                job.result = train(
+                    job.config, self.data, trainers=self.trainers, on_epoch=job.history.append,
                     on_progress=lambda *progress, job=job: setattr(job, "progress", progress),
                     should_stop=job._should_stop)
-                job.state = CANCELLED if job.run.stopped else DONE
+                job.state = JobState.CANCELLED if job.result.stopped else JobState.DONE
             except Exception as error:  # a failed run must not take its slot down with it
-                job.state, job.error = FAILED, f"{type(error).__name__}: {error}"
+                job.state, job.error = JobState.FAILED, f"{type(error).__name__}: {error}"
             finally:
                 job.finished = time.monotonic()
                 with self._lock:

@@ -1,11 +1,33 @@
-"""The lesson's six questions: the experiment that answers each one, and a short self-check quiz."""
+"""The lesson's exercises, the experiments that answer its six questions, and a self-check quiz."""
 
 from dataclasses import dataclass
 
 from fmnist_core.config import ExperimentConfig
 
+BASELINE = "Baseline: the lesson"
+# Every change to the lesson's settings that an exercise or an experiment tries, by name.
+CHANGES = {
+    BASELINE: {},
+    "64 neurons": {"hidden_layers": (64,)},
+    "256 neurons": {"hidden_layers": (256,)},
+    "50 epochs": {"epochs": 50},
+    "A second hidden layer": {"hidden_layers": (128, 128)},
+    "10 epochs": {"epochs": 10},
+    "Raw pixels": {"normalize": False},
+    "A convnet": {"architecture": "cnn"},
+}
+# The lesson's own exercises, each compared with the baseline (Compare runs).
+EXERCISES = (BASELINE, "64 neurons", "256 neurons", "50 epochs", "A second hidden layer")
+
 # Short runs, so a class can run each experiment in well under a minute per run.
 QUICK = ExperimentConfig(train_size=10_000, epochs=5)
+
+
+def exercise_config(name: str, base: ExperimentConfig | None = None) -> ExperimentConfig:
+    """The lesson's settings (or `base`) with the named change."""
+    if name not in CHANGES:
+        raise ValueError(f"exercise must be one of {', '.join(CHANGES)}; got {name!r}.")
+    return (base or ExperimentConfig()).with_changes(**CHANGES[name])
 
 
 @dataclass(frozen=True)
@@ -13,12 +35,12 @@ class Experiment:
     """Runs that differ in one setting, trained side by side and overlaid."""
 
     title: str
-    variants: dict[str, dict]  # run label → changes to QUICK
+    variants: dict[str, str]  # run label → the name of its change to QUICK (in CHANGES)
     lesson: str  # what to look for
 
     def configs(self) -> dict[str, ExperimentConfig]:
-        return {self.run_name(label): QUICK.with_changes(**changes)
-                for label, changes in self.variants.items()}
+        return {self.run_name(label): exercise_config(change, QUICK)
+                for label, change in self.variants.items()}
 
     def run_name(self, label: str) -> str:
         return f"{self.title}: {label}"
@@ -26,23 +48,23 @@ class Experiment:
 
 EXPERIMENTS = {
     "normalise": Experiment(
-        "Normalised vs raw", {"pixels 0–1": {}, "pixels 0–255": {"normalize": False}},
+        "Normalised vs raw", {"pixels 0–1": BASELINE, "pixels 0–255": "Raw pixels"},
         "With raw 0–255 inputs the first layer's sums are 255 times larger: the loss starts "
         "high and jumps about, and accuracy lags behind."),
     "neurons": Experiment(
-        "Neurons", {"64": {"hidden_layers": (64,)}, "128": {}, "256": {"hidden_layers": (256,)}},
+        "Neurons", {"64": "64 neurons", "128": BASELINE, "256": "256 neurons"},
         "More neurons give more weights to fit: a little better on the training images, "
         "often only slightly better on the test images."),
     "layers": Experiment(
-        "Hidden layers", {"one layer": {}, "two layers": {"hidden_layers": (128, 128)}},
+        "Hidden layers", {"one layer": BASELINE, "two layers": "A second hidden layer"},
         "A second layer can combine the first layer's patterns, but on this data it barely "
         "changes the test accuracy."),
     "epochs": Experiment(
-        "Epochs", {"10 epochs": {"epochs": 10}, "50 epochs": {"epochs": 50}},
+        "Epochs", {"10 epochs": "10 epochs", "50 epochs": "50 epochs"},
         "Training accuracy keeps climbing with more epochs; test accuracy levels off and the "
         "test loss starts rising: the network begins to memorise (over-fitting)."),
     "architecture": Experiment(
-        "Dense vs convolutional", {"dense (MLP)": {}, "convnet (CNN)": {"architecture": "cnn"}},
+        "Dense vs convolutional", {"dense (MLP)": BASELINE, "convnet (CNN)": "A convnet"},
         "Convolutions look at small patches wherever they are in the image: the CNN usually "
         "beats the dense network by a few points, at a higher cost per epoch."),
 }

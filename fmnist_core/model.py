@@ -1,15 +1,18 @@
 """Keras models built from `architecture.layer_specs`, and their forward pass on uint8 images."""
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from fmnist_core.architecture import IMAGE_SHAPE, KERNEL, LayerSpec, layer_specs
+from fmnist_core.architecture import KERNEL, LayerSpec, layer_specs
 from fmnist_core.config import ExperimentConfig
+from fmnist_core.data import CLASSES, IMAGE_SHAPE
 
+# The lesson's loss; the training loop takes it per image (`LOSS.call`) to mask a padded batch.
 LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 PREDICT_BATCH = 1000
 
@@ -54,11 +57,17 @@ def _optimizer(config: ExperimentConfig) -> keras.optimizers.Optimizer:
     return optimizers[config.optimizer](learning_rate=config.learning_rate)
 
 
-def logits(model: keras.Model, images: np.ndarray) -> np.ndarray:
-    """The model's 10 scores for each uint8 image, a batch at a time (no float copy of them all)."""
-    batches = [model(tf.cast(images[start:start + PREDICT_BATCH], tf.float32), training=False)
+def scores_in_batches(images: np.ndarray, score: Callable[[np.ndarray], object]) -> np.ndarray:
+    """`score(batch)` for each batch of PREDICT_BATCH uint8 images: (n, CLASSES) float32 scores,
+    with no float copy of all the images."""
+    batches = [np.asarray(score(images[start:start + PREDICT_BATCH]), np.float32)
                for start in range(0, len(images), PREDICT_BATCH)]
-    return np.concatenate([np.asarray(batch) for batch in batches]) if batches else np.zeros((0, 10))
+    return np.concatenate(batches) if batches else np.zeros((0, CLASSES), np.float32)
+
+
+def logits(model: keras.Model, images: np.ndarray) -> np.ndarray:
+    """The model's scores (logits) for each uint8 image."""
+    return scores_in_batches(images, lambda batch: model(tf.cast(batch, tf.float32), training=False))
 
 
 def layer_outputs(model: keras.Model, image: np.ndarray) -> dict[str, np.ndarray]:

@@ -4,41 +4,40 @@ The tutorial's `model.fit(x / 255.0, y)` runs a Python step per batch on a float
 Here the uint8 images stay as they are, held once; each compiled call (XLA for a dense network)
 gets the next chunk of shuffled batches and runs their steps, casting one batch at a time. Between
 chunks, plain-Python hooks report progress and may stop the run. The compiled loop is reused by
-later runs of the same architecture (see `_Trainer`).
+later runs of the same architecture (see `_Trainer` and `TrainerPool`).
 """
 
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from contextlib import contextmanager
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from fmnist_core.architecture import CLASSES, IMAGE_SHAPE, layer_specs
+from fmnist_core.architecture import layer_specs
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.data import FashionMNIST
+from fmnist_core.data import IMAGE_SHAPE, FashionMNIST
+from fmnist_core.evaluation import loss_and_accuracy
 from fmnist_core.history import EpochRecord
-from fmnist_core.model import PREDICT_BATCH, build_model
+from fmnist_core.model import LOSS, PREDICT_BATCH, build_model, scores_in_batches
 from fmnist_core.run import RunState, TrainingRun
+from fmnist_core.trainer_pool import TrainerPool
 
 CHUNK_SECONDS = 0.25  # one compiled call runs about this long, so a stop is honoured well within 1 s
 MAX_CHUNK_STEPS = 200
 CHUNK_IMAGES = 6400  # bounds the chunk buffer: 6,400 images = 5 MB
-MAX_IDLE_TRAINERS = 12  # compiled trainers kept for reuse, whatever the architectures tried
 
 
 def train(
     config: ExperimentConfig,
     data: FashionMNIST,
     *,
+    trainers: TrainerPool | None = None,
     on_epoch: Callable[[EpochRecord], None] | None = None,
     on_progress: Callable[[int, int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> TrainingRun:
-    """Trains a new model for `config` on `data`.
+    """Trains a new model for `config` on `data`, on a compiled trainer borrowed from `trainers`.
 
     on_epoch(record) is called after every completed epoch; on_progress(epoch, step, steps)
     every fraction of a second within one; should_stop() is asked as often, and when it says
@@ -48,13 +47,13 @@ def train(
     should_stop = should_stop or (lambda: False)
     model = build_model(config)
     model.optimizer.build(model.trainable_variables)
-    with _trainer_for(config) as trainer:
-        trainer.load(model)
+    with (trainers or TrainerPool()).borrow(trainer_key(config), lambda: _Trainer(config)) as trainer:
+        trainer.copy_weights_from(model)
         history, stopped, test_scores = _epochs(config, data, trainer, on_epoch, on_progress,
                                                 should_stop)
         if stopped or test_scores is None:
             test_scores = trainer.logits(data.test_images)
-        trainer.save(model)
+        trainer.copy_weights_to(model)
     test_loss, test_accuracy = loss_and_accuracy(test_scores, data.test_labels)
     return TrainingRun(config, history, model, test_loss, test_accuracy,
                        time.perf_counter() - started, RunState.STOPPED if stopped else RunState.DONE,
@@ -77,7 +76,7 @@ def _epochs(config, data, trainer, on_epoch, on_progress, should_stop):
         while step < steps and not (stopped := should_stop()):
             chunk_started = time.perf_counter()
             last = min(step + chunk, steps)
-            chunk_loss, chunk_correct = trainer.run(data, order[step * batch:last * batch])
+            chunk_loss, chunk_correct = trainer.fit_chunk(data, order[step * batch:last * batch])
             loss_sum, correct, step = loss_sum + chunk_loss, correct + chunk_correct, last
             chunk = min(_next_chunk(chunk, time.perf_counter() - chunk_started), trainer.max_steps)
             if on_progress:
@@ -111,16 +110,6 @@ def split(config: ExperimentConfig, data: FashionMNIST):
         data.train_labels[held_out]
 
 
-def loss_and_accuracy(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    """The lesson's loss (cross-entropy from logits) and accuracy, from the scores."""
-    scores = scores.astype(np.float64)
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_probabilities = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    labels = labels.astype(np.int64)
-    loss = -log_probabilities[np.arange(len(labels)), labels].mean()
-    return float(loss), float((scores.argmax(axis=1) == labels).mean())
-
-
 class _Trainer:
     """A model of one architecture and its compiled training loop, reused by run after run.
 
@@ -140,35 +129,35 @@ class _Trainer:
         # on CPU are ≈ 8× slower than TensorFlow's own (200 CNN steps: 23.7 s against 2.9 s,
         # measured here), so a convnet runs as a plain TensorFlow graph.
         xla = not any(spec.kind == "conv" for spec in layer_specs(config))
-        self.loop = _training_loop(self.model, batch, xla)
-        self.scores = tf.function(lambda images: self.model(tf.cast(images, tf.float32), training=False),
-                                  jit_compile=xla)
+        self.compiled_steps = _training_loop(self.model, batch, xla)
+        self.compiled_scores = tf.function(
+            lambda images: self.model(tf.cast(images, tf.float32), training=False), jit_compile=xla)
         self.predict_buffer = np.zeros((PREDICT_BATCH, *IMAGE_SHAPE), np.uint8)
 
-    def load(self, model: keras.Model) -> None:
+    def copy_weights_from(self, model: keras.Model) -> None:
         """Starts from `model`'s weights and its fresh optimizer."""
         _copy(model, self.model)
 
-    def save(self, model: keras.Model) -> None:
+    def copy_weights_to(self, model: keras.Model) -> None:
         """Puts the weights trained so far (and the optimizer's state) into `model`."""
         _copy(self.model, model)
 
-    def run(self, data: FashionMNIST, chosen: np.ndarray) -> tuple[float, int]:
+    def fit_chunk(self, data: FashionMNIST, chosen: np.ndarray) -> tuple[float, int]:
         """Trains on the images at indices `chosen`, in order, a batch per step."""
         count = len(chosen)
         np.take(data.train_images, chosen, axis=0, out=self.images[:count])
         self.labels[:count] = data.train_labels[chosen]
-        loss, hits = self.loop(tf.constant(self.images), tf.constant(self.labels), tf.constant(count))
+        loss, hits = self.compiled_steps(tf.constant(self.images), tf.constant(self.labels),
+                                         tf.constant(count))
         return float(loss), int(hits)
 
     def logits(self, images: np.ndarray) -> np.ndarray:
-        """The model's 10 scores per uint8 image, in compiled batches of one shape (padded)."""
-        batches = []
-        for start in range(0, len(images), PREDICT_BATCH):
-            batch = images[start:start + PREDICT_BATCH]
+        """The model's scores per uint8 image, in compiled batches of one shape (padded)."""
+        def padded(batch: np.ndarray) -> np.ndarray:
             self.predict_buffer[:len(batch)] = batch
-            batches.append(np.asarray(self.scores(tf.constant(self.predict_buffer)))[:len(batch)])
-        return np.concatenate(batches) if batches else np.zeros((0, CLASSES), np.float32)
+            return np.asarray(self.compiled_scores(tf.constant(self.predict_buffer)))[:len(batch)]
+
+        return scores_in_batches(images, padded)
 
 
 def _copy(source: keras.Model, target: keras.Model) -> None:
@@ -187,7 +176,7 @@ def _training_loop(model: keras.Model, batch: int, xla: bool):
         valid = tf.range(batch) < count  # a smaller last batch is padded: its padding is ignored
         with tf.GradientTape() as tape:
             scores = model(tf.cast(images, tf.float32), training=True)
-            losses = keras.losses.sparse_categorical_crossentropy(labels, scores, from_logits=True)
+            losses = LOSS.call(labels, scores)  # per image: the padding is masked out below
             loss_sum = tf.reduce_sum(tf.where(valid, losses, 0.0))
             loss = loss_sum / tf.cast(count, tf.float32)  # the batch mean, as Keras's fit takes it
         gradients = tape.gradient(loss, model.trainable_variables)
@@ -209,48 +198,17 @@ def _training_loop(model: keras.Model, batch: int, xla: bool):
     return loop
 
 
-# Idle trainers by what they are compiled for, the most recently used last.
-_idle_trainers: OrderedDict[tuple, list[_Trainer]] = OrderedDict()
-_idle_lock = threading.Lock()
-
-
-def _key(config: ExperimentConfig) -> tuple:
+def trainer_key(config: ExperimentConfig) -> tuple:
     """What a trainer is compiled for: the architecture, the optimizer and the batch size."""
     return tuple(layer_specs(config)), config.optimizer, config.batch_size
 
 
-@contextmanager
-def _trainer_for(config: ExperimentConfig):
-    """An idle trainer for `config`, or a new one."""
-    key = _key(config)
-    with _idle_lock:
-        idle = _idle_trainers.get(key)
-        trainer = idle.pop() if idle else None
-    trainer = trainer or _Trainer(config)
-    try:
-        yield trainer
-    finally:
-        _keep(key, trainer)
-
-
-def _keep(key: tuple, trainer: _Trainer) -> None:
-    """Keeps an idle trainer for reuse; beyond MAX_IDLE_TRAINERS, the least recently used go."""
-    with _idle_lock:
-        _idle_trainers.setdefault(key, []).append(trainer)
-        _idle_trainers.move_to_end(key)
-        while sum(map(len, _idle_trainers.values())) > MAX_IDLE_TRAINERS:
-            oldest_key, oldest = next(iter(_idle_trainers.items()))
-            oldest.pop(0)
-            if not oldest:
-                del _idle_trainers[oldest_key]
-
-
-def prepare(config: ExperimentConfig, data: FashionMNIST) -> None:
+def prepare(config: ExperimentConfig, data: FashionMNIST, trainers: TrainerPool) -> None:
     """Compiles one more idle trainer for `config` ahead of time, so a run starts at once."""
     trainer = _Trainer(config)
-    trainer.run(data, np.arange(config.batch_size))
+    trainer.fit_chunk(data, np.arange(config.batch_size))
     trainer.logits(data.test_images[:1])
-    _keep(_key(config), trainer)
+    trainers.keep(trainer_key(config), trainer)
 
 
 def _next_chunk(chunk: int, seconds: float) -> int:

@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from fmnist_core import figures
-from fmnist_core.exercises import BASELINE, EXERCISES, exercise_config
+from fmnist_core.lesson import BASELINE, EXERCISES, exercise_config
 from fmnist_core.run import REFERENCES
+from fmnist_core.run_list import MODELS_KEPT
 from ui import session
 from ui.page import PAGES, setup
 from ui.resources import dataset
@@ -48,7 +49,7 @@ if not runs:
 table = pd.DataFrame([run.summary() for run in runs])
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
-best = max(runs, key=lambda run: run.test_accuracy)
+best = runs.best()
 st.markdown(f"Best so far: **{best.name}** — {best.summary()['hidden layers']} neurons, "
             f"{best.epochs_done} epochs, test accuracy **{best.test_accuracy:.2%}**.")
 
@@ -71,5 +72,5 @@ if with_model:
         f"{pick.name} as .keras", lambda: _model_bytes(pick), f"{pick.name}.keras",
         "application/octet-stream", icon=":material/download:",
         help="Open it with keras.models.load_model(); it takes raw 0–255 pixels.")
-st.caption(f"Models are kept for your last {session.MODELS_KEPT} runs; older runs keep their "
+st.caption(f"Models are kept for your last {MODELS_KEPT} runs; older runs keep their "
            "figures.")

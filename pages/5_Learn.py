@@ -101,7 +101,7 @@ with st.container(border=True):
 
 with st.container(border=True):
     st.subheader("5 · How does the prediction for the first test image compare with its label?")
-    model_run = session.latest_model_run() or (runs[-1] if runs else None)
+    model_run = session.runs().latest_with_model() or (runs[-1] if runs else None)
     if model_run is None:
         st.info("Train a model first (Build & train, or any experiment on this page).")
         st.page_link(PAGES["train"], label="Go to Build & train", icon=":material/arrow_forward:")
@@ -122,7 +122,7 @@ with st.container(border=True):
 with st.container(border=True):
     st.subheader("6 · How can the accuracy be improved?")
     if runs:
-        best = max(runs, key=lambda run: run.test_accuracy)
+        best = runs.best()
         changed = best.config.differences()
         what = (", ".join(f"{name} = {value}" for name, value in changed.items())
                 or "the lesson's settings")

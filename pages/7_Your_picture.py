@@ -84,7 +84,7 @@ if steps is not None:
                "the tutorial's way, dark on white.)")
 
 st.subheader("What the model says")
-run = session.latest_model_run()
+run = session.runs().latest_with_model()
 if run is None:
     st.info("No trained model yet. Train one first — a short run takes well under a minute — "
             "then come back and upload your picture again.", icon=":material/model_training:")

@@ -4,15 +4,12 @@ import os
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
 from fmnist_core.data import load_fashion_mnist
 from fmnist_core.errors import DATA_DIR_ENV, CorruptFileError, DataUnavailableError
-
-# The shared data folder lies beside the repository, here and in CI's fresh clone.
-SHARED_DATA_DIR = Path(__file__).resolve().parents[2] / "shared/data/fashion-mnist"
+from tests.places import SHARED_DATA_DIR
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ import dataclasses
 import json
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,9 +20,10 @@ import fmnist_core.download
 from fmnist_core import figures
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.errors import DATA_DIR_ENV
+from fmnist_core.run_list import RunList
+from tests.places import REPO
 from ui.session import CONFIG, JOBS, RUNS
 
-REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "app.py"
 HOME = "app.py"
 # Every page the app has, new ones included: each must at least render.
@@ -40,7 +40,7 @@ def open_page(page: str, *, query: dict | None = None, runs: list | None = None)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params.update(query or {})
     if runs is not None:
-        at.session_state[RUNS] = runs
+        at.session_state[RUNS] = RunList(runs)
     at.run()
     if page != HOME:
         at.switch_page(page).run()
@@ -198,6 +198,9 @@ def test_training_through_the_ui_adds_a_run_with_its_curves(real_data):
     assert at.slider(key="setting_epochs").value == 3
     assert at.select_slider(key="setting_train_size").value == 60_000
 
+    import keras  # the training imports it anyway
+
+    probe = keras.backend.get_uid("survives_reruns")
     button(at, "▶ Train").click().run()
     shown_progress = False
     deadline = time.monotonic() + TRAINING_TIMEOUT
@@ -212,6 +215,9 @@ def test_training_through_the_ui_adds_a_run_with_its_curves(real_data):
         time.sleep(0.2)
         at.run()
     assert shown_progress, "no progress bar was shown while training"
+    # Streamlit's clean-up after each rerun (keras.backend.clear_session) is off: Keras's global
+    # state survived every fragment rerun during the training.
+    assert keras.backend.get_uid("survives_reruns") == probe + 1
 
     assert_renders(at, BUILD)
     [run] = at.session_state[RUNS]

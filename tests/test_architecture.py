@@ -1,7 +1,12 @@
+import re
+import subprocess
+import sys
+
 import pytest
 
 from fmnist_core.architecture import layer_specs, layer_table, parameter_count
 from fmnist_core.config import ExperimentConfig
+from tests.places import REPO
 
 CONFIGS = [
     ExperimentConfig(),
@@ -33,12 +38,24 @@ def test_raw_pixels_have_no_rescaling_layer():
     assert [s.kind for s in layer_specs(ExperimentConfig(normalize=False))][0] == "flatten"
 
 
-def test_tensorflow_free(tmp_path):
-    import subprocess
-    import sys
-    code = ("import sys, fmnist_core.architecture, fmnist_core.config, fmnist_core.evaluation, "
-            "fmnist_core.run; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
-    subprocess.run([sys.executable, "-c", code], check=True)
+def readme_modules() -> dict[str, str]:
+    """README's table of fmnist_core modules: {module: its TensorFlow column}."""
+    rows = re.findall(r"^\| `(\w+)` \| [^|]+ \| (yes|no)[^|]*\|$", (REPO / "README.md").read_text(),
+                      re.MULTILINE)
+    return dict(rows)
+
+
+def test_readme_names_every_engine_module():
+    modules = {path.stem for path in (REPO / "fmnist_core").glob("*.py")} - {"__init__"}
+    packages = {path.parent.name for path in (REPO / "fmnist_core").glob("*/__init__.py")}
+    assert set(readme_modules()) == modules | packages
+
+
+def test_modules_marked_tensorflow_free_load_without_it():
+    free = [name for name, uses in readme_modules().items() if uses == "no"]
+    code = (f"import sys, importlib; [importlib.import_module('fmnist_core.' + m) for m in {free!r}]; "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.architecture}-{c.hidden_layers}")

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from fmnist_core.figures import CORRECT, WRONG
+from tests.places import REPO
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -4,13 +4,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from tests.places import REPO
+
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_four_students_train_at_once_each_seeing_only_their_run(real_data):

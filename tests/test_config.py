@@ -1,6 +1,8 @@
+import dataclasses
+
 import pytest
 
-from fmnist_core.config import SETTINGS, ExperimentConfig
+from fmnist_core.config import SETTINGS, ExperimentConfig, Setting
 
 
 def test_default_is_the_lesson():
@@ -84,3 +86,23 @@ def test_teacher_controls_round_trip_and_ignore_unknown_names():
     assert teacher_query(controls) == {"lock": "epochs,hidden_layers", "hide": "seed"}
     assert teacher_controls(teacher_query(controls)) == (controls, [])
     assert teacher_controls({}) == ({}, [])
+
+
+def test_the_settings_table_is_the_one_source_of_defaults_and_fields():
+    assert [field.name for field in dataclasses.fields(ExperimentConfig)] == [s.name for s in SETTINGS]
+    assert ExperimentConfig.from_query({}) == (ExperimentConfig(), [])
+    for setting in SETTINGS:
+        assert getattr(ExperimentConfig(), setting.name) == setting.default
+        assert setting.label and setting.help
+
+
+def test_a_widget_kind_must_be_known():
+    with pytest.raises(ValueError, match="widget must be one of layers, slider"):
+        Setting("x", 1, "help", "X", "dial")
+
+
+def test_a_setting_describes_its_values_for_a_learner():
+    by_name = {s.name: s for s in SETTINGS}
+    assert by_name["architecture"].describe("cnn") == "Small convnet (CNN)"
+    assert by_name["train_size"].describe(60_000) == "60,000"
+    assert by_name["learning_rate"].describe(0.0001) == "0.0001"

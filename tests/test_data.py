@@ -21,8 +21,8 @@ from fmnist_core.data import (
 )
 from fmnist_core.download import FILES
 from fmnist_core.errors import CorruptFileError, DataUnavailableError
+from tests.places import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS = FILES
 
 

@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,8 +11,7 @@ from fmnist_core import figures
 from fmnist_core.data import CLASS_NAMES
 from fmnist_core.figures import CORRECT, GAP, OTHER, WRONG, GridLayout
 from fmnist_core.history import EpochRecord
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.places import REPO
 
 
 def numbered_images(count: int) -> np.ndarray:
@@ -302,7 +300,7 @@ def test_importing_figures_does_not_load_tensorflow():
         "sys.exit(f'loaded {loaded}' if loaded else 0)"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.jobs import CANCELLED, DONE, FAILED, RUNNING, WAITING, TrainingQueue
+from fmnist_core.jobs import JobState, TrainingQueue
 from fmnist_core.run import RunState, TrainingRun
 
 WAIT = 10  # seconds: a bound for things that happen within a fraction of one
@@ -23,7 +23,7 @@ class GatedTraining:
         self.started, self.release = [], threading.Event()
         self.lock = threading.Lock()
 
-    def __call__(self, config, data, *, on_epoch, on_progress, should_stop):
+    def __call__(self, config, data, *, trainers, on_epoch, on_progress, should_stop):
         with self.lock:
             self.started.append(config.seed)
         on_progress(1, 0, config.steps_per_epoch)
@@ -54,12 +54,12 @@ def test_at_most_k_run_at_once_first_come_first_served():
     until(lambda: len(training.started) == 2, "two jobs start")
     time.sleep(0.1)  # a third would have started by now if it could
     assert sorted(training.started) == [0, 1] and queue.running == 2 and queue.waiting == 3
-    assert [job.state for job in jobs] == [RUNNING, RUNNING, WAITING, WAITING, WAITING]
+    assert [job.state for job in jobs] == [JobState.RUNNING] * 2 + [JobState.WAITING] * 3
     assert [queue.ahead_of(job) for job in jobs[2:]] == [0, 1, 2]
     training.release.set()
-    until(lambda: all(job.state == DONE for job in jobs), "every job finishes")
+    until(lambda: all(job.state == JobState.DONE for job in jobs), "every job finishes")
     assert training.started[2:] == [2, 3, 4] and queue.running == 0 and queue.waiting == 0
-    assert all(job.run.test_accuracy == 0.8 and job.finished >= job.started for job in jobs)
+    assert all(job.result.test_accuracy == 0.8 and job.finished >= job.started for job in jobs)
 
 
 def test_cancelled_and_abandoned_jobs_free_their_place():
@@ -70,19 +70,19 @@ def test_cancelled_and_abandoned_jobs_free_their_place():
     running, cancelled, abandoned, last = (
         queue.submit(config, is_alive=tab_open.is_set if number == 2 else None)
         for number, config in enumerate(configs(4)))
-    until(lambda: running.state == RUNNING, "the first job runs")
+    until(lambda: running.state == JobState.RUNNING, "the first job runs")
     assert queue.ahead_of(last) == 2
     cancelled.cancel()
     tab_open.clear()  # the third student closed the tab
     assert queue.ahead_of(last) == 0  # at once: the line no longer counts them
     running.cancel()  # Stop: ends the running job between chunks
-    until(lambda: last.state == RUNNING, "the last job gets the slot")
-    assert running.state == CANCELLED and running.run.stopped
-    assert cancelled.state == abandoned.state == CANCELLED
-    assert cancelled.run is None and abandoned.run is None
+    until(lambda: last.state == JobState.RUNNING, "the last job gets the slot")
+    assert running.state == JobState.CANCELLED and running.result.stopped
+    assert cancelled.state == abandoned.state == JobState.CANCELLED
+    assert cancelled.result is None and abandoned.result is None
     assert training.started == [0, 3]  # the dropped jobs never trained
     training.release.set()
-    until(lambda: last.state == DONE, "the last job finishes")
+    until(lambda: last.state == JobState.DONE, "the last job finishes")
 
 
 def test_a_failing_training_reports_its_error_and_keeps_the_slot():
@@ -91,23 +91,25 @@ def test_a_failing_training_reports_its_error_and_keeps_the_slot():
     queue = TrainingQueue(data=None, slots=1, train=training)
     failing = queue.submit(ExperimentConfig(seed=666, train_size=1000))
     after = queue.submit(ExperimentConfig(seed=1, train_size=1000))
-    until(lambda: after.state == DONE, "the next job runs on the same slot")
-    assert failing.state == FAILED and failing.error == "RuntimeError: out of memory"
+    until(lambda: after.state == JobState.DONE, "the next job runs on the same slot")
+    assert failing.state == JobState.FAILED and failing.error == "RuntimeError: out of memory"
 
 
 def test_every_worker_prepares_before_its_first_job():
-    prepared, training = [], GatedTraining()
+    prepared, pools, training = [], [], GatedTraining()
     training.release.set()
 
-    def prepare():
+    def prepare(trainers):
+        pools.append(trainers)
         prepared.append(threading.current_thread().name)
         if len(prepared) == 1:
             raise OSError("no disk")  # a failed preparation costs time only
 
     queue = TrainingQueue(data=None, slots=2, train=training, prepare=prepare)
     jobs = [queue.submit(config) for config in configs(3)]
-    until(lambda: all(job.state == DONE for job in jobs), "every job finishes")
+    until(lambda: all(job.state == JobState.DONE for job in jobs), "every job finishes")
     assert sorted(prepared) == ["training-slot-0", "training-slot-1"]
+    assert all(pool is queue.trainers for pool in pools)  # the queue's own compiled trainers
 
 
 def test_slots_must_be_positive():
@@ -122,7 +124,7 @@ def test_real_trainings_in_parallel_slots(real_data):
     while any(job.active for job in jobs):
         assert time.monotonic() < until_done, "three 1,000-image trainings within 5 minutes"
         time.sleep(0.1)
-    assert [job.state for job in jobs] == [DONE] * 3, [job.error for job in jobs]
+    assert [job.state for job in jobs] == [JobState.DONE] * 3, [job.error for job in jobs]
     assert all(len(job.history) == 1 and job.progress == (1, 32, 32) for job in jobs)
-    assert all(job.run.test_accuracy > 0.5 for job in jobs)
-    assert len({job.run.test_accuracy for job in jobs}) == 3  # three seeds, three models
+    assert all(job.result.test_accuracy > 0.5 for job in jobs)
+    assert len({job.result.test_accuracy for job in jobs}) == 3  # three seeds, three models

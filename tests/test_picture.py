@@ -9,7 +9,6 @@ import subprocess
 import sys
 import tomllib
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,8 +41,7 @@ from fmnist_core.picture import (
     too_small,
     too_thin,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.places import REPO
 
 # ---- Making files ------------------------------------------------------------------------------
 
@@ -361,14 +359,14 @@ def test_damaged_files_never_raise_anything_but_picture_error():
 
 
 def test_upload_limit_agrees_with_streamlit_config():
-    config = tomllib.loads((ROOT / ".streamlit/config.toml").read_text())
+    config = tomllib.loads((REPO / ".streamlit/config.toml").read_text())
     assert config["server"]["maxUploadSize"] * 1024 * 1024 == MAX_UPLOAD_BYTES
 
 
 def test_picture_imports_neither_streamlit_nor_tensorflow():
     code = ("import sys, fmnist_core.picture; "
             "print(sorted(m for m in ('streamlit', 'tensorflow', 'keras') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
 

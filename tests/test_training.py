@@ -1,16 +1,15 @@
 """Real (short) trainings on the real data: hooks, stop, reproducibility, the lesson's semantics."""
 
 import threading
-from collections import OrderedDict
 
 import numpy as np
 import pytest
 
-from fmnist_core import training
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.evaluation import Evaluation
+from fmnist_core.evaluation import Evaluation, loss_and_accuracy
 from fmnist_core.model import build_model, logits
-from fmnist_core.training import loss_and_accuracy, split, train
+from fmnist_core.trainer_pool import TrainerPool
+from fmnist_core.training import prepare, split, train, trainer_key
 
 SHORT = ExperimentConfig(train_size=3000, epochs=2)
 
@@ -124,15 +123,23 @@ def test_runs_in_parallel_threads_equal_runs_one_after_another(real_data):
     assert alone[0] != alone[1] and alone[0] != alone[2]
 
 
-def test_a_compiled_trainer_is_reused_and_idle_ones_are_bounded(real_data, monkeypatch):
-    monkeypatch.setattr(training, "MAX_IDLE_TRAINERS", 2)
-    monkeypatch.setattr(training, "_idle_trainers", OrderedDict())
+def test_a_compiled_trainer_is_reused_and_idle_ones_are_bounded(real_data):
+    trainers = TrainerPool(limit=2)
     small = [ExperimentConfig(train_size=100, epochs=1, hidden_layers=(n,)) for n in (16, 32, 64)]
-    first = train(small[0], real_data)
-    again = train(small[0].with_changes(seed=5), real_data)
-    [trainers] = training._idle_trainers.values()
-    assert len(trainers) == 1  # the second run reused the first one's compiled trainer
+    first = train(small[0], real_data, trainers=trainers)
+    again = train(small[0].with_changes(seed=5), real_data, trainers=trainers)
+    assert trainers.idle() == {trainer_key(small[0]): 1}  # the second run reused the first's
     assert again.model is not first.model and again.history != first.history
-    train(small[1], real_data)
-    train(small[2], real_data)
-    assert list(training._idle_trainers) == [training._key(config) for config in small[1:]]
+    train(small[1], real_data, trainers=trainers)
+    train(small[2], real_data, trainers=trainers)
+    assert trainers.idle() == {trainer_key(config): 1 for config in small[1:]}
+    assert list(trainers.idle()) == [trainer_key(config) for config in small[1:]]
+
+
+def test_a_prepared_trainer_is_ready_in_the_pool(real_data):
+    trainers = TrainerPool()
+    config = ExperimentConfig(train_size=100, epochs=1, hidden_layers=(24,))
+    prepare(config, real_data, trainers)
+    assert trainers.idle() == {trainer_key(config): 1}
+    train(config, real_data, trainers=trainers)
+    assert trainers.idle() == {trainer_key(config): 1}  # the run took it and gave it back

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from fmnist_core import figures
-from fmnist_core.jobs import TrainingJob
+from fmnist_core.jobs import JobState, TrainingJob
 from fmnist_core.run import REFERENCES
 from ui import session
 from ui.resources import training_queue
@@ -11,7 +11,7 @@ from ui.resources import training_queue
 
 def _progress(job: TrainingJob) -> None:
     label = f"**{job.name}**" if job.name else "Training"
-    if job.state == "waiting":
+    if job.state is JobState.WAITING:
         ahead = training_queue().ahead_of(job)
         st.info(f"{label}: waiting for a free trainer — **{ahead} ahead of you**. "
                 "It starts by itself.", icon=":material/hourglass_top:")
@@ -31,11 +31,11 @@ def _progress(job: TrainingJob) -> None:
         job.cancel()
 
 
-def curves(runs: dict, val_name: str, epochs: int | None = None) -> None:
+def curves(histories: dict, val_name: str, epochs: int | None = None) -> None:
     """The accuracy and loss chart; rebuilt only when a curve grows (building one takes ≈ 0.1 s)."""
-    key = ({name: tuple(records) for name, records in runs.items()}, val_name, epochs)
+    key = ({name: tuple(records) for name, records in histories.items()}, val_name, epochs)
     st.plotly_chart(session.last_made(session.CURVES, key, lambda: figures.training_curves(
-        runs, val_name=val_name, references=REFERENCES, epochs=epochs)))
+        histories, val_name=val_name, references=REFERENCES, epochs=epochs)))
 
 
 @st.fragment(run_every=1.0)

@@ -1,19 +1,27 @@
 """What one server process holds once and shares read-only with every browser session."""
 
-import os
+import logging
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
 
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import FashionMNIST, load_fashion_mnist, mean_images, pixel_stats
+from fmnist_core.environment import training_slots
 from fmnist_core.errors import DataUnavailableError
+from fmnist_core.trainer_pool import TrainerPool
 
-# After every script run, fragment runs included, Streamlit calls keras.backend.clear_session()
-# once Keras is imported. Here, where a class's trainings run in background threads, that would
-# reset Keras's global state under them, drop TensorFlow's kernel caches and run a full garbage
-# collection many times a second (measured: the server's busiest code with 4 students). This app
-# builds every model explicitly and keeps nothing in Keras's global state, so nothing is cleared.
+# After every script run, fragment runs included, Streamlit calls `_clean_problem_modules`, which
+# runs keras.backend.clear_session() once Keras is imported (and matplotlib's plt.close("all"),
+# which this app, drawing with Plotly, does not need). Here, where a class's trainings run in
+# background threads, clear_session would reset Keras's global state under them, drop TensorFlow's
+# kernel caches and run a full garbage collection many times a second (measured: the server's
+# busiest code with 4 students). This app builds every model explicitly and keeps nothing in
+# Keras's global state, so nothing is cleared. A Streamlit that renamed the hook would silently
+# bring clear_session back: refuse to start instead.
+if not callable(getattr(script_runner, "_clean_problem_modules", None)):
+    raise RuntimeError("This Streamlit has no script_runner._clean_problem_modules: check what it "
+                       "clears after each run (keras.backend.clear_session?) before upgrading.")
 script_runner._clean_problem_modules = lambda: None
 
 
@@ -52,13 +60,17 @@ def _training_queue(_data: FashionMNIST):
     # background while the class looks at the data pages.
     from fmnist_core.jobs import TrainingQueue
 
-    return TrainingQueue(_data, slots=_slots(), prepare=lambda: _compile_the_lesson(_data))
+    slots, notes = training_slots()
+    for note in notes:
+        logging.getLogger(__name__).warning(note)
+    return TrainingQueue(_data, slots=slots,
+                         prepare=lambda trainers: _compile_the_lesson(_data, trainers))
 
 
-def _compile_the_lesson(data: FashionMNIST) -> None:
+def _compile_the_lesson(data: FashionMNIST, trainers: TrainerPool) -> None:
     from fmnist_core.training import prepare
 
-    prepare(ExperimentConfig(), data)
+    prepare(ExperimentConfig(), data, trainers)
 
 
 def training_queue():
@@ -66,11 +78,6 @@ def training_queue():
     its workers compiles the lesson's model when the server first loads the data, so the class's
     first trainings start at once."""
     return _training_queue(dataset())
-
-
-def _slots() -> int:
-    """How many trainings run at once: FMNIST_TRAINING_SLOTS, else one per CPU core."""
-    return int(os.environ.get("FMNIST_TRAINING_SLOTS", "0")) or os.cpu_count() or 1
 
 
 @st.cache_resource(show_spinner="Averaging 60,000 images…")

@@ -8,17 +8,23 @@ from collections.abc import Callable
 
 import streamlit as st
 from streamlit import runtime
+from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from fmnist_core.config import ExperimentConfig, teacher_controls, teacher_query
 from fmnist_core.evaluation import Evaluation
 from fmnist_core.jobs import TrainingJob
 from fmnist_core.run import TrainingRun
+from fmnist_core.run_list import RunList
+
+# A closed tab's training stops because Runtime.is_active_session says so (not public API).
+if not callable(getattr(Runtime, "is_active_session", None)):
+    raise RuntimeError("This Streamlit has no Runtime.is_active_session: closed tabs would keep "
+                       "training. Check ui/session.liveness before upgrading.")
 
 CONFIG, RUNS, JOBS, URL_NOTES = "config", "runs", "jobs", "url_notes"
 EVALUATIONS, ERRORS, OUTPUTS = "evaluations", "training_errors", "layer_outputs"
 TEACHER, CURVES = "teacher_controls", "training_curves"
-MODELS_KEPT = 3  # older runs keep their history and figures; their models are released
 
 
 def config() -> ExperimentConfig:
@@ -59,25 +65,8 @@ def url_notes() -> list[str]:
     return notes
 
 
-def runs() -> list[TrainingRun]:
-    return st.session_state.setdefault(RUNS, [])
-
-
-def latest_model_run() -> TrainingRun | None:
-    """The newest run that still holds its model."""
-    return next((run for run in reversed(runs()) if run.model is not None), None)
-
-
-def add_run(run: TrainingRun, name: str = "") -> None:
-    all_runs = runs()
-    wanted = name or run.name or f"Run {len(all_runs) + 1}"
-    taken = {other.name for other in all_runs}
-    run.name = next(candidate for candidate in
-                    (wanted, *(f"{wanted} ({n})" for n in range(2, len(all_runs) + 3)))
-                    if candidate not in taken)
-    all_runs.append(run)
-    for old in all_runs[:-MODELS_KEPT]:
-        old.model = None
+def runs() -> RunList:
+    return st.session_state.setdefault(RUNS, RunList())
 
 
 def jobs() -> list[TrainingJob]:
@@ -98,8 +87,8 @@ def collect_finished() -> None:
     """Moves ended trainings into the run list (or their error into `errors()`)."""
     for job in [job for job in jobs() if not job.active]:
         jobs().remove(job)
-        if job.run is not None:
-            add_run(job.run, job.name)
+        if job.result is not None:
+            runs().add(job.result, job.name)
         if job.error:
             st.session_state.setdefault(ERRORS, []).append(job.error)
 

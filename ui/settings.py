@@ -2,34 +2,14 @@
 
 import streamlit as st
 
-from fmnist_core.config import (
-    ACTIVATIONS,
-    MAX_HIDDEN_LAYERS,
-    OPTIMIZERS,
-    SETTINGS,
-    SETTINGS_BY_NAME,
-    ExperimentConfig,
-)
+from fmnist_core.config import MAX_HIDDEN_LAYERS, SETTINGS, ExperimentConfig, Setting
 from ui import session
 
-NEURONS = (16, 32, 64, 96, 128, 192, 256, 384, 512)
-BATCH_SIZES = (8, 16, 32, 64, 128, 256, 512)
-LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1)
-TRAIN_SIZES = (1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000)
 WIDGET_PREFIX = "setting_"
-
-
-def _options(choices: tuple, current) -> list:
-    """The usual choices, plus the current value if a link brought another one."""
-    return sorted({*choices, current})
 
 
 def _key(name: str) -> str:
     return WIDGET_PREFIX + name
-
-
-def _help(name: str) -> str:
-    return SETTINGS_BY_NAME[name].help.capitalize() + "."
 
 
 def apply(config: ExperimentConfig) -> None:
@@ -39,84 +19,68 @@ def apply(config: ExperimentConfig) -> None:
         del st.session_state[key]
 
 
-def _control(name: str, current, draw):
-    """Draws a setting's widget, disabled if the teacher's link locks it; hidden ones keep theirs."""
-    mode = session.controls().get(name)
-    return current if mode == "hide" else draw(mode == "lock")
-
-
 def settings_widgets() -> ExperimentConfig:
-    """Draws the widgets from the session's settings and returns the settings they now say."""
-    current = session.config()
-    hidden_layers = _control("hidden_layers", current.hidden_layers,
-                             lambda locked: _layer_widgets(current.hidden_layers, locked))
-    epochs = _control("epochs", current.epochs, lambda locked: st.slider(
-        "Epochs", 1, max(50, current.epochs), current.epochs, key=_key("epochs"),
-        help=_help("epochs"), disabled=locked))
-    advanced = [s.name for s in SETTINGS if s.name not in ("hidden_layers", "epochs")]
-    values = {name: getattr(current, name) for name in advanced}
-    if any(session.controls().get(name) != "hide" for name in advanced):
+    """Draws the widgets from the session's settings and returns the settings they now say.
+
+    The lesson's knobs come first; the others are under "Advanced settings", in two columns. A
+    setting the teacher's link locks is shown disabled; a hidden one keeps its value unseen.
+    """
+    current, controls = session.config(), session.controls()
+    shown = [s for s in SETTINGS if controls.get(s.name) != "hide"]
+    values = {s.name: getattr(current, s.name) for s in SETTINGS}
+    for setting in (s for s in shown if s.lesson):
+        values[setting.name] = _widget(st, setting, values[setting.name],
+                                       controls.get(setting.name) == "lock")
+    advanced = [s for s in shown if not s.lesson]
+    if advanced:
         with st.expander("Advanced settings"):
-            values = _advanced_widgets(current)
-    chosen = ExperimentConfig(hidden_layers=hidden_layers, epochs=epochs, **values)
+            columns = st.columns(2)
+            for number, setting in enumerate(advanced):
+                values[setting.name] = _widget(columns[number % 2], setting, values[setting.name],
+                                               controls.get(setting.name) == "lock")
+    chosen = ExperimentConfig(**values)
     if chosen != current:
         session.set_config(chosen)
     return chosen
 
 
-def _layer_widgets(layers: tuple[int, ...], locked: bool) -> tuple[int, ...]:
-    count = st.slider("Hidden layers", 1, MAX_HIDDEN_LAYERS, len(layers), key=_key("layers"),
-                      help="Dense layers between the image and the output.", disabled=locked)
+def _widget(where, setting: Setting, current, locked: bool):
+    """Draws one setting's widget in `where` (the page or a column) and returns its value."""
+    common = dict(key=_key(setting.name), help=setting.help.capitalize() + ".", disabled=locked)
+    label = setting.label
+    match setting.widget:
+        case "layers":
+            return _layer_widgets(where, setting, current, locked)
+        case "slider":
+            return where.slider(label, setting.low, setting.high, current, setting.step, **common)
+        case "select_slider":
+            return where.select_slider(label, sorted({*setting.options, current}), current,
+                                       format_func=setting.describe, **common)
+        case "radio":
+            return where.radio(label, setting.choices, setting.choices.index(current),
+                               format_func=setting.describe, **common)
+        case "selectbox":
+            return where.selectbox(label, setting.choices, setting.choices.index(current),
+                                   format_func=setting.describe, **common)
+        case "toggle":
+            return where.toggle(label, current, **common)
+        case "number":
+            return int(where.number_input(label, int(setting.low), int(setting.high), current,
+                                          **common))
+    raise ValueError(f"no widget for {setting.widget!r}")
+
+
+def _layer_widgets(where, setting: Setting, layers: tuple[int, ...], locked: bool) -> tuple[int, ...]:
+    count = where.slider(setting.label, 1, MAX_HIDDEN_LAYERS, len(layers), key=_key("layers"),
+                         help="Dense layers between the image and the output.", disabled=locked)
     neurons = []
     for number in range(1, count + 1):
         previous = layers[min(number, len(layers)) - 1]
-        neurons.append(st.select_slider(
-            f"Neurons in hidden layer {number}", _options(NEURONS, previous), previous,
+        neurons.append(where.select_slider(
+            f"Neurons in hidden layer {number}", sorted({*setting.options, previous}), previous,
             key=_key(f"neurons_{number}"), disabled=locked,
             help="More neurons: more patterns it can learn, more weights to fit."))
     return tuple(neurons)
-
-
-def _advanced_widgets(current: ExperimentConfig) -> dict:
-    left, right = st.columns(2)
-    return {
-        "architecture": _control("architecture", current.architecture, lambda locked: left.radio(
-            "Architecture", ("mlp", "cnn"), ("mlp", "cnn").index(current.architecture),
-            format_func={"mlp": "Dense network (the lesson)", "cnn": "Small convnet (CNN)"}.get,
-            key=_key("architecture"), help=_help("architecture"), disabled=locked)),
-        "normalize": _control("normalize", current.normalize, lambda locked: right.toggle(
-            "Normalise pixels to 0–1", current.normalize, key=_key("normalize"),
-            help=_help("normalize"), disabled=locked)),
-        "activation": _control("activation", current.activation, lambda locked: left.selectbox(
-            "Activation", ACTIVATIONS, ACTIVATIONS.index(current.activation),
-            key=_key("activation"), help=_help("activation"), disabled=locked)),
-        "optimizer": _control("optimizer", current.optimizer, lambda locked: right.selectbox(
-            "Optimizer", OPTIMIZERS, OPTIMIZERS.index(current.optimizer), key=_key("optimizer"),
-            help=_help("optimizer"), disabled=locked)),
-        "learning_rate": _control("learning_rate", current.learning_rate, lambda locked: (
-            left.select_slider("Learning rate", _options(LEARNING_RATES, current.learning_rate),
-                               current.learning_rate, key=_key("learning_rate"),
-                               help=_help("learning_rate"), disabled=locked))),
-        "batch_size": _control("batch_size", current.batch_size, lambda locked: (
-            right.select_slider("Batch size", _options(BATCH_SIZES, current.batch_size),
-                                current.batch_size, key=_key("batch_size"),
-                                help=_help("batch_size"), disabled=locked))),
-        "dropout": _control("dropout", current.dropout, lambda locked: left.slider(
-            "Dropout", 0.0, 0.8, current.dropout, 0.05, key=_key("dropout"),
-            help=_help("dropout"), disabled=locked)),
-        "train_size": _control("train_size", current.train_size, lambda locked: (
-            right.select_slider("Training images", _options(TRAIN_SIZES, current.train_size),
-                                current.train_size, format_func="{:,}".format,
-                                key=_key("train_size"), help=_help("train_size"),
-                                disabled=locked))),
-        "validation_split": _control("validation_split", current.validation_split,
-                                     lambda locked: left.slider(
-            "Validation split", 0.0, 0.5, current.validation_split, 0.05,
-            key=_key("validation_split"), help=_help("validation_split"), disabled=locked)),
-        "seed": _control("seed", current.seed, lambda locked: int(right.number_input(
-            "Seed", 0, 2**31 - 1, current.seed, key=_key("seed"), help=_help("seed"),
-            disabled=locked))),
-    }
 
 
 def teacher_panel() -> None:

@@ -1,0 +1,40 @@
+"""The server's own settings, read from the environment and checked at the door, like a link's values.
+
+Each reader returns the value and a list of notes: a bad value is named in one sentence and the
+default is used, so a typo in a deployment never stops the class.
+"""
+
+import os
+from collections.abc import Mapping
+
+TRAINING_SLOTS_ENV = "FMNIST_TRAINING_SLOTS"
+MAX_TRAINING_SLOTS = 64
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (fewer than the machine's when it is pinned)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def training_slots(environ: Mapping[str, str] = os.environ) -> tuple[int, list[str]]:
+    """How many trainings run at once: FMNIST_TRAINING_SLOTS, else one per usable CPU."""
+    default = usable_cpus()
+    return whole_number(environ, TRAINING_SLOTS_ENV, default, low=1, high=MAX_TRAINING_SLOTS)
+
+
+def whole_number(environ: Mapping[str, str], name: str, default: int, *, low: int,
+                 high: int) -> tuple[int, list[str]]:
+    """`environ[name]` as a whole number from `low` to `high`; unset or empty gives `default`."""
+    text = environ.get(name, "").strip()
+    if not text:
+        return default, []
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        return default, [f"{name} must be a whole number from {low} to {high}; got {text!r}. "
+                         f"Using {default}."]
+    return value, []
