@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import session
-from ui.page import PAGES, setup
+from ui.page import PAGES, page_link, setup
 from ui.resources import dataset
 
 setup("Fashion-MNIST Classroom")
@@ -29,9 +29,9 @@ for column, (page, title, text) in zip(steps, [
     with column.container(border=True):
         st.markdown(f"**{title}**")
         st.caption(text)
-        st.page_link(page, label="Open", icon=":material/arrow_forward:")
+        page_link(page, "Open", ":material/arrow_forward:")
 
-st.subheader("Your session")
+st.subheader("Your runs")
 runs = session.runs()
 jobs = session.jobs()
 status = st.columns(3)
@@ -39,8 +39,22 @@ status[0].metric("Runs trained", len(runs))
 status[1].metric("Best test accuracy",
                  f"{max(run.test_accuracy for run in runs):.1%}" if runs else "—")
 status[2].metric("Trainings under way", len(jobs))
-st.caption("Your runs stay in this browser tab only; nobody else in the class sees them. "
-           "Reloading the page starts a fresh session.")
+seat = session.seat()
+with st.container(border=True):
+    code, other = st.columns(2, gap="large")
+    code.markdown(f"Your code: **`{seat.shown_code or '—'}`**")
+    code.caption("Your runs are saved. This page's link brings them back — bookmark it — and on "
+                 "another computer, type this code there. Nobody else in the class sees your "
+                 "runs.")
+    with other.form("code_form", border=False):
+        typed = st.text_input("Continue from another device: type its code", max_chars=12,
+                              placeholder="K7P-2QX")
+        if st.form_submit_button("Bring back my runs", icon=":material/sync:"):
+            problem = session.move_to_code(typed)
+            if problem:
+                st.error(problem)
+            else:
+                st.rerun()
 data = dataset()
 st.caption(f"Data: {len(data.train_labels) + len(data.test_labels):,} Fashion-MNIST images "
            f"ready, read from `{data.source}`.")

@@ -56,8 +56,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fmnist_core.environment import training_slots
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS, free_port, healthy
 from tests.places import REPO, SHARED_DATA_DIR
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, EXCEPTION, TITLES, VIEWPORT, free_port, healthy
+from tests.test_browser import EXCEPTION, TITLES, VIEWPORT
 
 ARTIFACTS = REPO / "artifacts" / "classroom_load"  # a folder per run: server.log, failing pages
 SERVER_START_SECONDS = 60

@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 
 from benchmarks.classroom_load import SHARED_DATA_DIR, Server
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, expect_page, free_port
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.test_browser import VIEWPORT, expect_page
 
 SETTLE_SECONDS = 20  # a class looks at the data for longer than this before the first Train
 TIMEOUT_MS = 120_000

@@ -38,3 +38,20 @@ def whole_number(environ: Mapping[str, str], name: str, default: int, *, low: in
         return default, [f"{name} must be a whole number from {low} to {high}; got {text!r}. "
                          f"Using {default}."]
     return value, []
+
+
+DATABASE_URL_ENV = "FMNIST_DATABASE_URL"
+RETENTION_DAYS_ENV = "FMNIST_RETENTION_DAYS"
+DEFAULT_RETENTION_DAYS = 30
+
+
+def database_url(environ: Mapping[str, str] = os.environ) -> str:
+    """Where the runs are kept: FMNIST_DATABASE_URL, else a SQLite file in the user's data folder."""
+    from fmnist_core.store import default_database_url
+
+    return environ.get(DATABASE_URL_ENV, "").strip() or default_database_url()
+
+
+def retention_days(environ: Mapping[str, str] = os.environ) -> tuple[int, list[str]]:
+    """How many days runs are kept: FMNIST_RETENTION_DAYS, else 30."""
+    return whole_number(environ, RETENTION_DAYS_ENV, DEFAULT_RETENTION_DAYS, low=1, high=3650)

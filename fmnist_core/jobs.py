@@ -12,11 +12,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.environment import training_slots
 from fmnist_core.history import EpochRecord
-from fmnist_core.run import TrainingRun
+from fmnist_core.run import TrainingRun, new_run_id
 from fmnist_core.trainer_pool import TrainerPool
 
 
@@ -28,11 +29,21 @@ class JobState(StrEnum):
     CANCELLED = "cancelled"
 
 
+class JobObserver(Protocol):
+    """Told, from the worker's thread, when a job starts, finishes an epoch, and ends."""
+
+    def started(self, job: "TrainingJob") -> None: ...
+    def epoch_done(self, job: "TrainingJob", record: EpochRecord) -> None: ...
+    def ended(self, job: "TrainingJob") -> None: ...
+
+
 @dataclass
 class TrainingJob:
     config: ExperimentConfig
     name: str = ""
     is_alive: Callable[[], bool] = field(default=lambda: True, repr=False)
+    observer: JobObserver | None = field(default=None, repr=False)
+    run_id: str = field(default_factory=new_run_id)  # the finished run's id too
     state: JobState = JobState.WAITING
     history: list[EpochRecord] = field(default_factory=list)
     progress: tuple[int, int, int] = (0, 0, 0)  # epoch, step, steps
@@ -78,6 +89,18 @@ class TrainingJob:
     def _should_stop(self) -> bool:
         return self.cancelled or not self.is_alive()
 
+    def _epoch_done(self, record: EpochRecord) -> None:
+        self.history.append(record)
+        self._tell("epoch_done", record)
+
+    def _tell(self, event: str, *args) -> None:
+        """Tells the observer; its failure (a database down, say) must not end the training."""
+        if self.observer is not None:
+            try:
+                getattr(self.observer, event)(self, *args)
+            except Exception:
+                logging.getLogger(__name__).exception("the observer of a training failed")
+
 
 class TrainingQueue:
     """First come, first served, `slots` trainings at a time, on one shared dataset."""
@@ -101,8 +124,8 @@ class TrainingQueue:
             threading.Thread(target=self._work, name=f"training-slot-{number}", daemon=True).start()
 
     def submit(self, config: ExperimentConfig, is_alive: Callable[[], bool] | None = None,
-               name: str = "") -> TrainingJob:
-        job = TrainingJob(config, name, is_alive or (lambda: True))
+               name: str = "", observer: JobObserver | None = None) -> TrainingJob:
+        job = TrainingJob(config, name, is_alive or (lambda: True), observer)
         with self._lock:
             self._waiting.append(job)
             self._lock.notify()
@@ -150,16 +173,19 @@ class TrainingQueue:
         while True:
             job = self._next_job()
             job.state, job.started = JobState.RUNNING, time.monotonic()
+            job._tell("started")
             try:
                 train = self._train or _default_train()
                 job.result = train(
-                    job.config, self.data, trainers=self.trainers, on_epoch=job.history.append,
+                    job.config, self.data, trainers=self.trainers, on_epoch=job._epoch_done,
                     on_progress=lambda *progress, job=job: setattr(job, "progress", progress),
                     should_stop=job._should_stop)
+                job.result.run_id = job.run_id
                 job.state = JobState.CANCELLED if job.result.stopped else JobState.DONE
             except Exception as error:  # a failed run must not take its slot down with it
                 job.state, job.error = JobState.FAILED, f"{type(error).__name__}: {error}"
             finally:
+                job._tell("ended")
                 job.finished = time.monotonic()
                 with self._lock:
                     self._running.discard(id(job))

@@ -1,5 +1,6 @@
 """Keras models built from `architecture.layer_specs`, and their forward pass on uint8 images."""
 
+import io
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -83,3 +84,18 @@ def model_file_bytes(model: keras.Model) -> bytes:
         path = Path(folder) / "model.keras"
         model.save(path)
         return path.read_bytes()
+
+
+def weights_bytes(model: keras.Model) -> bytes:
+    """The model's weights, compactly, for the run store (`model_with_weights` reads them back)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, *model.get_weights())
+    return buffer.getvalue()
+
+
+def model_with_weights(config: ExperimentConfig, weights: bytes) -> keras.Model:
+    """The model for `config` holding the weights `weights_bytes` wrote."""
+    model = build_model(config)
+    with np.load(io.BytesIO(weights)) as arrays:
+        model.set_weights([arrays[f"arr_{number}"] for number in range(len(arrays.files))])
+    return model

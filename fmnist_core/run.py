@@ -28,7 +28,9 @@ def new_run_id() -> str:
     return secrets.token_hex(16)
 
 
-@dataclass
+# eq=False: a run is one thing that happened (two runs can hold equal figures); and comparing
+# test_logits arrays field by field would be ambiguous.
+@dataclass(eq=False)
 class TrainingRun:
     config: ExperimentConfig
     history: list[EpochRecord]
@@ -62,7 +64,8 @@ class TrainingRun:
             "architecture": config.architecture.upper(),
             "hidden layers": " × ".join(map(str, config.hidden_layers)),
             "parameters": self.parameters,
-            "epochs": f"{self.epochs_done}/{config.epochs}" if self.stopped else self.epochs_done,
+            "epochs": self.epochs_done,
+            "ended": self.state.value,
             "batch": config.batch_size,
             "normalised": config.normalize,
             "train images": config.fit_images,

@@ -16,21 +16,26 @@ class RunList:
         for run in runs:
             self.add(run)
 
+    def new_name(self, wanted: str = "", coming: tuple[str, ...] = ()) -> str:
+        """`wanted` (or "Run N"), made unique with " (2)", " (3)"… among the runs and the names of
+        the trainings still `coming`."""
+        taken = {*(run.name for run in self._runs), *coming}
+        wanted = wanted or f"Run {len(self._runs) + len(coming) + 1}"
+        return next(candidate for candidate in
+                    (wanted, *(f"{wanted} ({n})" for n in range(2, len(taken) + 3)))
+                    if candidate not in taken)
+
     def add(self, run: TrainingRun, name: str = "") -> TrainingRun:
-        """Appends `run` under `name` (or its own, or "Run N"), made unique with " (2)", " (3)"…"""
-        wanted = name or run.name or f"Run {len(self._runs) + 1}"
-        taken = {other.name for other in self._runs}
-        run.name = next(candidate for candidate in
-                        (wanted, *(f"{wanted} ({n})" for n in range(2, len(self._runs) + 3)))
-                        if candidate not in taken)
+        """Appends `run` under `name` (or its own), made unique; older runs give up their models."""
+        run.name = self.new_name(name or run.name)
         self._runs.append(run)
         for old in self._runs[:-MODELS_KEPT]:
             old.model = None
         return run
 
-    def latest_with_model(self) -> TrainingRun | None:
-        """The newest run that still holds its model."""
-        return next((run for run in reversed(self._runs) if run.model is not None), None)
+    def with_predictions(self) -> list[TrainingRun]:
+        """The runs whose test predictions are known (not those interrupted while training)."""
+        return [run for run in self._runs if run.test_logits is not None]
 
     def best(self) -> TrainingRun | None:
         return max(self._runs, key=lambda run: run.test_accuracy, default=None)

@@ -3,15 +3,16 @@
 import streamlit as st
 
 from fmnist_core.architecture import layer_table, parameter_count
-from fmnist_core.run import REFERENCES, TrainingRun
+from fmnist_core.run import REFERENCES, RunState, TrainingRun
 from ui import session
 from ui.live import curves, follow
-from ui.page import PAGES, setup
+from ui.page import PAGES, page_link, setup
 from ui.resources import dataset
-from ui.settings import settings_widgets, teacher_panel
+from ui.settings import apply, settings_widgets, teacher_panel
 
 setup("Build & train")
 data = dataset()
+
 for note in session.url_notes():
     st.warning(note, icon=":material/link:")
 
@@ -39,6 +40,15 @@ with summary:
 
 def show_result(run: TrainingRun) -> None:
     curves({run.name: run.history}, run.config.held_out_name, run.config.epochs)
+    if run.state is RunState.INTERRUPTED:
+        st.warning(f"**{run.name} was interrupted** after {run.epochs_done} of {run.config.epochs} "
+                   "epochs: the server stopped while it trained. Its finished epochs are kept.",
+                   icon=":material/restart_alt:")
+        if st.button("Train again with these settings", icon=":material/replay:"):
+            apply(run.config)
+            session.start({"": run.config})
+            st.rerun()
+        return
     lesson, human = REFERENCES.values()
     verdict = ("above the lesson's ≈ 88 %" if run.test_accuracy >= lesson else
                "above human performance (83.5 %)" if run.test_accuracy >= human else
@@ -48,7 +58,7 @@ def show_result(run: TrainingRun) -> None:
         if run.stopped else ""
     st.success(f"**{run.name}{stopped}: test accuracy {run.test_accuracy:.2%}**, {verdict}. "
                f"Trained in {run.seconds:.0f} s.", icon=":material/check_circle:")
-    st.page_link(PAGES["predictions"], label="See its predictions", icon=":material/target:")
+    page_link(PAGES["predictions"], "See its predictions", ":material/target:")
 
 
 st.subheader("Train")

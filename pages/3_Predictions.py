@@ -5,17 +5,17 @@ import streamlit as st
 
 from fmnist_core import figures
 from ui import session
-from ui.page import PAGES, setup
+from ui.page import PAGES, page_link, setup
 from ui.resources import dataset
 
 setup("Predictions")
 data = dataset()
 names = data.class_names
-runs = session.runs()
+runs = session.runs().with_predictions()
 if not runs:
     st.info("No trained model yet. Train one first — with the lesson's settings it takes "
             "under a minute.", icon=":material/model_training:")
-    st.page_link(PAGES["train"], label="Go to Build & train", icon=":material/arrow_forward:")
+    page_link(PAGES["train"], "Go to Build & train", ":material/arrow_forward:")
     st.stop()
 
 run = st.selectbox("Model", runs[::-1], format_func=lambda r: f"{r.name} — test accuracy "

@@ -8,7 +8,7 @@ from fmnist_core.lesson import BASELINE, EXERCISES, exercise_config
 from fmnist_core.run import REFERENCES
 from fmnist_core.run_list import MODELS_KEPT
 from ui import session
-from ui.page import PAGES, setup
+from ui.page import PAGES, setup, switch_to
 from ui.resources import dataset
 from ui.settings import apply
 
@@ -16,7 +16,7 @@ from ui.settings import apply
 def _model_bytes(run) -> bytes:
     from fmnist_core.model import model_file_bytes  # imports TensorFlow: only on a click
 
-    return model_file_bytes(run.model)
+    return model_file_bytes(session.model_of(run))
 
 
 setup("Compare runs")
@@ -38,7 +38,7 @@ for column, name in zip(buttons, EXERCISES):
                                  if quick else None)
         apply(config)
         session.start({name: config})
-        st.switch_page(PAGES["train"])
+        switch_to(PAGES["train"])
 if busy:
     st.caption("A training is running: follow it on Build & train.")
 
@@ -64,7 +64,7 @@ st.plotly_chart(figures.training_curves({name: by_name[name].history for name in
 downloads = st.columns(2)
 downloads[0].download_button("Table as CSV", table.to_csv(index=False), "runs.csv",
                              "text/csv", icon=":material/download:")
-with_model = [run for run in runs if run.model is not None]
+with_model = session.runs_with_model()
 if with_model:
     pick = downloads[1].selectbox("Model to download", with_model[::-1],
                                   format_func=lambda run: run.name)
@@ -74,3 +74,11 @@ if with_model:
         help="Open it with keras.models.load_model(); it takes raw 0–255 pixels.")
 st.caption(f"Models are kept for your last {MODELS_KEPT} runs; older runs keep their "
            "figures.")
+
+with st.expander("Delete my runs"):
+    st.markdown(f"Deletes all {len(runs)} of your runs, with their charts and models, from this "
+                "app's database at once. Nobody can bring them back.")
+    if st.checkbox("Yes, delete all my runs", key="confirm_delete"):
+        if st.button("Delete my runs", type="primary", icon=":material/delete:"):
+            session.delete_runs()
+            st.rerun()

@@ -9,7 +9,7 @@ from fmnist_core.data import sample_indices
 from fmnist_core.lesson import EXPERIMENTS, QUIZ, check
 from ui import session
 from ui.live import curves, follow
-from ui.page import PAGES, setup
+from ui.page import PAGES, page_link, setup
 from ui.resources import dataset, training_set_summary
 
 setup("Learn: the six questions")
@@ -101,10 +101,10 @@ with st.container(border=True):
 
 with st.container(border=True):
     st.subheader("5 · How does the prediction for the first test image compare with its label?")
-    model_run = session.runs().latest_with_model() or (runs[-1] if runs else None)
+    model_run = next(reversed(runs.with_predictions()), None)
     if model_run is None:
         st.info("Train a model first (Build & train, or any experiment on this page).")
-        st.page_link(PAGES["train"], label="Go to Build & train", icon=":material/arrow_forward:")
+        page_link(PAGES["train"], "Go to Build & train", ":material/arrow_forward:")
     else:
         result = session.evaluation(model_run, data.test_labels)
         predicted, label = result.predicted[0], data.test_labels[0]

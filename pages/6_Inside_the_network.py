@@ -6,7 +6,7 @@ import streamlit as st
 from fmnist_core import figures
 from fmnist_core.evaluation import conv_filters, first_layer_weight_images, softmax
 from ui import session
-from ui.page import PAGES, setup
+from ui.page import PAGES, page_link, setup
 from ui.resources import dataset
 
 WEIGHT_IMAGES = 32
@@ -14,16 +14,19 @@ WEIGHT_IMAGES = 32
 setup("Inside the network")
 data = dataset()
 names = data.class_names
-with_model = [run for run in session.runs() if run.model is not None]
+with_model = session.runs_with_model()
 if not with_model:
     st.info("No trained model yet: train one on Build & train (a short run is enough).",
             icon=":material/model_training:")
-    st.page_link(PAGES["train"], label="Go to Build & train", icon=":material/arrow_forward:")
+    page_link(PAGES["train"], "Go to Build & train", ":material/arrow_forward:")
     st.stop()
 
 run = st.selectbox("Model", with_model[::-1], format_func=lambda r: f"{r.name} — "
                    f"{r.config.architecture.upper()}, test accuracy {r.test_accuracy:.2%}")
-model, cnn = run.model, run.config.architecture == "cnn"
+model, cnn = session.model_of(run), run.config.architecture == "cnn"
+if model is None:
+    st.warning("This run's model cannot be loaded from the database right now; try again soon.")
+    st.stop()
 
 if cnn:
     st.subheader("What the first convolution learned")

@@ -6,7 +6,7 @@ import streamlit as st
 from fmnist_core import figures, picture
 from fmnist_core.evaluation import softmax
 from ui import session
-from ui.page import PAGES, setup
+from ui.page import PAGES, page_link, setup
 from ui.resources import dataset
 
 SHOWN_WIDTH = picture.DISPLAY_SIDE // 2  # half size: crisp on HiDPI screens, 5 px a pixel on others
@@ -84,18 +84,18 @@ if steps is not None:
                "the tutorial's way, dark on white.)")
 
 st.subheader("What the model says")
-run = session.runs().latest_with_model()
+run = session.latest_with_model()
 if run is None:
     st.info("No trained model yet. Train one first — a short run takes well under a minute — "
             "then come back and upload your picture again.", icon=":material/model_training:")
-    st.page_link(PAGES["train"], label="Go to Build & train", icon=":material/arrow_forward:")
+    page_link(PAGES["train"], "Go to Build & train", ":material/arrow_forward:")
 elif steps is None:
     st.caption(f"{run.name} (test accuracy {run.test_accuracy:.2%}) will answer once there is a "
                "picture.")
 else:
     from fmnist_core.model import logits  # TensorFlow: loaded already, since a model was trained
 
-    probabilities = softmax(logits(run.model, steps.small[np.newaxis]))[0]
+    probabilities = softmax(logits(session.model_of(run), steps.small[np.newaxis]))[0]
     predicted = int(probabilities.argmax())
     text, chart = st.columns([1, 2], gap="large")
     with text:

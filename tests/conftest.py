@@ -8,8 +8,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from fmnist_core.data import load_fashion_mnist
+from fmnist_core.environment import DATABASE_URL_ENV
 from fmnist_core.errors import DATA_DIR_ENV, CorruptFileError, DataUnavailableError
 from tests.places import SHARED_DATA_DIR
+
+pytest_plugins = ["tests.databases"]  # a real PostgreSQL server, started by the tests that ask
+
+
+@pytest.fixture(scope="session", autouse=True)
+def run_store_url(tmp_path_factory):
+    """Runs saved by the app under test go to a SQLite file of the test session's own, never to
+    the user's data folder; returns its URL."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('run_store') / 'runs.sqlite3'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(DATABASE_URL_ENV, url)
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +42,19 @@ def real_data():
         except DataUnavailableError:
             pytest.skip(f"real Fashion-MNIST files not found; put them in {SHARED_DATA_DIR}")
         yield data
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, driven by Playwright (which cannot download browsers here)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.app_server import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 class FileServer(ThreadingHTTPServer):

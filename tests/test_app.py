@@ -21,8 +21,9 @@ from fmnist_core import figures
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.errors import DATA_DIR_ENV
 from fmnist_core.run_list import RunList
+from fmnist_core.store import Seat
 from tests.places import REPO
-from ui.session import CONFIG, JOBS, RUNS
+from ui.session import CONFIG, JOBS, RUNS, SEAT
 
 APP = REPO / "app.py"
 HOME = "app.py"
@@ -40,11 +41,20 @@ def open_page(page: str, *, query: dict | None = None, runs: list | None = None)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params.update(query or {})
     if runs is not None:
-        at.session_state[RUNS] = RunList(runs)
+        at.session_state[SEAT] = seat_with(runs)
     at.run()
     if page != HOME:
         at.switch_page(page).run()
     return at
+
+
+def seat_with(runs: list) -> Seat:
+    """A new seat whose desk on this server holds `runs` (as if this seat had trained them)."""
+    from ui.resources import desks  # the app's own, shared with the AppTest sessions
+
+    seat = Seat.new()
+    desks().desk(seat).runs = RunList(runs)
+    return seat
 
 
 def setup_title(page: str) -> str | None:
@@ -182,7 +192,8 @@ def test_model_summary_follows_the_sliders(real_data):
 
     at.select_slider(key="setting_neurons_1").set_value(256).run()
     assert metric(at, "Trainable parameters") == "203,530"
-    assert at.query_params == {"hidden_layers": "256"}  # the settings live in the URL
+    # The settings live in the URL, beside the seat that brings the runs back.
+    assert at.query_params == {"hidden_layers": "256", "seat": at.session_state[SEAT].token}
 
     at.select_slider(key="setting_neurons_1").set_value(128).run()
     at.slider(key="setting_layers").set_value(2).run()

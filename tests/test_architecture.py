@@ -40,7 +40,7 @@ def test_raw_pixels_have_no_rescaling_layer():
 
 def readme_modules() -> dict[str, str]:
     """README's table of fmnist_core modules: {module: its TensorFlow column}."""
-    rows = re.findall(r"^\| `(\w+)` \| [^|]+ \| (yes|no)[^|]*\|$", (REPO / "README.md").read_text(),
+    rows = re.findall(r"^\| `(\w+)/?` \| [^|]+ \| (yes|no)[^|]*\|$", (REPO / "README.md").read_text(),
                       re.MULTILINE)
     return dict(rows)
 

@@ -3,29 +3,19 @@
 Screenshots of every step go to artifacts/screenshots/ (git-ignored).
 """
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from fmnist_core.figures import CORRECT, WRONG
+from tests.app_server import AppServer
 from tests.places import REPO
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1400, "height": 900}
-SERVER_START_SECONDS = 60
 PAGE_MS = 60_000  # a page's first run may read the dataset
 TRAINING_MS = 240_000  # a short training in a fresh server, TensorFlow start included
 EXCEPTION = '[data-testid="stException"]'
@@ -51,56 +41,12 @@ def css_rgb(hex_colour: str) -> str:
     return f"rgb({red}, {green}, {blue})"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
-
-
 @pytest.fixture(scope="module")
 def server(real_data, tmp_path_factory):
-    """The app served on a free port, with the real data; its URL. Stopped at the end."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}  # FMNIST_DATA_DIR: set by real_data
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while not healthy(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not come up on {url}:\n{log_path.read_text()}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    """The app served on a free port, with the real data and a run store of its own; its URL."""
+    app = AppServer(tmp_path_factory.mktemp("streamlit")).start()  # FMNIST_DATA_DIR: by real_data
+    yield app.url
+    app.stop()
 
 
 @pytest.fixture
@@ -132,8 +78,8 @@ def sidebar_links(page) -> list[tuple[str, str]]:
     """The navigation's links: (label, URL path), in their order."""
     links = page.locator('[data-testid="stSidebar"] a')
     links.first.wait_for()
-    return [(link.inner_text().split("\n")[-1].strip(), (link.get_attribute("href") or "").strip("/"))
-            for link in links.all()]
+    return [(link.inner_text().split("\n")[-1].strip(),
+             (link.get_attribute("href") or "").split("?")[0].strip("/")) for link in links.all()]
 
 
 def sidebar_link(page, label: str):

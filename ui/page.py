@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import session
+from ui.resources import store_writer
 
 PAGES = {
     "home": "app.py",
@@ -27,12 +28,27 @@ NAVIGATION = (
 )
 
 
+def page_link(page: str, label: str, icon: str) -> None:
+    """A link to another page of the app that keeps this tab's link (settings and seat)."""
+    st.page_link(page, label=label, icon=icon, query_params=session.link_params())
+
+
+def switch_to(page: str) -> None:
+    st.switch_page(page, query_params=session.link_params())
+
+
 def setup(title: str) -> None:
     st.set_page_config(page_title=f"{title} · Fashion-MNIST Classroom", page_icon=":material/checkroom:",
                        layout="wide")
     with st.sidebar:
         st.markdown("### :material/checkroom: Fashion-MNIST Classroom")
         for page, label, icon in NAVIGATION:
-            st.page_link(PAGES[page], label=label, icon=icon)
+            page_link(PAGES[page], label, icon)
     session.collect_finished()
+    problem = store_writer().problem
+    if problem:
+        st.warning(f"**Your runs are not being saved right now** ({problem}). They are kept here "
+                   "and saved as soon as the database answers again.", icon=":material/cloud_off:")
     st.title(title)
+    for note in session.seat_notes():
+        st.warning(note, icon=":material/link:")

@@ -1,15 +1,21 @@
 """What one server process holds once and shares read-only with every browser session."""
 
 import logging
+import os
+import socket
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
 
+from fmnist_core.classroom import Desks
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import FashionMNIST, load_fashion_mnist, mean_images, pixel_stats
-from fmnist_core.environment import training_slots
+from fmnist_core.environment import database_url, retention_days, training_slots
 from fmnist_core.errors import DataUnavailableError
+from fmnist_core.store import RunStore, StoreWriter
 from fmnist_core.trainer_pool import TrainerPool
+
+log = logging.getLogger(__name__)
 
 # After every script run, fragment runs included, Streamlit calls `_clean_problem_modules`, which
 # runs keras.backend.clear_session() once Keras is imported (and matplotlib's plt.close("all"),
@@ -62,7 +68,7 @@ def _training_queue(_data: FashionMNIST):
 
     slots, notes = training_slots()
     for note in notes:
-        logging.getLogger(__name__).warning(note)
+        log.warning(note)
     return TrainingQueue(_data, slots=slots,
                          prepare=lambda trainers: _compile_the_lesson(_data, trainers))
 
@@ -86,3 +92,30 @@ def training_set_summary(_data: FashionMNIST):
     return pixel_stats(_data.train_images), mean_images(_data.train_images, _data.train_labels)
 
 
+
+
+def server_name() -> str:
+    """This server process, as the run store records it: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@st.cache_resource(show_spinner=False)
+def store_writer() -> StoreWriter:
+    """The run store (FMNIST_DATABASE_URL, else a SQLite file), written in the background."""
+    url = database_url()
+    days, notes = retention_days()
+    for note in notes:
+        log.warning(note)
+    writer = StoreWriter(lambda: RunStore(url))
+    # Once per server start: the runs this server was training when it stopped were lost with it.
+    writer.interrupt_running_runs()
+    writer.delete_expired(days)
+    return writer
+
+
+@st.cache_resource(show_spinner=False)
+def desks() -> Desks:
+    """Every learner's desk on this server; a desk opens with the seat's stored runs."""
+    writer = store_writer()
+    return Desks(lambda seat: writer.read(
+        lambda store: (store.runs_of_seat(seat), store.run_ids_with_weights(seat))))

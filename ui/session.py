@@ -1,21 +1,28 @@
-"""Everything one browser session keeps: its settings, its runs, its trainings under way.
+"""Everything one browser tab keeps: its settings, its seat (whose desk holds the runs and the
+trainings under way), and the link that brings them back.
 
-The keys live here, in one place. Each session sees only its own runs; the dataset and the
-trainer are shared (see resources).
+The keys live here, in one place. A tab sees only its seat's runs; the dataset, the trainers and
+the run store are shared (see resources).
 """
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 import streamlit as st
 from streamlit import runtime
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from fmnist_core.classroom import Desk
 from fmnist_core.config import ExperimentConfig, teacher_controls, teacher_query
 from fmnist_core.evaluation import Evaluation
 from fmnist_core.jobs import TrainingJob
 from fmnist_core.run import TrainingRun
 from fmnist_core.run_list import RunList
+from fmnist_core.saving import SeatRecorder
+from fmnist_core.store import Seat, normalise_code
+from fmnist_core.store.seats import is_token
+from ui.resources import desks, server_name, store_writer
 
 # A closed tab's training stops because Runtime.is_active_session says so (not public API).
 if not callable(getattr(Runtime, "is_active_session", None)):
@@ -24,7 +31,91 @@ if not callable(getattr(Runtime, "is_active_session", None)):
 
 CONFIG, RUNS, JOBS, URL_NOTES = "config", "runs", "jobs", "url_notes"
 EVALUATIONS, ERRORS, OUTPUTS = "evaluations", "training_errors", "layer_outputs"
-TEACHER, CURVES = "teacher_controls", "training_curves"
+TEACHER, CURVES, SEAT, MODEL = "teacher_controls", "training_curves", "seat", "stored_model"
+CODE_TRIES, SEAT_NOTES = "code_tries", "seat_notes"
+SEAT_PARAM = "seat"  # the link's parameter that brings a learner's runs back
+MAX_CODE_TRIES = 10  # wrong codes a tab may type: a code has 30 bits, so guessing must be slow
+_UNREADABLE = object()
+
+
+def desk() -> Desk:
+    """This tab's desk: the seat of the link it was opened with (or a new one), with its runs.
+
+    The first call in a tab reads the seat from the link; `RUNS` and `JOBS` in the session state
+    show the desk's runs and trainings (for tests that read them).
+    """
+    if SEAT not in st.session_state:
+        st.session_state[SEAT], st.session_state[SEAT_NOTES] = _seat_of_link()
+    _write_link()  # a page switch clears the address's parameters
+    the_desk = desks().desk(st.session_state[SEAT])
+    context = get_script_run_ctx()
+    if context is not None:
+        the_desk.attach(context.session_id)
+    st.session_state[RUNS], st.session_state[JOBS] = the_desk.runs, the_desk.jobs
+    return the_desk
+
+
+def _seat_of_link() -> tuple[Seat, list[str]]:
+    token = st.query_params.get(SEAT_PARAM)
+    if not token:
+        return _new_seat(), []
+    if is_token(token):
+        seat = store_writer().read(lambda store: store.seat_of_token(token), _UNREADABLE)
+        if seat is _UNREADABLE:
+            return Seat(token), []  # the database is down: keep the link, its runs come back later
+        if seat is not None:
+            return seat, []
+    return _new_seat(), ["This link's seat was not found (mistyped, or its runs were deleted): "
+                         "your runs start afresh here, with a new link."]
+
+
+def _new_seat() -> Seat:
+    """A seat saved at once (its code is then surely its own); while the database is down, it is
+    saved as soon as it answers."""
+    seat, writer = Seat.new(), store_writer()
+    saved = writer.read(lambda store: store.create_seat(seat))
+    if saved is None:
+        writer.create_seat(seat)
+    return saved or seat
+
+
+def seat_notes() -> list[str]:
+    """What was wrong with the seat in the link this tab was opened with (shown once)."""
+    desk()
+    return st.session_state.pop(SEAT_NOTES, [])
+
+
+def seat() -> Seat:
+    return desk().seat
+
+
+def move_to_code(text: str) -> str | None:
+    """Makes this tab the seat whose code was typed; returns what was wrong, in one sentence."""
+    tries = st.session_state.get(CODE_TRIES, 0)
+    if tries >= MAX_CODE_TRIES:
+        return "Too many wrong codes in this tab. Open your seat link instead, or reload the page."
+    code = normalise_code(text)
+    if code is None:
+        return "A code is 6 letters and digits, like K7P-2QX."
+    found = store_writer().read(lambda store: store.seat_of_code(code), _UNREADABLE)
+    if found is _UNREADABLE:
+        return "Codes cannot be looked up right now: the database does not answer. Try again soon."
+    if found is None:
+        st.session_state[CODE_TRIES] = tries + 1
+        return f"No seat has the code {code[:3]}-{code[3:]}. Check it on the other device's Home page."
+    st.session_state[SEAT] = found
+    st.session_state.pop(EVALUATIONS, None)
+    _write_link()
+    return None
+
+
+def delete_runs() -> None:
+    """Deletes this seat's runs from the database and from this server, at once."""
+    the_desk = desk()
+    store_writer().delete_runs_of_seat(the_desk.seat)
+    the_desk.forget_runs()
+    st.session_state.pop(EVALUATIONS, None)
+    desk()
 
 
 def config() -> ExperimentConfig:
@@ -49,9 +140,33 @@ def set_controls(new: dict[str, str]) -> None:
 
 
 def set_config(new: ExperimentConfig) -> None:
-    """Keeps the settings; the link holds those that differ from the lesson's, and the locks."""
+    """Keeps the settings and puts them in the link."""
     st.session_state[CONFIG] = new
-    wanted = new.differences() | teacher_query(st.session_state.get(TEACHER, {}))
+    _write_link()
+
+
+def lesson_params() -> dict[str, str]:
+    """The link's lesson: the settings that differ from the lesson's, and the locks (no seat)."""
+    return config().differences() | teacher_query(st.session_state.get(TEACHER, {}))
+
+
+def lesson_link(page_url: str) -> str:
+    """This page's address with the lesson's parameters only: the link a teacher shares."""
+    base = page_url.split("?", 1)[0]
+    params = lesson_params()
+    return f"{base}?{urlencode(params)}" if params else base
+
+
+def link_params() -> dict[str, str]:
+    """What this tab's link holds: the lesson and the seat. Page links carry it along."""
+    params = lesson_params()
+    if SEAT in st.session_state:
+        params[SEAT_PARAM] = st.session_state[SEAT].token
+    return params
+
+
+def _write_link() -> None:
+    wanted = link_params()
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
 
@@ -66,29 +181,56 @@ def url_notes() -> list[str]:
 
 
 def runs() -> RunList:
-    return st.session_state.setdefault(RUNS, RunList())
+    return desk().runs
 
 
 def jobs() -> list[TrainingJob]:
-    """This session's trainings that are waiting or running."""
-    return st.session_state.setdefault(JOBS, [])
+    """This seat's trainings that are waiting or running."""
+    return desk().jobs
+
+
+def runs_with_model() -> list[TrainingRun]:
+    """The runs whose model is here or in the store (the newest few)."""
+    return desk().runs_with_model()
+
+
+def latest_with_model() -> TrainingRun | None:
+    return next(reversed(runs_with_model()), None)
+
+
+def model_of(run: TrainingRun):
+    """The run's Keras model: in memory for a run trained here, else loaded from the store (the
+    last one loaded is kept for reruns); None when it has none."""
+    if run.model is not None:
+        return run.model
+    return last_made(MODEL, run.run_id, lambda: _stored_model(run))
+
+
+def _stored_model(run: TrainingRun):
+    the_seat = seat()
+    weights = store_writer().read(lambda store: store.weights_of_run(the_seat, run.run_id))
+    if weights is None:
+        return None
+    from fmnist_core.model import model_with_weights  # imports TensorFlow, needed only here
+
+    return model_with_weights(run.config, weights)
 
 
 def start(configs: dict[str, ExperimentConfig]) -> None:
     """Queues one training per config; the names become the runs' names."""
     from ui.resources import training_queue
 
-    alive = liveness()
-    jobs().extend(training_queue().submit(config, is_alive=alive, name=name)
-                  for name, config in configs.items())
+    the_desk, alive = desk(), presence()
+    recorder = SeatRecorder(store_writer(), the_desk.seat, server_name())
+    for name, config in configs.items():
+        name = the_desk.runs.new_name(name, coming=tuple(job.name for job in the_desk.jobs))
+        the_desk.jobs.append(training_queue().submit(config, is_alive=alive, name=name,
+                                                     observer=recorder))
 
 
 def collect_finished() -> None:
     """Moves ended trainings into the run list (or their error into `errors()`)."""
-    for job in [job for job in jobs() if not job.active]:
-        jobs().remove(job)
-        if job.result is not None:
-            runs().add(job.result, job.name)
+    for job in desk().collect_ended():
         if job.error:
             st.session_state.setdefault(ERRORS, []).append(job.error)
 
@@ -98,13 +240,13 @@ def errors() -> list[str]:
     return st.session_state.pop(ERRORS, [])
 
 
-def liveness() -> Callable[[], bool]:
-    """Says whether this browser tab is still connected: a closed tab's training stops."""
-    context = get_script_run_ctx()
-    if context is None or not runtime.exists():
+def presence() -> Callable[[], bool]:
+    """Says whether the learner is still here (a tab of the seat connected, or reloading): when
+    every tab is closed, the seat's trainings stop."""
+    if get_script_run_ctx() is None or not runtime.exists():
         return lambda: True  # not served (AppTest): nobody can close the tab
-    server, session_id = runtime.get_instance(), context.session_id
-    return lambda: server.is_active_session(session_id)
+    server, the_desk = runtime.get_instance(), desk()
+    return lambda: the_desk.is_present(server.is_active_session)
 
 
 def evaluation(run: TrainingRun, test_labels) -> Evaluation:

@@ -101,5 +101,6 @@ def teacher_panel() -> None:
             session.set_controls(wanted)
             st.rerun()  # the knobs above were drawn with the old locks
         if st.context.url:
-            st.code(st.context.url, language=None)
-        st.caption("Copy the link above (or the one in the address bar) and share it.")
+            st.code(session.lesson_link(st.context.url), language=None)
+        st.caption("Share the link above. Not the one in the address bar: it also holds your own "
+                   "seat, which would show your runs to everyone who opens it.")

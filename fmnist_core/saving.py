@@ -1,0 +1,31 @@
+"""Saving a learner's trainings as they happen: each start, each epoch, each end, into the run store.
+
+A `SeatRecorder` watches a seat's training jobs (see `jobs.JobObserver`) and hands every write to
+the `StoreWriter`, which writes in the background and keeps what it cannot write yet: a training cut
+off mid-way keeps its finished epochs, and a database that is down loses nothing.
+"""
+
+from fmnist_core.history import EpochRecord
+from fmnist_core.jobs import TrainingJob
+from fmnist_core.store import Seat, StoreWriter
+
+
+class SeatRecorder:
+    def __init__(self, writer: StoreWriter, seat: Seat, server: str = ""):
+        self.writer, self.seat, self.server = writer, seat, server
+
+    def started(self, job: TrainingJob) -> None:
+        self.writer.start_run(self.seat, job.run_id, job.name, job.config, server=self.server)
+
+    def epoch_done(self, job: TrainingJob, record: EpochRecord) -> None:
+        self.writer.save_epoch(self.seat, job.run_id, record)
+
+    def ended(self, job: TrainingJob) -> None:
+        run = job.result
+        if run is None:
+            return  # failed: its row stays "running" until the next start marks it interrupted
+        from fmnist_core.model import weights_bytes  # the worker has TensorFlow loaded already
+
+        self.writer.finish_run(self.seat, job.run_id, state=run.state, test_loss=run.test_loss,
+                               test_accuracy=run.test_accuracy, seconds=run.seconds,
+                               test_logits=run.test_logits, weights=weights_bytes(run.model))

@@ -1,0 +1,411 @@
+"""`RunStore`: everything a learner does, kept in SQLite or PostgreSQL (SQLAlchemy Core).
+
+Like MLflow's SqlAlchemyStore, one class with a method for each thing the lesson does. Every run
+method takes the learner's `Seat` and finds rows through its token's hash only, so a seat never
+reaches another's runs and a guessed token finds nothing. All SQL is parameterised.
+"""
+
+import json
+import math
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Engine, create_engine, delete, event, exists, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Row, make_url
+from sqlalchemy.exc import ArgumentError
+
+from fmnist_core.config import ExperimentConfig
+from fmnist_core.data import CLASSES
+from fmnist_core.history import EpochRecord
+from fmnist_core.run import RunState, TrainingRun
+from fmnist_core.run_list import MODELS_KEPT  # a seat's newest finished runs keep their weights
+from fmnist_core.store.errors import (
+    StoreUnavailable,
+    UnknownRun,
+    UnknownSeat,
+    is_unavailable,
+    problem_sentence,
+)
+from fmnist_core.store.migrate import upgrade
+from fmnist_core.store.seats import (
+    Seat,
+    code_hash_and_key,
+    is_token,
+    locked,
+    normalise_code,
+    token_hash,
+    token_key,
+    unlocked,
+)
+from fmnist_core.store.tables import epochs, run_weights, runs, seats, utc_now
+
+LOGITS_DTYPE = np.dtype("<f2")  # float16: 200 kB for the 10,000 test images, plenty for the figures
+_RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_IMMEDIATE = "fmnist_immediate"  # execution option: begin SQLite's transaction holding the write lock
+CODE_DRAWS = 5  # a new seat's code is drawn again when another seat has it (about one in a million)
+
+
+def default_database_url() -> str:
+    """A SQLite file in the user's data folder: $XDG_DATA_HOME, else ~/.local/share."""
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share")
+    return f"sqlite:///{data_home / 'fmnist-classroom' / 'runs.sqlite3'}"
+
+
+class RunStore:
+    """Seats and their runs in the database at `url`; `migrate` brings its schema up to date first.
+
+    `busy_timeout` is how many seconds to wait for the database: for SQLite's write lock, or for a
+    connection to PostgreSQL.
+    """
+
+    def __init__(self, url: str, *, migrate: bool = True, busy_timeout: float = 10.0):
+        if not busy_timeout > 0:
+            raise ValueError(f"busy_timeout must be a positive number of seconds; got {busy_timeout!r}.")
+        self._url = _database_url(url)
+        self._sqlite = self._url.get_backend_name() == "sqlite"
+        try:
+            self._engine = self._sqlite_engine(busy_timeout) if self._sqlite else create_engine(
+                self._url, hide_parameters=True, pool_pre_ping=True,
+                connect_args={"connect_timeout": math.ceil(busy_timeout)})
+        except OSError as error:  # the SQLite file's folder cannot be made
+            raise StoreUnavailable(problem_sentence(error, self.safe_url)) from error
+        if migrate:
+            try:
+                with self._transaction(write=True) as connection:
+                    upgrade(connection)
+            except Exception as error:
+                self._engine.dispose()
+                if is_unavailable(error):
+                    raise StoreUnavailable(problem_sentence(error, self.safe_url)) from error
+                raise
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with its password hidden, for messages."""
+        return self._url.render_as_string(hide_password=True)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # Seats
+
+    def create_seat(self, seat: Seat) -> Seat:
+        """Stores a new seat and returns it; a token stored before gives back the stored seat.
+
+        When another seat already has the code, the new seat gets a fresh one: show the code of the
+        seat returned here (or by `seat_of_token`), not of the one passed in.
+        """
+        _check_seat(seat)
+        if seat.code is None:
+            raise ValueError("A new seat needs a code; make it with Seat.new().")
+        for _ in range(CODE_DRAWS):
+            code_hash, code_key = code_hash_and_key(seat.code)  # before the write lock: 40 ms
+            with self._transaction(write=True) as connection:
+                stored = self._seat_of_token(connection, seat.token)
+                if stored is not None:
+                    return stored
+                if not connection.scalar(select(exists().where(seats.c.code_hash == code_hash))):
+                    now = utc_now()
+                    connection.execute(insert(seats).values(
+                        token_hash=token_hash(seat.token), code_hash=code_hash,
+                        token_locked=locked(seat.token, code_key),
+                        code_locked=locked(seat.code, token_key(seat.token)),
+                        created_at=now, last_seen_at=now))
+                    return seat
+            seat = seat.with_new_code()
+        raise RuntimeError(f"Drew {CODE_DRAWS} seat codes that were all taken; the codes are running out.")
+
+    def seat_of_token(self, token: str) -> Seat | None:
+        """The seat whose link has `token`, with its code; None for an unknown or malformed token."""
+        if not is_token(token):
+            return None
+        with self._transaction() as connection:
+            return self._seat_of_token(connection, token)
+
+    def seat_of_code(self, code: str) -> Seat | None:
+        """The seat with this code, typed as the learner likes ("k7p 2qx"), with its token; else None."""
+        normalised = normalise_code(code)
+        if normalised is None:
+            return None
+        code_hash, code_key = code_hash_and_key(normalised)
+        with self._transaction() as connection:
+            token_locked = connection.scalar(
+                select(seats.c.token_locked).where(seats.c.code_hash == code_hash))
+        return None if token_locked is None else Seat(unlocked(token_locked, code_key), normalised)
+
+    def touch_seat(self, seat: Seat) -> None:
+        """Notes that the learner was here now; seats not seen for long are deleted with their runs."""
+        _check_seat(seat)
+        with self._transaction(write=True) as connection:
+            connection.execute(update(seats).where(_seat_is(seat))
+                               .values(last_seen_at=utc_now()))
+
+    # Runs
+
+    def start_run(self, seat: Seat, run_id: str, name: str, config: ExperimentConfig,
+                  server: str = "") -> None:
+        """Records a run that starts training now."""
+        _check_seat(seat)
+        _check_run_id(run_id)
+        for label, text in (("name", name), ("server", server)):
+            if not isinstance(text, str):
+                raise TypeError(f"{label} must be a str; got {text!r}.")
+        if not isinstance(config, ExperimentConfig):
+            raise TypeError(f"config must be an ExperimentConfig; got {type(config).__name__}.")
+        with self._transaction(write=True) as connection:
+            connection.execute(insert(runs).values(
+                seat_id=self._seat_id(connection, seat), run_id=run_id, name=name,
+                config=json.dumps(config.to_query()), server=server, state=RunState.RUNNING.value,
+                created_at=utc_now()))
+
+    def save_epoch(self, seat: Seat, run_id: str, record: EpochRecord,
+                   ended_at: datetime | None = None) -> None:
+        """Keeps one finished epoch, so a training cut off later keeps it; saving it again replaces it.
+
+        `ended_at`: when the training finished it (default: now).
+        """
+        if not isinstance(record, EpochRecord):
+            raise TypeError(f"record must be an EpochRecord; got {type(record).__name__}.")
+        with self._transaction(write=True) as connection:
+            run = self._run_of_seat(connection, seat, run_id)
+            saved_at = utc_now()
+            self._upsert(connection, epochs, {"run": run.id, **asdict(record),
+                                              "ended_at": ended_at or saved_at, "saved_at": saved_at},
+                         key=("run", "epoch"))
+
+    def epoch_save_seconds(self) -> list[float]:
+        """For every saved epoch of every seat: seconds from its end in the training to the
+        database (the benchmarks' measure of how saving keeps up with a class)."""
+        with self._transaction() as connection:
+            return [(saved - ended).total_seconds() for ended, saved in connection.execute(
+                select(epochs.c.ended_at, epochs.c.saved_at).where(epochs.c.saved_at.is_not(None)))]
+
+    def finish_run(self, seat: Seat, run_id: str, *, state: RunState, test_loss: float,
+                   test_accuracy: float, seconds: float, test_logits: np.ndarray | None,
+                   weights: bytes | None) -> None:
+        """Records how a run ended; its weights are kept while it is among the seat's newest runs."""
+        if not isinstance(state, RunState) or state is RunState.RUNNING:
+            raise ValueError(f"A run finishes done, stopped or interrupted; got {state!r}.")
+        if weights is not None and not isinstance(weights, bytes):
+            raise TypeError(f"weights must be bytes or None; got {type(weights).__name__}.")
+        logits = None if test_logits is None else _logits_bytes(test_logits)
+        with self._transaction(write=True) as connection:
+            run = self._run_of_seat(connection, seat, run_id)
+            connection.execute(update(runs).where(runs.c.id == run.id).values(
+                state=state.value, finished_at=utc_now(), test_loss=float(test_loss),
+                test_accuracy=float(test_accuracy), seconds=float(seconds), test_logits=logits))
+            if weights is not None:
+                self._upsert(connection, run_weights, {"run": run.id, "data": weights}, key=("run",))
+            self._forget_old_weights(connection, run.seat_id)
+
+    def runs_of_seat(self, seat: Seat) -> list[TrainingRun]:
+        """The seat's runs, oldest first, with their epochs so far; `model` is None (see weights_of_run)."""
+        _check_seat(seat)
+        of_seat = runs.join(seats, runs.c.seat_id == seats.c.id)
+        with self._transaction() as connection:
+            rows = connection.execute(
+                select(runs).select_from(of_seat).where(_seat_is(seat))
+                .order_by(runs.c.created_at, runs.c.id)).all()
+            history: dict[int, list[EpochRecord]] = {row.id: [] for row in rows}
+            for epoch in connection.execute(
+                    select(epochs).select_from(epochs.join(of_seat, epochs.c.run == runs.c.id))
+                    .where(_seat_is(seat)).order_by(epochs.c.run, epochs.c.epoch)):
+                history[epoch.run].append(EpochRecord(epoch.epoch, epoch.loss, epoch.accuracy,
+                                                      epoch.val_loss, epoch.val_accuracy, epoch.seconds))
+        return [_training_run(row, history[row.id]) for row in rows]
+
+    def weights_of_run(self, seat: Seat, run_id: str) -> bytes | None:
+        """The run's saved weights; None when it has none (too old, still training, or not the seat's)."""
+        _check_seat(seat)
+        with self._transaction() as connection:
+            return connection.scalar(
+                select(run_weights.c.data).select_from(run_weights.join(runs).join(seats))
+                .where(_seat_is(seat), runs.c.run_id == run_id))
+
+    def run_ids_with_weights(self, seat: Seat) -> set[str]:
+        """The seat's runs whose model can be loaded."""
+        _check_seat(seat)
+        with self._transaction() as connection:
+            return set(connection.scalars(
+                select(runs.c.run_id).select_from(run_weights.join(runs).join(seats))
+                .where(_seat_is(seat))))
+
+    def interrupt_running_runs(self, server: str | None = None) -> int:
+        """At a server's start: its runs still marked running (all servers' when None) were lost.
+
+        They become interrupted, with the epochs they finished; returns how many.
+        """
+        condition = runs.c.state == RunState.RUNNING.value
+        if server is not None:
+            condition &= runs.c.server == server
+        with self._transaction(write=True) as connection:
+            return connection.execute(
+                update(runs).where(condition).values(state=RunState.INTERRUPTED.value)).rowcount
+
+    # Deleting
+
+    def delete_runs_of_seat(self, seat: Seat) -> int:
+        """Deletes all of the seat's runs with their epochs and weights; returns how many runs went."""
+        _check_seat(seat)
+        seat_ids = select(seats.c.id).where(_seat_is(seat))
+        with self._transaction(write=True) as connection:
+            return connection.execute(delete(runs).where(runs.c.seat_id.in_(seat_ids))).rowcount
+
+    def delete_expired(self, days: float, now: datetime | None = None) -> int:
+        """Deletes runs started more than `days` ago, then seats unseen as long that have no runs left.
+
+        Returns how many runs went.
+        """
+        if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days < math.inf:
+            raise ValueError(f"days must be a positive number; got {days!r}.")
+        if now is not None and now.tzinfo is None:
+            raise ValueError(f"now must be timezone-aware; got {now!r}.")
+        cutoff = (now or utc_now()) - timedelta(days=days)
+        with self._transaction(write=True) as connection:
+            deleted = connection.execute(delete(runs).where(runs.c.created_at < cutoff)).rowcount
+            connection.execute(delete(seats).where(
+                seats.c.last_seen_at < cutoff, ~exists().where(runs.c.seat_id == seats.c.id)))
+        return deleted
+
+    # Helpers
+
+    def _sqlite_engine(self, busy_timeout: float) -> Engine:
+        database = self._url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            raise ValueError(f"A run store needs a SQLite file (sqlite:///path); got {self.safe_url}.")
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(self._url, hide_parameters=True)
+
+        @event.listens_for(engine, "connect")
+        def _configure(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None  # we send BEGIN ourselves, so it can be IMMEDIATE
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA journal_mode = WAL")  # readers never wait for the writer
+            cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; a commit needs no fsync
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection):
+            # A write transaction takes the lock at BEGIN, where busy_timeout waits for it; a deferred
+            # one that read first would fail at once with "database is locked" when it came to write.
+            immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+
+    @contextmanager
+    def _transaction(self, *, write: bool = False) -> Iterator[Connection]:
+        with self._engine.connect() as connection:
+            connection.execution_options(**{_IMMEDIATE: write})
+            with connection.begin():
+                yield connection
+
+    def _upsert(self, connection: Connection, table, values: dict, key: tuple[str, ...]) -> None:
+        statement = (sqlite if self._sqlite else postgresql).insert(table).values(**values)
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=list(key), set_={name: statement.excluded[name] for name in values
+                                            if name not in key}))
+
+    @staticmethod
+    def _seat_of_token(connection: Connection, token: str) -> Seat | None:
+        code_locked = connection.scalar(
+            select(seats.c.code_locked).where(seats.c.token_hash == token_hash(token)))
+        if code_locked is None:
+            return None
+        return Seat(token, unlocked(code_locked, token_key(token)))
+
+    @staticmethod
+    def _seat_id(connection: Connection, seat: Seat) -> int:
+        seat_id = connection.scalar(select(seats.c.id).where(_seat_is(seat)))
+        if seat_id is None:
+            raise UnknownSeat("No seat has this token; create_seat first.")
+        return seat_id
+
+    @staticmethod
+    def _run_of_seat(connection: Connection, seat: Seat, run_id: str) -> Row:
+        """The run's row id and seat id."""
+        _check_seat(seat)
+        _check_run_id(run_id)
+        run = connection.execute(
+            select(runs.c.id, runs.c.seat_id).select_from(runs.join(seats))
+            .where(_seat_is(seat), runs.c.run_id == run_id)).first()
+        if run is None:
+            raise UnknownRun(f"This seat has no run {run_id!r}.")
+        return run
+
+    @staticmethod
+    def _forget_old_weights(connection: Connection, seat_id: int) -> None:
+        finished = connection.scalars(
+            select(runs.c.id).where(runs.c.seat_id == seat_id, runs.c.finished_at.is_not(None))
+            .order_by(runs.c.finished_at.desc(), runs.c.id.desc())).all()
+        if len(finished) > MODELS_KEPT:
+            connection.execute(delete(run_weights).where(run_weights.c.run.in_(finished[MODELS_KEPT:])))
+
+
+def _database_url(url: str):
+    """Parses `url`; postgresql:// and postgres:// mean psycopg 3, the driver installed."""
+    if not isinstance(url, str):
+        raise TypeError(f"The database URL must be a str; got {type(url).__name__}.")
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(f"Not a database URL: {url!r}; use sqlite:///path or postgresql://…") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise ValueError(f"The run store works with sqlite:///path or postgresql://…; got "
+                         f"{parsed.render_as_string(hide_password=True)}.")
+    return parsed
+
+
+def _seat_is(seat: Seat):
+    """The condition that picks the seat's row: its token's hash, the only way to a seat's runs."""
+    return seats.c.token_hash == token_hash(seat.token)
+
+
+def _check_seat(seat: Seat) -> None:
+    if not isinstance(seat, Seat):
+        raise TypeError(f"Expected a Seat; got {type(seat).__name__}.")
+
+
+def _check_run_id(run_id: str) -> None:
+    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
+        raise ValueError(f"A run id is 1 to 64 characters of A-Z, a-z, 0-9, - and _; got {run_id!r}.")
+
+
+def _logits_bytes(logits: np.ndarray) -> bytes:
+    array = np.asarray(logits)
+    if array.ndim != 2 or array.shape[1] != CLASSES:
+        raise ValueError(f"test_logits must have shape (images, {CLASSES}); got {array.shape}.")
+    return np.ascontiguousarray(array, dtype=LOGITS_DTYPE).tobytes()
+
+
+def _logits_array(data: bytes | None) -> np.ndarray | None:
+    if data is None:
+        return None
+    return np.frombuffer(data, dtype=LOGITS_DTYPE).reshape(-1, CLASSES).astype(np.float32)
+
+
+def _training_run(row, history: list[EpochRecord]) -> TrainingRun:
+    # A setting a later version no longer accepts takes its default: the run still shows.
+    config, _notes = ExperimentConfig.from_query(json.loads(row.config))
+    return TrainingRun(
+        config, history, model=None,
+        test_loss=math.nan if row.test_loss is None else row.test_loss,
+        test_accuracy=math.nan if row.test_accuracy is None else row.test_accuracy,
+        seconds=sum(record.seconds for record in history) if row.seconds is None else row.seconds,
+        state=RunState(row.state), name=row.name, test_logits=_logits_array(row.test_logits),
+        run_id=row.run_id)

@@ -1,0 +1,102 @@
+"""The run store's tables, in SQLAlchemy Core; the migrations in `migrations/versions` build them.
+
+A seat has runs; a run has one row per finished epoch, and its model's weights in a table of their
+own, so that listing runs never reads megabytes of weights.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import DateTime, TypeDecorator
+
+# Named constraints, so a later migration (a batch one on SQLite especially) can refer to them.
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every database (SQLite itself keeps no time zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"A stored time must be timezone-aware; got {value!r}.")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+seats = Table(
+    "seats", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256, hex
+    Column("code_hash", String(64), nullable=False, unique=True),  # scrypt, hex
+    Column("token_locked", LargeBinary, nullable=False),
+    Column("code_locked", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False, index=True),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seat_id", Integer, ForeignKey("seats.id", ondelete="CASCADE"), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("config", Text, nullable=False),  # JSON of ExperimentConfig.to_query()
+    Column("server", String(200), nullable=False),  # which app server trains it
+    Column("state", String(16), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False, index=True),
+    Column("finished_at", UTCDateTime),
+    Column("test_loss", Float),
+    Column("test_accuracy", Float),
+    Column("seconds", Float),
+    Column("test_logits", LargeBinary),  # float16, (images, 10), row-major
+    UniqueConstraint("seat_id", "run_id"),
+)
+
+epochs = Table(
+    "epochs", metadata,
+    Column("run", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("epoch", Integer, primary_key=True),
+    Column("loss", Float, nullable=False),
+    Column("accuracy", Float, nullable=False),
+    Column("val_loss", Float, nullable=False),
+    Column("val_accuracy", Float, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("ended_at", UTCDateTime),  # when the training finished the epoch
+    Column("saved_at", UTCDateTime),  # when it reached the database
+)
+
+run_weights = Table(
+    "weights", metadata,
+    Column("run", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("data", LargeBinary, nullable=False),  # opaque: whatever the model saver wrote
+)

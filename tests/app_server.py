@@ -1,0 +1,76 @@
+"""The app under test in a real browser: `streamlit run app.py` in a subprocess on a free local
+port, and the Chromium that drives it (Debian's; Playwright cannot download browsers here)."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tests.places import REPO
+
+SERVER_START_SECONDS = 60
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps calling out, and this machine refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+class AppServer:
+    """The app on 127.0.0.1:port with its own run store (a SQLite file in `folder`, unless the
+    environment names one); `start`, `kill` (as a crash would) and `stop`, as often as needed."""
+
+    def __init__(self, folder: Path, env: dict | None = None, port: int | None = None):
+        self.folder, self.port = folder, port or free_port()
+        self.url, self.log = f"http://127.0.0.1:{self.port}", folder / "server.log"
+        self.database_url = f"sqlite:///{folder / 'runs.sqlite3'}"
+        self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "FMNIST_DATABASE_URL": self.database_url,
+                    **(env or {})}
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "AppServer":
+        with open(self.log, "a") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+                 "--server.address", "127.0.0.1", "--server.headless", "true"],
+                cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while not healthy(self.url):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"streamlit did not come up on {self.url}:\n{self.log.read_text()}")
+            time.sleep(0.2)
+        return self
+
+    def kill(self) -> None:
+        """kill -9: no clean-up, no last writes, as when a server crashes or loses power."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

@@ -1,0 +1,611 @@
+"""The run store on SQLite and on a real PostgreSQL: seats, runs, migrations, and writes that survive
+a database that is locked, down or not there yet."""
+
+import socket
+import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import DateTime, bindparam, create_engine, func, select, text, update
+from sqlalchemy.engine import make_url
+
+from fmnist_core.config import ExperimentConfig
+from fmnist_core.history import EpochRecord
+from fmnist_core.run import RunState
+from fmnist_core.store import (
+    MODELS_KEPT,
+    RunStore,
+    Seat,
+    StoreUnavailable,
+    StoreWriter,
+    UnknownRun,
+    UnknownSeat,
+    default_database_url,
+    normalise_code,
+)
+from fmnist_core.store.migrate import alembic_config, upgrade
+from fmnist_core.store.seats import CODE_ALPHABET
+from fmnist_core.store.tables import metadata, runs, seats, utc_now
+
+CONFIG = ExperimentConfig(hidden_layers=(64, 32), epochs=4, batch_size=128, dropout=0.2)
+RUN = "run-1"
+
+
+def record(epoch: int, loss: float = 0.5) -> EpochRecord:
+    return EpochRecord(epoch, loss, 0.8 + epoch / 100, loss + 0.1, 0.79 + epoch / 100, 1.5)
+
+
+def logits(images: int = 10_000) -> np.ndarray:
+    return np.random.default_rng(0).normal(0, 4, (images, 10)).astype(np.float32)
+
+
+def finish(store, seat: Seat, run_id: str, weights: bytes | None = b"weights", **changes) -> None:
+    results = dict(state=RunState.DONE, test_loss=0.35, test_accuracy=0.875, seconds=12.5,
+                   test_logits=logits(20), weights=weights)
+    store.finish_run(seat, run_id, **{**results, **changes})
+
+
+def described(training_runs) -> list[tuple]:
+    """What the store keeps of each run, comparable with ==."""
+    return [(run.run_id, run.name, run.state, run.config, run.history, run.test_loss, run.test_accuracy,
+             run.seconds, None if run.test_logits is None else run.test_logits.tobytes())
+            for run in training_runs]
+
+
+def row_counts(store: RunStore) -> dict[str, int]:
+    with store.engine.connect() as connection:
+        return {table.name: connection.scalar(select(func.count()).select_from(table))
+                for table in metadata.sorted_tables}
+
+
+def wait_until(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "waited in vain"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def store(database_url):
+    store = RunStore(database_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def seat(store) -> Seat:
+    return store.create_seat(Seat.new())
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# Seats
+
+
+def test_a_new_seat_has_a_long_token_and_a_short_code_without_look_alike_characters():
+    seat = Seat.new()
+    assert len(seat.token) == 22 and len(seat.code) == 6
+    assert set(seat.code) <= set(CODE_ALPHABET) and not set("01OIL") & set(CODE_ALPHABET)
+    assert seat.shown_code == f"{seat.code[:3]}-{seat.code[3:]}"
+    assert seat.token not in repr(seat) and seat.code not in repr(seat)
+    assert Seat.new().token != seat.token
+
+
+@pytest.mark.parametrize("typed", ["K7P-2QX", "k7p2qx", " k7p 2qx ", "K7P_2QX", "k7p–2qx"])
+def test_a_code_is_read_however_it_is_typed(typed):
+    assert normalise_code(typed) == "K7P2QX"
+
+
+@pytest.mark.parametrize("typed", ["K7P-2Q", "K7P-2QXX", "K0P-2QX", "KIP-2QX", "", None])
+def test_a_code_of_the_wrong_length_or_letters_is_none(typed):
+    assert normalise_code(typed) is None
+
+
+def test_a_malformed_seat_says_what_is_wrong_without_showing_the_token():
+    with pytest.raises(ValueError, match="22 characters.*got 6 characters"):
+        Seat("secret")
+    with pytest.raises(ValueError, match="'K0P-2QX'"):
+        Seat(Seat.new().token, "K0P-2QX")
+
+
+def test_a_seat_is_found_by_its_token_and_by_its_code_typed_loosely(store, seat):
+    assert store.seat_of_token(seat.token) == seat
+    for typed in (seat.shown_code, seat.code.lower(), f" {seat.code[:3].lower()} {seat.code[3:]} "):
+        assert store.seat_of_code(typed) == seat  # with its token: the same link on another device
+
+
+def test_an_unknown_or_malformed_token_or_code_finds_no_seat(store, seat):
+    stranger = Seat.new()
+    assert store.seat_of_token(stranger.token) is None
+    assert store.seat_of_token("not a token") is None
+    assert store.seat_of_code(stranger.code if stranger.code != seat.code else "222222") is None
+    assert store.seat_of_code("K0P-2QX") is None
+
+
+def test_the_database_holds_neither_token_nor_code_in_the_clear(store, seat):
+    with store.engine.connect() as connection:
+        row = connection.execute(select(seats)).one()
+    stored = repr(tuple(row)).encode() + b"".join(value for value in row if isinstance(value, bytes))
+    for secret in (seat.token, seat.code):
+        assert secret.encode() not in stored and secret.lower().encode() not in stored.lower()
+
+
+def test_creating_a_seat_again_gives_the_stored_one(store, seat):
+    assert store.create_seat(seat) == seat
+    assert store.create_seat(Seat(seat.token, Seat.new().code)) == seat  # the first code stays
+    assert row_counts(store)["seats"] == 1
+
+
+def test_a_new_seat_whose_code_is_taken_gets_another(store, seat):
+    newcomer = store.create_seat(Seat(Seat.new().token, seat.code))
+    assert newcomer.code != seat.code
+    assert store.seat_of_code(seat.code) == seat and store.seat_of_code(newcomer.code) == newcomer
+    assert store.seat_of_token(newcomer.token) == newcomer
+
+
+def test_touching_a_seat_moves_its_last_seen_time(store, seat):
+    def last_seen():
+        with store.engine.connect() as connection:
+            return connection.scalar(select(seats.c.last_seen_at))
+
+    before = last_seen()
+    assert before.tzinfo is not None
+    time.sleep(0.01)
+    store.touch_seat(seat)
+    assert last_seen() > before
+
+
+# Runs
+
+
+def test_a_run_comes_back_as_it_was_saved(store, seat):
+    test_logits = logits()
+    store.start_run(seat, RUN, "Run 1", CONFIG, server="here")
+    for epoch in range(1, 4):
+        store.save_epoch(seat, RUN, record(epoch))
+    store.finish_run(seat, RUN, state=RunState.STOPPED, test_loss=0.41, test_accuracy=0.86, seconds=9.5,
+                     test_logits=test_logits, weights=b"\x00weights\xff" * 1000)
+
+    [run] = store.runs_of_seat(seat)
+    assert (run.run_id, run.name, run.state, run.model) == (RUN, "Run 1", RunState.STOPPED, None)
+    assert run.config == CONFIG
+    assert run.history == [record(epoch) for epoch in range(1, 4)]
+    assert (run.test_loss, run.test_accuracy, run.seconds) == (0.41, 0.86, 9.5)
+    assert run.test_logits.dtype == np.float32 and run.test_logits.shape == (10_000, 10)
+    np.testing.assert_allclose(run.test_logits, test_logits, rtol=1e-3, atol=1e-3)  # float16 precision
+    assert store.weights_of_run(seat, RUN) == b"\x00weights\xff" * 1000
+    assert store.run_ids_with_weights(seat) == {RUN}
+
+
+def test_saving_an_epoch_again_keeps_one_row_with_the_last_figures(store, seat):
+    store.start_run(seat, RUN, "Run 1", CONFIG)
+    store.save_epoch(seat, RUN, record(1, loss=0.9))
+    store.save_epoch(seat, RUN, record(1, loss=0.4))
+    assert store.runs_of_seat(seat)[0].history == [record(1, loss=0.4)]
+    assert row_counts(store)["epochs"] == 1
+
+
+def test_a_run_cut_off_keeps_its_epochs_and_is_marked_interrupted_at_the_next_start(store, seat):
+    store.start_run(seat, RUN, "Run 1", CONFIG, server="server-a")
+    store.save_epoch(seat, RUN, record(1))
+    store.save_epoch(seat, RUN, record(2))
+    [running] = store.runs_of_seat(seat)
+    assert running.state is RunState.RUNNING and running.epochs_done == 2
+
+    assert store.interrupt_running_runs(server="server-b") == 0
+    assert store.interrupt_running_runs(server="server-a") == 1
+    [run] = store.runs_of_seat(seat)
+    assert run.state is RunState.INTERRUPTED and run.stopped
+    assert run.history == [record(1), record(2)]
+    assert np.isnan(run.test_accuracy) and run.test_logits is None and run.seconds == 3.0
+    assert store.weights_of_run(seat, RUN) is None
+    assert store.interrupt_running_runs() == 0
+
+
+def test_interrupting_without_a_server_takes_every_running_run(store, seat):
+    for number, server in enumerate(["a", "b", ""]):
+        store.start_run(seat, f"run-{number}", f"Run {number}", CONFIG, server=server)
+    assert store.interrupt_running_runs() == 3
+
+
+def test_only_the_newest_runs_keep_their_weights(store, seat):
+    names = [f"run-{number}" for number in range(MODELS_KEPT + 2)]
+    for name in names:
+        store.start_run(seat, name, name, CONFIG)
+        store.save_epoch(seat, name, record(1))
+        finish(store, seat, name, weights=name.encode())
+
+    assert store.run_ids_with_weights(seat) == set(names[-MODELS_KEPT:])
+    assert store.weights_of_run(seat, names[0]) is None
+    assert store.weights_of_run(seat, names[-1]) == names[-1].encode()
+    listed = store.runs_of_seat(seat)
+    assert [run.run_id for run in listed] == names  # oldest first, the old ones whole but for weights
+    assert all(run.history == [record(1)] and run.test_logits is not None for run in listed)
+    assert row_counts(store)["weights"] == MODELS_KEPT
+
+
+def test_finishing_a_run_checks_what_it_is_given(store, seat):
+    store.start_run(seat, RUN, "Run 1", CONFIG)
+    with pytest.raises(ValueError, match="running"):
+        finish(store, seat, RUN, state=RunState.RUNNING)
+    with pytest.raises(ValueError, match=r"shape \(images, 10\); got \(20, 3\)"):
+        finish(store, seat, RUN, test_logits=np.zeros((20, 3)))
+    with pytest.raises(ValueError, match="'bad id!'"):
+        store.save_epoch(seat, "bad id!", record(1))
+
+
+# Seats apart
+
+
+def test_a_seat_never_reaches_another_seats_runs(store, seat):
+    other = store.create_seat(Seat.new())
+    store.start_run(seat, RUN, "Mine", CONFIG)
+    store.save_epoch(seat, RUN, record(1))
+    finish(store, seat, RUN)
+    mine = described(store.runs_of_seat(seat))
+
+    assert store.runs_of_seat(other) == []
+    assert store.weights_of_run(other, RUN) is None and store.run_ids_with_weights(other) == set()
+    with pytest.raises(UnknownRun):
+        store.save_epoch(other, RUN, record(2))
+    with pytest.raises(UnknownRun):
+        finish(store, other, RUN, test_accuracy=0.1)
+    assert store.delete_runs_of_seat(other) == 0
+    assert described(store.runs_of_seat(seat)) == mine
+
+    store.start_run(other, RUN, "Theirs", CONFIG)  # the same run id is the other seat's own run
+    assert [run.name for run in store.runs_of_seat(other)] == ["Theirs"]
+    assert [run.name for run in store.runs_of_seat(seat)] == ["Mine"]
+
+
+def test_a_guessed_token_finds_nothing_and_writes_nothing(store, seat):
+    store.start_run(seat, RUN, "Mine", CONFIG)
+    finish(store, seat, RUN)
+    guessed = Seat.new()
+    assert store.runs_of_seat(guessed) == [] and store.run_ids_with_weights(guessed) == set()
+    assert store.weights_of_run(guessed, RUN) is None
+    with pytest.raises(UnknownSeat):
+        store.start_run(guessed, "run-2", "Guessed", CONFIG)
+    with pytest.raises(UnknownRun):
+        store.save_epoch(guessed, RUN, record(1))
+    assert store.delete_runs_of_seat(guessed) == 0
+    assert row_counts(store)["runs"] == 1
+
+
+# Deleting
+
+
+def test_deleting_a_seats_runs_leaves_no_row_of_them(store, seat):
+    other = store.create_seat(Seat.new())
+    for owner, run_ids in ((seat, ["run-1", "run-2"]), (other, ["run-3"])):
+        for run_id in run_ids:
+            store.start_run(owner, run_id, run_id, CONFIG)
+            store.save_epoch(owner, run_id, record(1))
+            store.save_epoch(owner, run_id, record(2))
+            finish(store, owner, run_id)
+
+    assert store.delete_runs_of_seat(seat) == 2
+    assert row_counts(store) == {"seats": 2, "runs": 1, "epochs": 2, "weights": 1}
+    assert store.delete_runs_of_seat(other) == 1
+    assert row_counts(store) == {"seats": 2, "runs": 0, "epochs": 0, "weights": 0}
+    assert store.seat_of_token(seat.token) == seat  # the seat stays, to start again
+
+
+def test_old_runs_and_seats_unseen_as_long_expire(store):
+    now = utc_now()
+    long_ago, lately = now - timedelta(days=40), now - timedelta(days=10)
+    gone, kept_by_a_run, seen_lately = (store.create_seat(Seat.new()) for _ in range(3))
+    for owner, run_id in ((gone, "old"), (kept_by_a_run, "old"), (kept_by_a_run, "recent"),
+                          (seen_lately, "old")):
+        store.start_run(owner, run_id, run_id, CONFIG)
+        store.save_epoch(owner, run_id, record(1))
+        finish(store, owner, run_id)
+    with store.engine.begin() as connection:  # age the rows: the store itself always writes "now"
+        connection.execute(update(runs).values(created_at=long_ago))
+        connection.execute(update(runs).where(runs.c.run_id == "recent").values(created_at=lately))
+        connection.execute(update(seats).values(last_seen_at=long_ago))
+    store.touch_seat(seen_lately)
+
+    assert store.delete_expired(30, now=now) == 3
+    assert store.seat_of_token(gone.token) is None
+    assert [run.run_id for run in store.runs_of_seat(kept_by_a_run)] == ["recent"]
+    assert store.seat_of_token(seen_lately.token) == seen_lately
+    assert row_counts(store) == {"seats": 2, "runs": 1, "epochs": 1, "weights": 1}
+    assert store.delete_expired(30, now=now + timedelta(days=31)) == 1
+    assert row_counts(store) == {"seats": 0, "runs": 0, "epochs": 0, "weights": 0}
+
+
+@pytest.mark.parametrize("days", [0, -1, float("nan"), "30", True])
+def test_expiry_needs_a_positive_number_of_days(sqlite_url, days):
+    store = RunStore(sqlite_url)
+    with pytest.raises(ValueError, match="days must be a positive number"):
+        store.delete_expired(days)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.delete_expired(30, now=utc_now().replace(tzinfo=None))
+    store.close()
+
+
+# Opening a store
+
+
+def test_a_plain_postgresql_url_gets_the_psycopg_driver_and_no_password_is_shown(closed_port):
+    store = RunStore(f"postgresql://learner:s3cret@127.0.0.1:{closed_port}/runs", migrate=False)
+    assert store.engine.dialect.driver == "psycopg"
+    assert store.safe_url == f"postgresql+psycopg://learner:***@127.0.0.1:{closed_port}/runs"
+    store.close()
+
+
+def test_a_database_that_cannot_be_reached_is_unavailable_and_says_where(closed_port):
+    with pytest.raises(StoreUnavailable, match=f"127.0.0.1:{closed_port}/runs cannot be reached") as caught:
+        RunStore(f"postgresql://learner:s3cret@127.0.0.1:{closed_port}/runs")
+    assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize("url, message", [
+    ("mysql://127.0.0.1/runs", "sqlite:///path or postgresql"),
+    ("sqlite://", "needs a SQLite file"),
+    ("not a url", "Not a database URL"),
+])
+def test_a_url_the_store_cannot_use_is_refused_by_name(url, message):
+    with pytest.raises(ValueError, match=message):
+        RunStore(url)
+
+
+def test_the_sqlite_files_folder_is_made(tmp_path):
+    path = tmp_path / "deep" / "er" / "runs.sqlite3"
+    RunStore(f"sqlite:///{path}").close()
+    assert path.is_file()
+
+
+def test_the_default_database_is_a_file_in_the_users_data_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert default_database_url() == f"sqlite:///{tmp_path}/fmnist-classroom/runs.sqlite3"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_database_url() == f"sqlite:///{tmp_path}/home/.local/share/fmnist-classroom/runs.sqlite3"
+
+
+# Migrations
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_uses(store):
+    with store.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), metadata) == []
+
+
+# A seat and a run as the first revision stored them, frozen here: SQL for that schema, and the
+# hashes and locked secrets of this token and code as the first version of `seats.py` made them.
+FIRST_REVISION = "0001"
+FROZEN_TOKEN, FROZEN_CODE = "Frozen_Seat_Token_0001", "K7P2QX"
+FROZEN_SEAT = {
+    "token_hash": "803c28280a6294b0cddeea88a865a7fb5e196d61bb62d4ab557ab8dd0facf74e",
+    "code_hash": "0e1320b3da39e3126cfd46a41d0cf488592faf76f54171527a7c98bdff739178",
+    "token_locked": bytes.fromhex("600122900bc7c3d640aa8a0590176b08b4076f3e0fbf"),
+    "code_locked": bytes.fromhex("2cb1481cae98"),
+}
+FIRST_REVISION_ROWS = [
+    """INSERT INTO seats (token_hash, code_hash, token_locked, code_locked, created_at, last_seen_at)
+       VALUES (:token_hash, :code_hash, :token_locked, :code_locked, :now, :now)""",
+    """INSERT INTO runs (seat_id, run_id, name, config, server, state, created_at, finished_at,
+                         test_loss, test_accuracy, seconds, test_logits)
+       VALUES ((SELECT id FROM seats WHERE token_hash = :token_hash), 'frozen-run', 'Run 1',
+               '{"architecture": "cnn", "epochs": "3", "seed": "7"}', 'server-a', 'done', :now, :now,
+               0.3, 0.9, 42.0, :test_logits)""",
+    """INSERT INTO epochs (run, epoch, loss, accuracy, val_loss, val_accuracy, seconds)
+       VALUES ((SELECT id FROM runs WHERE run_id = 'frozen-run'), 1, 0.5, 0.8, 0.45, 0.82, 14.0)""",
+    """INSERT INTO weights (run, data)
+       VALUES ((SELECT id FROM runs WHERE run_id = 'frozen-run'), :weights)""",
+]
+
+
+def test_a_database_of_the_first_revision_is_brought_to_head_with_its_runs(database_url):
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        upgrade(connection, FIRST_REVISION)
+        values = {**FROZEN_SEAT, "now": utc_now(), "weights": b"frozen weights",
+                  "test_logits": np.arange(20, dtype="<f2").tobytes()}
+        for statement in FIRST_REVISION_ROWS:
+            clause = text(statement)
+            if ":now" in statement:
+                clause = clause.bindparams(bindparam("now", type_=DateTime(timezone=True)))
+            connection.execute(clause, values)
+    engine.dispose()
+
+    store = RunStore(database_url)
+    with store.engine.connect() as connection:
+        head = ScriptDirectory.from_config(alembic_config(connection)).get_current_head()
+        assert MigrationContext.configure(connection).get_current_revision() == head
+    seat = store.seat_of_code("k7p 2qx")
+    assert seat == Seat(FROZEN_TOKEN, FROZEN_CODE) and store.seat_of_token(FROZEN_TOKEN) == seat
+    [run] = store.runs_of_seat(seat)
+    assert (run.run_id, run.name, run.state, run.test_accuracy) == ("frozen-run", "Run 1", RunState.DONE, 0.9)
+    assert (run.config.architecture, run.config.epochs, run.config.seed) == ("cnn", 3, 7)
+    assert run.history == [EpochRecord(1, 0.5, 0.8, 0.45, 0.82, 14.0)]
+    np.testing.assert_array_equal(run.test_logits, np.arange(20, dtype=np.float32).reshape(2, 10))
+    assert store.weights_of_run(seat, "frozen-run") == b"frozen weights"
+    assert store.epoch_save_seconds() == []  # an epoch saved before 0002 has no times
+    store.start_run(seat, "after-upgrade", "Run 2", CONFIG)  # and it takes new runs
+    store.save_epoch(seat, "after-upgrade", record(1))
+    assert len(store.runs_of_seat(seat)) == 2 and len(store.epoch_save_seconds()) == 1
+    store.close()
+
+
+def test_how_long_an_epoch_took_to_reach_the_database_is_kept(store):
+    seat = store.create_seat(Seat.new())
+    store.start_run(seat, RUN, "Run 1", CONFIG)
+    store.save_epoch(seat, RUN, record(1), ended_at=utc_now() - timedelta(seconds=2))
+    [seconds] = store.epoch_save_seconds()
+    assert 2 <= seconds < 3
+
+
+# The writer: the app keeps working when the database does not
+
+
+def test_writes_wait_while_sqlite_is_locked_then_go_in_order(sqlite_url, caplog):
+    writer = StoreWriter(lambda: RunStore(sqlite_url, busy_timeout=0.05), retry_seconds=0.05,
+                         max_retry_seconds=0.2)
+    seat = Seat.new()
+    writer.create_seat(seat)
+    writer.start_run(seat, RUN, "Run 1", CONFIG)
+    assert writer.flush(10)
+
+    locker = sqlite3.connect(make_url(sqlite_url).database, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    for epoch in (1, 2, 3):
+        writer.save_epoch(seat, RUN, record(epoch))
+    writer.save_epoch(seat, RUN, record(3, loss=0.1))  # in order, so this one wins
+    finish(writer, seat, RUN)
+    wait_until(lambda: not writer.healthy)
+    assert writer.pending == 5
+    assert writer.problem == f"the database at {sqlite_url} is locked"
+    assert writer.read(lambda store: store.runs_of_seat(seat)[0].history) == []  # reading still works
+
+    locker.execute("ROLLBACK")
+    assert writer.flush(10)
+    assert writer.healthy and writer.problem is None and writer.pending == 0
+    [run] = writer.read(lambda store: store.runs_of_seat(seat))
+    assert run.history == [record(1), record(2), record(3, loss=0.1)] and run.state is RunState.DONE
+    assert writer.close()
+    locker.close()
+    assert seat.token not in caplog.text
+
+
+def test_writes_wait_while_postgresql_is_down_then_all_arrive(postgresql_url, stoppable_postgres, caplog):
+    writer = StoreWriter(lambda: RunStore(postgresql_url, busy_timeout=2), retry_seconds=0.05,
+                         max_retry_seconds=0.5)
+    seat = Seat.new()
+    writer.create_seat(seat)
+    writer.start_run(seat, RUN, "Run 1", CONFIG)
+    writer.save_epoch(seat, RUN, record(1))
+    assert writer.flush(10)
+
+    stoppable_postgres.stop()
+    for epoch in (2, 3, 4):
+        writer.save_epoch(seat, RUN, record(epoch))
+    finish(writer, seat, RUN)
+    wait_until(lambda: not writer.healthy)
+    assert writer.pending == 4
+    assert "cannot be reached" in writer.problem and "Connection refused" in writer.problem
+    assert writer.read(lambda store: store.runs_of_seat(seat), default="no runs") == "no runs"
+
+    stoppable_postgres.start()
+    assert writer.flush(30)
+    [run] = writer.read(lambda store: store.runs_of_seat(seat))
+    assert run.history == [record(epoch) for epoch in (1, 2, 3, 4)] and run.state is RunState.DONE
+    assert writer.read(lambda store: store.run_ids_with_weights(seat)) == {RUN}
+    assert writer.healthy
+    assert writer.close()
+    assert seat.token not in caplog.text
+
+
+def test_writes_wait_until_the_store_can_be_opened(tmp_path):
+    in_the_way = tmp_path / "data"
+    in_the_way.write_text("a file where the database's folder should be")
+    url = f"sqlite:///{in_the_way / 'runs.sqlite3'}"
+    attempts = []
+
+    def open_store():
+        attempts.append(time.monotonic())
+        return RunStore(url)
+
+    writer = StoreWriter(open_store, retry_seconds=0.02, max_retry_seconds=0.05)
+    seat = Seat.new()
+    writer.create_seat(seat)
+    writer.start_run(seat, RUN, "Run 1", CONFIG)
+    writer.save_epoch(seat, RUN, record(1))
+    wait_until(lambda: len(attempts) >= 3)
+    assert writer.pending == 3 and not writer.healthy
+    assert writer.problem.startswith(f"the database at {url} cannot be reached")
+    assert writer.read(lambda store: store.runs_of_seat(seat), default=[]) == []
+
+    in_the_way.unlink()
+    assert writer.flush(10) and writer.healthy
+    assert writer.read(lambda store: store.runs_of_seat(seat))[0].history == [record(1)]
+    writer.close()
+
+
+def test_a_write_that_fails_for_a_bug_is_dropped_and_the_rest_go_on(sqlite_url, caplog):
+    writer = StoreWriter(lambda: RunStore(sqlite_url))
+    seat = Seat.new()
+    writer.create_seat(seat)
+    writer.save_epoch(seat, "no-such-run", record(1))
+    writer.start_run(seat, RUN, "Run 1", CONFIG)
+    writer.save_epoch(seat, RUN, record(1))
+    assert writer.flush(10) and writer.healthy
+    assert writer.read(lambda store: store.runs_of_seat(seat))[0].history == [record(1)]
+    assert "Dropped save_epoch 1 of run no-such-run" in caplog.text
+    assert seat.token not in caplog.text
+    writer.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        writer.touch_seat(seat)
+
+
+def test_a_server_start_marks_its_lost_runs_interrupted_before_its_new_runs(sqlite_url):
+    store = RunStore(sqlite_url)
+    seat = store.create_seat(Seat.new())
+    store.start_run(seat, RUN, "Lost in a restart", CONFIG, server="server-a")
+    store.close()
+    writer = StoreWriter(lambda: RunStore(sqlite_url))
+    writer.interrupt_running_runs("server-a")
+    writer.start_run(seat, "run-2", "After the restart", CONFIG, server="server-a")
+    assert writer.flush(10)
+    states = [run.state for run in writer.read(lambda store: store.runs_of_seat(seat))]
+    assert states == [RunState.INTERRUPTED, RunState.RUNNING]
+    writer.close()
+
+
+# Many learners at once
+
+
+def test_thirty_learners_writing_through_one_writer_lose_nothing(sqlite_url):
+    writer = StoreWriter(lambda: RunStore(sqlite_url))
+
+    def learner(number: int) -> Seat:
+        seat = Seat.new()
+        writer.create_seat(seat)
+        writer.start_run(seat, RUN, f"Learner {number}", CONFIG)
+        for epoch in range(1, 11):
+            writer.save_epoch(seat, RUN, record(epoch))
+        finish(writer, seat, RUN)
+        return seat
+
+    with ThreadPoolExecutor(30) as pool:
+        learners = list(pool.map(learner, range(30)))
+    assert writer.flush(60) and writer.healthy
+    counts = writer.read(row_counts)
+    assert counts == {"seats": 30, "runs": 30, "epochs": 300, "weights": 30}
+    assert all(run.state is RunState.DONE and run.epochs_done == 10
+               for seat in learners for run in writer.read(lambda store, seat=seat: store.runs_of_seat(seat)))
+    writer.close()
+
+
+def test_thirty_threads_saving_epochs_at_once_wait_for_sqlites_lock(sqlite_url):
+    store = RunStore(sqlite_url)
+    seat = store.create_seat(Seat.new())
+    for number in range(30):
+        store.start_run(seat, f"run-{number}", f"Run {number}", CONFIG)
+    all_at_once = threading.Barrier(30)
+
+    def train(number: int) -> None:
+        all_at_once.wait()
+        for epoch in range(1, 11):
+            store.save_epoch(seat, f"run-{number}", record(epoch))
+
+    with ThreadPoolExecutor(30) as pool:
+        list(pool.map(train, range(30)))  # re-raises any "database is locked"
+    assert row_counts(store)["epochs"] == 300
+    store.close()
+
