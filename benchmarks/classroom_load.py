@@ -1,7 +1,8 @@
 """A class at once: N students open Build & train in a real browser and press Train together.
 
     python -m benchmarks.classroom_load [--sessions 30] [--train-size 5000] [--epochs 2]
-        [--stagger 10] [--timeout 900] [--port 0] [--slots K] [--data-dir DIR] [--trace FILE]
+        [--runs 1] [--stagger 10] [--timeout 900] [--port 0] [--slots K] [--data-dir DIR]
+        [--database-url URL] [--trace FILE]
 
 Starts `streamlit run app.py` on 127.0.0.1 (a free port unless --port), with FMNIST_DATA_DIR
 (--data-dir, else the environment's, else ../shared/data/fashion-mnist beside the repository)
@@ -16,7 +17,15 @@ student (each is its own Streamlit session), driven with Playwright's async API:
    "epoch 1 of E" progress text, the success box ("Run 1: test accuracy 84.40%") or an error;
 4. on success the student goes to Compare runs by the sidebar (the same session) and downloads
    the table as CSV; again once every student has finished. Each time the table must hold
-   exactly one run, "Run 1", with this student's training-image count and test accuracy.
+   exactly one run, "Run 1", with this student's training-image count and test accuracy;
+5. with --runs N, the student then trains N − 1 more runs on Build & train, one after another
+   (the table must then hold Run 1 … Run N, all theirs): the server holds every student's runs.
+
+The server saves every run in its run store (--database-url, else a SQLite file in the log folder).
+Afterwards the benchmark reads that database: `lost` counts the students whose finished runs are not
+all there as they saw them (name, state, training images, test accuracy), `epoch_save_p95_ms` is
+the 95th percentile of the time from an epoch's end in a training to its row in the database, and
+`db_size_mb` the SQLite file's size.
 
 Each student's run is made identifiable: its own seed (101 + i) and its own training-image count
 (train_size − i: one image fewer per student, the same work) — the Compare table shows the image
@@ -54,8 +63,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
-from fmnist_core.environment import training_slots
+from sqlalchemy.engine import make_url
+
+from fmnist_core.environment import DATABASE_URL_ENV, training_slots
+from fmnist_core.run import RunState
+from fmnist_core.store import RunStore, Seat
 from tests.app_server import CHROMIUM, CHROMIUM_ARGS, free_port, healthy
 from tests.places import REPO, SHARED_DATA_DIR
 from tests.test_browser import EXCEPTION, TITLES, VIEWPORT
@@ -287,7 +301,9 @@ class Student:
     max_jobs: int = 0
     last: str = ""  # the last waiting line or progress text its page showed
     reconnects: int = 0  # websocket connections its page opened after the first
-    accuracy: float | None = None  # percent, from the success box
+    seat: str | None = None  # the seat token in its page's link
+    trained: int = 0  # runs finished, as its page said
+    accuracy: float | None = None  # percent, from the first success box
     run_s: float | None = None  # the app's own training time, from the table
     checks: int = 0  # Compare tables read and found right
     leak: str | None = None
@@ -304,10 +320,11 @@ class Student:
 
 
 def check_table(student: Student, text: str) -> None:
-    """The Compare table's CSV must be exactly this student's one run."""
+    """The Compare table's CSV must be exactly this student's runs, Run 1 … Run N."""
     rows = list(csv.DictReader(io.StringIO(text)))
-    mine = (len(rows) == 1 and rows[0]["run"] == "Run 1"
-            and int(rows[0]["train images"]) == student.train_size
+    mine = (len(rows) == student.trained
+            and [row["run"] for row in rows] == [f"Run {n}" for n in range(1, student.trained + 1)]
+            and all(int(row["train images"]) == student.train_size for row in rows)
             and student.accuracy is not None
             and abs(float(rows[0]["test accuracy"]) * 100 - student.accuracy) < 0.0051)
     if not mine:
@@ -354,9 +371,9 @@ def note(student: Student, seen: dict) -> None:
 
 
 class Classroom:
-    def __init__(self, url: str, students: list[Student], epochs: int, stagger: float, deadline: float,
-                 opening: int, folder: Path):
-        self.url, self.students, self.epochs = url, students, epochs
+    def __init__(self, url: str, students: list[Student], epochs: int, runs: int, stagger: float,
+                 deadline: float, opening: int, folder: Path):
+        self.url, self.students, self.epochs, self.runs = url, students, epochs, runs
         self.stagger, self.deadline, self.folder = stagger, deadline, folder
         self.all_loaded, self.all_done = asyncio.Event(), asyncio.Event()
         self.opening = asyncio.Semaphore(opening)
@@ -403,6 +420,7 @@ class Classroom:
                             f"&seed={student.seed}")
             await open_page(page, "Build_and_train")
             await train.wait_for()
+        student.seat = parse_qs(urlparse(page.url).query).get("seat", [None])[0]
         student.loaded = time.time()
         self._update_events()
         await self.all_loaded.wait()
@@ -421,14 +439,28 @@ class Classroom:
         match = RESULT.search(seen.get("resultText", ""))
         if not match:
             raise RuntimeError(f"unreadable result: {seen.get('resultText')!r}")
-        student.accuracy = float(match[3])
+        student.accuracy, student.trained = float(match[3]), 1
         if match[1] != "Run 1":
             student.leak = f"its result is {match[1]}"
         if match[2]:  # the app stops a training whose tab it believes closed
             student.fail(f"training{match[2]} ({student.reconnects} reconnects)")
             return
-        await page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Compare runs").click()
-        await open_page(page, "Compare_runs")
+        await self._compare(page, student)
+        if self.runs > 1:
+            for number in range(2, self.runs + 1):
+                await self._go(page, "Build & train", "Build_and_train")
+                await train.click()
+                await page.locator('[data-testid="stAlert"]').filter(
+                    has_text=re.compile(rf"Run {number}: test accuracy")).wait_for()
+                student.trained = number
+            await self._compare(page, student)
+
+    async def _go(self, page, link: str, path: str) -> None:
+        await page.locator('[data-testid="stSidebar"]').get_by_role("link", name=link).click()
+        await open_page(page, path)
+
+    async def _compare(self, page, student: Student) -> None:
+        await self._go(page, "Compare runs", "Compare_runs")
         await page.locator('[data-testid="stDataFrame"]').wait_for()
         await read_table(page, student)
 
@@ -501,6 +533,31 @@ def median(values: list[float]) -> float | None:
     return round(statistics.median(values), 2) if values else None
 
 
+def saved(database_url: str, students: list[Student]) -> dict:
+    """What the run store holds afterwards: the students whose runs are not all there as their
+    pages showed them, the time an epoch took to reach it, and its size."""
+    store = RunStore(database_url)
+    try:
+        lost = 0
+        for student in (s for s in students if s.trained):
+            runs = store.runs_of_seat(Seat(student.seat)) if student.seat else []
+            lost += not (
+                [run.name for run in runs] == [f"Run {n}" for n in range(1, student.trained + 1)]
+                and all(run.state is RunState.DONE and run.config.train_size == student.train_size
+                        for run in runs)
+                and abs(runs[0].test_accuracy * 100 - student.accuracy) < 0.0051)
+        delays = sorted(store.epoch_save_seconds())
+        runs_saved = sum(len(store.runs_of_seat(Seat(s.seat))) for s in students if s.seat)
+    finally:
+        store.close()
+    database = make_url(database_url).database if database_url.startswith("sqlite") else None
+    size = sum(path.stat().st_size for path in Path(database).parent.glob(Path(database).name + "*")) \
+        if database else None
+    return {"lost": lost, "runs_saved": runs_saved, "epochs_saved": len(delays),
+            "epoch_save_p95_ms": round(1000 * delays[int(0.95 * (len(delays) - 1))], 1) if delays else None,
+            "db_size_mb": round(size / 1e6, 2) if size is not None else None}
+
+
 def summary(args, students: list[Student], sampler: Sampler, baseline: float, loaded_rss: float,
             total: float, slots: int, load: tuple) -> dict:
     clicked = [s for s in students if s.clicked]
@@ -536,6 +593,7 @@ def summary(args, students: list[Student], sampler: Sampler, baseline: float, lo
         "slots": slots,
         "train_size": args.train_size,
         "epochs": args.epochs,
+        "runs_per_student": args.runs,
         "stagger_s": args.stagger,
         "server_cpu_pct": sampler.mean(2, *span) if span else None,
         "browser_cpu_pct": sampler.mean(3, *span) if span else None,
@@ -574,6 +632,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--train-size", type=int, default=5_000,
                         help="training images of student 0; student i trains on i fewer")
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=1, help="runs each student trains, one after another")
+    parser.add_argument("--database-url", default=None,
+                        help="the server's run store (default: a new SQLite file in the log folder)")
     parser.add_argument("--stagger", type=float, default=10.0,
                         help="seconds over which the students press Train, evenly")
     parser.add_argument("--timeout", type=float, default=900.0, help="for everything, in seconds")
@@ -602,6 +663,8 @@ def main(argv: list[str] | None = None) -> dict:
     folder = ARTIFACTS / f"{time.strftime('%Y%m%d-%H%M%S')}-{port}"
     folder.mkdir(parents=True, exist_ok=True)
 
+    database_url = args.database_url or f"sqlite:///{folder / 'runs.sqlite3'}"
+    env[DATABASE_URL_ENV] = database_url
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     server = Server(port, env, folder)
     sampler, baseline, loaded_rss = None, 0.0, []
@@ -615,8 +678,8 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"server {server.url} (pid {server.process.pid}) up after {time.monotonic() - started:.1f} s, "
               f"{baseline:.0f} MB; {args.sessions} students, {slots} slots, load "
               f"{os.getloadavg()[0]:.1f}; logs in {folder}", file=sys.stderr)
-        classroom = Classroom(server.url, students, args.epochs, args.stagger, started + args.timeout,
-                              args.opening, folder)
+        classroom = Classroom(server.url, students, args.epochs, args.runs, args.stagger,
+                              started + args.timeout, args.opening, folder)
 
         async def drive():
             async def note_loaded():
@@ -638,7 +701,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.trace:
         write_trace(args.trace, sampler, students)
     report = summary(args, students, sampler, baseline, (loaded_rss or [0.0])[0],
-                     time.monotonic() - started, slots, os.getloadavg())
+                     time.monotonic() - started, slots, os.getloadavg()) | saved(database_url, students)
     print(json.dumps(report), flush=True)
     return report
 

@@ -7,6 +7,7 @@ process's st.cache_resource entries; the no-data case clears them before and aft
 import base64
 import dataclasses
 import json
+import os
 import re
 import time
 
@@ -19,9 +20,11 @@ import fmnist_core.data
 import fmnist_core.download
 from fmnist_core import figures
 from fmnist_core.config import ExperimentConfig
+from fmnist_core.environment import DATABASE_URL_ENV
 from fmnist_core.errors import DATA_DIR_ENV
+from fmnist_core.run import RunState
 from fmnist_core.run_list import RunList
-from fmnist_core.store import Seat
+from fmnist_core.store import RunStore, Seat
 from tests.places import REPO
 from ui.session import CONFIG, JOBS, RUNS, SEAT
 
@@ -203,6 +206,25 @@ def test_model_summary_follows_the_sliders(real_data):
     assert not at.exception
 
 
+def train_in(at: AppTest) -> list[str]:
+    """Presses Train and reruns the page (as its live fragment does) until the run is in; returns
+    the progress bars' texts seen meanwhile."""
+    runs_before = len(at.session_state[RUNS])
+    button(at, "▶ Train").click().run()
+    progress = []
+    deadline = time.monotonic() + TRAINING_TIMEOUT
+    while at.session_state[JOBS] or len(at.session_state[RUNS]) == runs_before:
+        assert not at.exception, at.exception[0].value
+        failures = [error.value for error in at.error]
+        assert not failures, failures
+        assert time.monotonic() < deadline, f"training still running after {TRAINING_TIMEOUT} s: " \
+            f"{at.session_state[JOBS]}"
+        progress += [bar.proto.text for bar in at.get("progress")]
+        time.sleep(0.2)
+        at.run()
+    return progress
+
+
 def test_training_through_the_ui_adds_a_run_with_its_curves(real_data):
     # All 60,000 images, so the training lasts long enough (seconds) to be seen running.
     at = open_page(BUILD, query={"epochs": "3"})
@@ -212,20 +234,9 @@ def test_training_through_the_ui_adds_a_run_with_its_curves(real_data):
     import keras  # the training imports it anyway
 
     probe = keras.backend.get_uid("survives_reruns")
-    button(at, "▶ Train").click().run()
-    shown_progress = False
-    deadline = time.monotonic() + TRAINING_TIMEOUT
-    while at.session_state[JOBS] or not at.session_state[RUNS]:
-        assert not at.exception, at.exception[0].value
-        failures = [error.value for error in at.error]
-        assert not failures, failures
-        assert time.monotonic() < deadline, f"training still running after {TRAINING_TIMEOUT} s: " \
-            f"{at.session_state[JOBS]}"
-        shown_progress |= any(re.search(r"epoch \d+ of 3", bar.proto.text, re.IGNORECASE)
-                              for bar in at.get("progress"))
-        time.sleep(0.2)
-        at.run()
-    assert shown_progress, "no progress bar was shown while training"
+    progress = train_in(at)
+    assert any(re.search(r"epoch \d+ of 3", text, re.IGNORECASE) for text in progress), \
+        "no progress bar was shown while training"
     # Streamlit's clean-up after each rerun (keras.backend.clear_session) is off: Keras's global
     # state survived every fragment rerun during the training.
     assert keras.backend.get_uid("survives_reruns") == probe + 1
@@ -379,3 +390,45 @@ def test_shuffle_draws_other_sample_images(real_data):
     after = chart_specs(at)[0]
     assert after["layout"]["annotations"] != before["layout"]["annotations"] or \
         after["data"] != before["data"]
+
+
+@pytest.fixture
+def app_on(monkeypatch):
+    """Points the app's run store at another database for one test (then back at the session's)."""
+    from ui.resources import desks, store_writer
+
+    def use(url: str):
+        store_writer().close()
+        store_writer.clear()
+        desks.clear()
+        monkeypatch.setenv(DATABASE_URL_ENV, url)
+
+    yield use
+    monkeypatch.undo()
+    use(os.environ[DATABASE_URL_ENV])
+
+
+def test_while_the_database_is_down_the_app_works_and_saves_the_run_later(
+        real_data, app_on, postgresql_url, stoppable_postgres):
+    from ui.resources import store_writer
+
+    app_on(postgresql_url)
+    at = open_page(BUILD, query={"train_size": "2000", "epochs": "2"})
+    seat = at.session_state[SEAT]
+    stoppable_postgres.stop()  # the database server goes away mid-lesson
+    train_in(at)
+    at.run()
+    assert_renders(at, BUILD)
+    assert "test accuracy" in at.success[0].value  # the run is there all the same
+    [warning] = [w.value for w in at.warning if "not being saved" in w.value]
+    assert warning.startswith("**Your runs are not being saved right now** (")
+
+    stoppable_postgres.start()
+    assert store_writer().flush(90), "the pending writes did not reach the database"
+    at.run()
+    assert not [w.value for w in at.warning if "not being saved" in w.value]
+    store = RunStore(postgresql_url)
+    [run] = store.runs_of_seat(seat)
+    store.close()
+    assert (run.name, run.state, [r.epoch for r in run.history]) == ("Run 1", RunState.DONE, [1, 2])
+    assert run.test_accuracy == at.session_state[RUNS][-1].test_accuracy
