@@ -432,3 +432,38 @@ def test_while_the_database_is_down_the_app_works_and_saves_the_run_later(
     store.close()
     assert (run.name, run.state, [r.epoch for r in run.history]) == ("Run 1", RunState.DONE, [1, 2])
     assert run.test_accuracy == at.session_state[RUNS][-1].test_accuracy
+
+
+@pytest.mark.parametrize("token", ["garbage<script>", "A" * 22])  # malformed; well-formed, unknown
+def test_a_wrong_seat_in_the_link_gets_one_sentence_and_a_fresh_seat(real_data, token):
+    at = open_page(HOME, query={"seat": token})
+    assert_renders(at, HOME)
+    [note] = [w.value for w in at.warning if "seat was not found" in w.value]
+    assert note.startswith("This link's seat was not found")
+    seat = at.session_state[SEAT]
+    assert seat.token != token and at.query_params["seat"] == seat.token
+    assert metric(at, "Runs trained") == "0"
+
+
+def test_the_code_on_home_brings_a_seats_runs_to_another_tab(runs, real_data):
+    owner = open_page(HOME, runs=runs)
+    seat = owner.session_state[SEAT]
+    from ui.resources import store_writer
+
+    store_writer().create_seat(seat)  # seat_with() made the desk only
+    assert store_writer().flush(10)
+    code = re.search(r"`([A-Z2-9]{3}-[A-Z2-9]{3})`", next(
+        m.value for m in owner.markdown if m.value.startswith("Your code:")))[1]
+    assert code == seat.shown_code
+
+    other = open_page(HOME)
+    assert other.session_state[SEAT] != seat
+    other.text_input[0].input("QQQ-QQQ")
+    other.button[0].click().run()
+    assert [e.value for e in other.error] == [
+        "No seat has the code QQQ-QQQ. Check it on the other device's Home page."]
+    other.text_input[0].input(code.lower().replace("-", " "))
+    other.button[0].click().run()
+    assert_renders(other, HOME)
+    assert other.session_state[SEAT] == seat and other.query_params["seat"] == seat.token
+    assert metric(other, "Runs trained") == "2"

@@ -247,9 +247,15 @@ def test_a_teachers_link_gives_a_fresh_browser_the_same_lesson(browser, server):
     neurons.press("ArrowRight")
     expect(page.locator('[data-testid="stMetricValue"]')).to_have_text("203,530")
     page.wait_for_function("() => location.search.includes('hidden_layers=256')")  # no navigation
-    # The teacher panel's Lock adds this to the link (its widget is tested with AppTest: a
-    # headless click on its menu is unreliable, as any scroll closes the menu).
-    link = page.url + "&lock=epochs"
+    # The link to share is the teacher panel's: the address bar's also holds the teacher's seat.
+    teacher_seat = re.search(r"seat=([\w-]+)", page.url)[1]
+    page.get_by_text("For teachers: share these settings with the class").click()
+    shared = page.locator('[data-testid="stCode"]').filter(has_text="hidden_layers=256")
+    shared.wait_for()
+    # Its Lock adds this to the link (the widget is tested with AppTest: a headless click on its
+    # menu is unreliable, as any scroll closes the menu).
+    link = shared.inner_text().strip() + "&lock=epochs"
+    assert "seat=" not in link, link
     screenshot(page, "40-teacher-link")
     teacher.close()
 
@@ -260,5 +266,7 @@ def test_a_teachers_link_gives_a_fresh_browser_the_same_lesson(browser, server):
     expect(page.locator('[data-testid="stMetricValue"]')).to_have_text("203,530")
     epochs = page.locator('[data-testid="stSlider"]').filter(has_text="Epochs").get_by_role("slider")
     expect(epochs).to_be_disabled()
+    student_seat = re.search(r"seat=([\w-]+)", page.url)[1]  # a seat of the student's own
+    assert student_seat != teacher_seat
     screenshot(page, "41-student-from-link")
     student.close()
