@@ -57,7 +57,6 @@ import os
 import re
 import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -70,7 +69,7 @@ from sqlalchemy.engine import make_url
 from fmnist_core.environment import DATABASE_URL_ENV, training_slots
 from fmnist_core.run import RunState
 from fmnist_core.store import RunStore, Seat
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, free_port, healthy
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS, AppServer, free_port
 from tests.places import REPO, SHARED_DATA_DIR
 from tests.test_browser import EXCEPTION, TITLES, VIEWPORT
 
@@ -248,40 +247,20 @@ faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
 """
 
 
-class Server:
-    """`streamlit run app.py` on 127.0.0.1:port, its output in folder/server.log; stop() ends it."""
+class Server(AppServer):
+    """The app under load: `kill -USR1` writes its threads' stacks to its log, and it ends if the
+    benchmark dies."""
 
-    def __init__(self, port: int, env: dict, folder: Path):
-        self.url, self.log = f"http://127.0.0.1:{port}", folder / "server.log"
+    def __init__(self, folder: Path, env: dict, port: int):
         (folder / "sitecustomize.py").write_text(SITECUSTOMIZE)
         env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH")]))}
-        with open(self.log, "w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-                 "--server.port", str(port), "--server.headless", "true"],
-                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
-
-    def wait_healthy(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while not healthy(self.url):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"streamlit did not come up on {self.url}:\n{self.log.read_text()}")
-            time.sleep(0.2)
+        super().__init__(folder, env, port, preexec_fn=_die_with_parent)
 
     def dump_stacks(self) -> None:
         """Every server thread's Python stack, into the log."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGUSR1)
             time.sleep(2)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 # ---------------------------------------------------------------- the students
@@ -666,10 +645,10 @@ def main(argv: list[str] | None = None) -> dict:
     database_url = args.database_url or f"sqlite:///{folder / 'runs.sqlite3'}"
     env[DATABASE_URL_ENV] = database_url
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    server = Server(port, env, folder)
+    server = Server(folder, env, port)
     sampler, baseline, loaded_rss = None, 0.0, []
     try:
-        server.wait_healthy(min(SERVER_START_SECONDS, args.timeout))
+        server.start(min(SERVER_START_SECONDS, args.timeout))
         if args.browser_nice:
             os.nice(args.browser_nice)  # after the server started: Playwright and Chromium inherit it
         sampler = Sampler(server.process.pid, args.browser_nice).start()

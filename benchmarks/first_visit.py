@@ -78,9 +78,9 @@ def train_in_a_new_tab(browser, url: str) -> tuple[float, float]:
 
 def one_visit(browser, env: dict) -> dict:
     with tempfile.TemporaryDirectory() as folder:
-        server = Server(free_port(), env, Path(folder))
+        server = Server(Path(folder), env, free_port())
         try:
-            server.wait_healthy(60)
+            server.start(60)
             home, explore = open_home_then_explore(browser, server.url)
             now = train_in_a_new_tab(browser, server.url)
             time.sleep(SETTLE_SECONDS)

@@ -38,21 +38,23 @@ class AppServer:
     """The app on 127.0.0.1:port with its own run store (a SQLite file in `folder`, unless the
     environment names one); `start`, `kill` (as a crash would) and `stop`, as often as needed."""
 
-    def __init__(self, folder: Path, env: dict | None = None, port: int | None = None):
-        self.folder, self.port = folder, port or free_port()
+    def __init__(self, folder: Path, env: dict | None = None, port: int | None = None, *,
+                 preexec_fn=None):
+        self.folder, self.port, self.preexec_fn = folder, port or free_port(), preexec_fn
         self.url, self.log = f"http://127.0.0.1:{self.port}", folder / "server.log"
-        self.database_url = f"sqlite:///{folder / 'runs.sqlite3'}"
-        self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "FMNIST_DATABASE_URL": self.database_url,
-                    **(env or {})}
+        self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
+                    "FMNIST_DATABASE_URL": f"sqlite:///{folder / 'runs.sqlite3'}", **(env or {})}
+        self.database_url = self.env["FMNIST_DATABASE_URL"]
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "AppServer":
+    def start(self, seconds: float = SERVER_START_SECONDS) -> "AppServer":
+        """Starts the server and waits until it is healthy (at most `seconds`)."""
         with open(self.log, "a") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
                  "--server.address", "127.0.0.1", "--server.headless", "true"],
-                cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + SERVER_START_SECONDS
+                cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=self.preexec_fn)
+        deadline = time.monotonic() + seconds
         while not healthy(self.url):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
