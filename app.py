@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from ui import session
-from ui.page import PAGES, page_link, setup
+from ui import classroom, session
+from ui.page import PAGES, board_link, page_link, setup
 from ui.resources import dataset
+from ui.text import plain
 
 setup("Fashion-MNIST Classroom")
 st.markdown(
@@ -55,6 +56,47 @@ with st.container(border=True):
                 st.error(problem)
             else:
                 st.rerun()
+st.subheader("A class together")
+joining, starting = st.columns(2, gap="large")
+with joining.container(border=True):
+    member, info = classroom.membership()
+    if member is not None and info is not None:
+        st.markdown(f"You are in class **`{info.shown_code}`** as **{plain(member.nickname)}**.")
+        if part := classroom.experiment_part():
+            st.markdown(part)
+        if st.button("Leave the class", icon=":material/logout:"):
+            classroom.leave()
+            st.rerun()
+    else:
+        with st.form("join_form", border=False):
+            st.markdown("**Join a class**: type the code on the board.")
+            code = st.text_input("Class code", max_chars=12, placeholder="K7P-2QX")
+            nickname = st.text_input("Nickname", value=session.suggested_nickname(), max_chars=24,
+                                     help="Shown to your teacher. Not your real name: any "
+                                     "nickname will do.")
+            st.caption("Use a nickname, not your real name.")
+            if st.form_submit_button("Join the class", icon=":material/group_add:"):
+                if problem := classroom.join(code, nickname):
+                    st.error(problem)
+                else:
+                    st.rerun()
+with starting.container(border=True):
+    st.markdown("**For teachers: start a class.** You get a code to write on the board and a "
+                "private link to the class board, which shows every student's runs live.")
+    if st.button("Start a class", icon=":material/co_present:"):
+        started = classroom.start_class()
+        if started is None:
+            st.error("A class cannot be started right now: the database does not answer.")
+        else:
+            st.session_state["started_class"] = started
+    if "started_class" in st.session_state:
+        info, key = st.session_state["started_class"]
+        st.markdown(f"Class code: **`{info.shown_code}`** — write it on the board.")
+        board = board_link(info.code, key)
+        st.markdown("Your teacher link (keep it private: it opens the board and its controls):")
+        st.code(board, language=None)
+        st.link_button("Open the class board", board, icon=":material/groups:")
+
 data = dataset()
 st.caption(f"Data: {len(data.train_labels) + len(data.test_labels):,} Fashion-MNIST images "
            f"ready, read from `{data.source}`.")

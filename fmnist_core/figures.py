@@ -246,6 +246,24 @@ def _run_traces(name: str, records: Sequence[EpochRecord], colour: str, val_name
             )
 
 
+def _reference_lines(fig: go.Figure, references: Mapping[str, float], **where) -> None:
+    """A dotted line with its label at each reference accuracy (the lesson's, people's)."""
+    for label, value in references.items():
+        fig.add_hline(
+            y=value,
+            line=dict(color=REFERENCE, dash="dot", width=2),
+            annotation=dict(
+                text=label,
+                font=dict(size=CAPTION_SIZE, color=REFERENCE),
+                # Curves often cross the label; the backing keeps it legible.
+                bgcolor="rgba(255, 255, 255, 0.7)",
+            ),
+            annotation_position="top left",
+            exclude_empty_subplots=False,
+            **where,
+        )
+
+
 def _accuracy_floor(records: Sequence[EpochRecord], references: Mapping[str, float]) -> float:
     """The lowest accuracy shown or referenced, rounded down to a tenth."""
     accuracies = [*references.values()]
@@ -273,21 +291,7 @@ def training_curves(
         # Plotly draws no axes for a panel without traces.
         for column in (1, 2):
             fig.add_trace(go.Scatter(x=[], y=[], showlegend=False), row=1, col=column)
-    for label, value in references.items():
-        fig.add_hline(
-            y=value,
-            line=dict(color=REFERENCE, dash="dot", width=2),
-            annotation=dict(
-                text=label,
-                font=dict(size=CAPTION_SIZE, color=REFERENCE),
-                # Curves often cross the label; the backing keeps it legible.
-                bgcolor="rgba(255, 255, 255, 0.7)",
-            ),
-            annotation_position="top left",
-            exclude_empty_subplots=False,
-            row=1,
-            col=1,
-        )
+    _reference_lines(fig, references, row=1, col=1)
     records = [record for history in histories.values() for record in history]
     last_epoch = max([epochs or 1, *(record.epoch for record in records)])
     fig.update_xaxes(
@@ -419,3 +423,43 @@ def confusion_matrix_figure(matrix: np.ndarray, class_names: Sequence[str]) -> g
     fig.update_xaxes(title_text="predicted", tickangle=-35, showgrid=False)
     fig.update_yaxes(title_text="true", autorange="reversed", scaleanchor="x", showgrid=False)
     return _style(fig, 680, margin=dict(l=20, r=20, t=20, b=20))
+
+
+MARKERS = ("circle", "square", "diamond", "triangle-up", "triangle-down", "star", "hexagon",
+           "pentagon", "cross", "x")
+
+
+def plain_text(text: str) -> str:
+    """`text` for Plotly's labels and hovers, which read a little HTML: shown as typed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def class_results(points: Sequence, values: Sequence, knob_label: str, *,
+                  references: Mapping[str, float] | None = None) -> go.Figure:
+    """The class experiment: every run's test accuracy (a marker per student) against a knob,
+    with the mean and spread (one standard deviation) of each value; for a projector.
+
+    `points` have member, who, x, accuracy; `values` have x, runs, mean, spread (board.py).
+    """
+    order = [str(value.x) for value in values]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=[str(point.x) for point in points], y=[point.accuracy for point in points],
+        mode="markers", name="a student's run",
+        marker=dict(size=14, color=RUN_COLOURS[0], opacity=0.75, line=dict(width=1, color="white"),
+                    symbol=[MARKERS[(point.member - 1) % len(MARKERS)] for point in points]),
+        text=[plain_text(point.who) for point in points],
+        hovertemplate="%{text}<br>%{x}: %{y:.2%}<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=order, y=[value.mean for value in values], mode="lines+markers", name="class mean ± spread",
+        line=dict(color=REFERENCE, width=3), marker=dict(size=10, color=REFERENCE),
+        error_y=dict(type="data", array=[value.spread for value in values], thickness=2, width=8),
+        text=[f"{value.runs} run{'s' if value.runs != 1 else ''}" for value in values],
+        hovertemplate="mean of %{text}: %{y:.2%}<extra></extra>"))
+    _reference_lines(fig, references or {})
+    accuracies = [point.accuracy for point in points] + list((references or {}).values())
+    fig.update_xaxes(title_text=knob_label, type="category", categoryorder="array", categoryarray=order)
+    fig.update_yaxes(title_text="test accuracy", tickformat=".0%",
+                     range=[math.floor(min(accuracies, default=0.8) * 20) / 20, 1.0])
+    return _style(fig, 520, legend=dict(orientation="h", yanchor="top", y=-0.18),
+                  margin=dict(l=70, r=20, t=30, b=20))

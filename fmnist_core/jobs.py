@@ -30,8 +30,10 @@ class JobState(StrEnum):
 
 
 class JobObserver(Protocol):
-    """Told, from the worker's thread, when a job starts, finishes an epoch, and ends."""
+    """Told when a job is queued (in the caller's thread), then from a worker's thread when it
+    starts, finishes an epoch, and ends (a job dropped while waiting ends without starting)."""
 
+    def queued(self, job: "TrainingJob") -> None: ...
     def started(self, job: "TrainingJob") -> None: ...
     def epoch_done(self, job: "TrainingJob", record: EpochRecord) -> None: ...
     def ended(self, job: "TrainingJob") -> None: ...
@@ -126,6 +128,7 @@ class TrainingQueue:
     def submit(self, config: ExperimentConfig, is_alive: Callable[[], bool] | None = None,
                name: str = "", observer: JobObserver | None = None) -> TrainingJob:
         job = TrainingJob(config, name, is_alive or (lambda: True), observer)
+        job._tell("queued")
         with self._lock:
             self._waiting.append(job)
             self._lock.notify()
@@ -157,6 +160,7 @@ class TrainingQueue:
                 while self._waiting and self._waiting[0]._should_stop():
                     dropped = self._waiting.popleft()
                     dropped.state, dropped.finished = JobState.CANCELLED, time.monotonic()
+                    dropped._tell("ended")
                 if self._waiting:
                     job = self._waiting.popleft()
                     self._running.add(id(job))

@@ -18,6 +18,7 @@ REFERENCES = {"lesson ≈ 0.88": 0.88, "human 0.835": 0.835}
 class RunState(StrEnum):
     """Where a run stands; a run the server lost while training it is `interrupted`."""
 
+    WAITING = "waiting"  # asked for, waiting in the queue for a free trainer
     RUNNING = "running"
     DONE = "done"
     STOPPED = "stopped"

@@ -4,7 +4,7 @@ import streamlit as st
 
 from fmnist_core.architecture import layer_table, parameter_count
 from fmnist_core.run import REFERENCES, RunState, TrainingRun
-from ui import session
+from ui import classroom, session
 from ui.live import curves, follow
 from ui.page import PAGES, page_link, setup
 from ui.resources import dataset
@@ -15,6 +15,9 @@ data = dataset()
 
 for note in session.url_notes():
     st.warning(note, icon=":material/link:")
+if part := classroom.experiment_part():
+    st.info(part + " Your teacher set it for the class; train it and the board shows your point.",
+            icon=":material/groups:")
 
 knobs, summary = st.columns([2, 3], gap="large")
 with knobs:
@@ -46,8 +49,10 @@ def show_result(run: TrainingRun) -> None:
                    icon=":material/restart_alt:")
         if st.button("Train again with these settings", icon=":material/replay:"):
             apply(run.config)
-            session.start({"": run.config})
-            st.rerun()
+            if problem := session.start({"": run.config}):
+                st.warning(problem)
+            else:
+                st.rerun()
         return
     lesson, human = REFERENCES.values()
     verdict = ("above the lesson's ≈ 88 %" if run.test_accuracy >= lesson else
@@ -58,6 +63,8 @@ def show_result(run: TrainingRun) -> None:
         if run.stopped else ""
     st.success(f"**{run.name}{stopped}: test accuracy {run.test_accuracy:.2%}**, {verdict}. "
                f"Trained in {run.seconds:.0f} s.", icon=":material/check_circle:")
+    if line := classroom.standing(run.test_accuracy):
+        st.info(line, icon=":material/leaderboard:")
     page_link(PAGES["predictions"], "See its predictions", ":material/target:")
 
 
@@ -69,8 +76,10 @@ if session.jobs():
     follow()
 else:
     if st.button("▶ Train", type="primary", help="Starts training with the settings above."):
-        session.start({"": config})
-        st.rerun()
+        if problem := session.start({"": config}):
+            st.warning(problem)
+        else:
+            st.rerun()
     if session.runs():
         show_result(session.runs()[-1])
     else:

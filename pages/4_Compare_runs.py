@@ -37,8 +37,10 @@ for column, name in zip(buttons, EXERCISES):
         config = exercise_config(name, session.config().with_changes(train_size=10_000)
                                  if quick else None)
         apply(config)
-        session.start({name: config})
-        switch_to(PAGES["train"])
+        if problem := session.start({name: config}):
+            st.warning(problem)
+        else:
+            switch_to(PAGES["train"])
 if busy:
     st.caption("A training is running: follow it on Build & train.")
 

@@ -29,8 +29,10 @@ def experiment(key: str) -> None:
     done = [run for run in runs if run.name.startswith(chosen.title + ":")]
     label = f"▶ Run the experiment: {' vs '.join(chosen.variants)}"
     if st.button(label, key=f"experiment_{key}", disabled=bool(session.jobs())):
-        session.start(chosen.configs())
-        st.rerun()
+        if problem := session.start(chosen.configs()):
+            st.warning(problem)
+        else:
+            st.rerun()
     if done:
         curves({run.name: run.history for run in done}, "test")
         st.dataframe(pd.DataFrame([run.summary() for run in done])[

@@ -62,7 +62,7 @@ def seat_with(runs: list) -> Seat:
 
 def setup_title(page: str) -> str | None:
     """The title the page gives ui.page.setup(), read from its source."""
-    found = re.search(r'^setup\("([^"]+)"\)', (REPO / page).read_text(), re.MULTILINE)
+    found = re.search(r'^setup\("([^"]+)"', (REPO / page).read_text(), re.MULTILINE)
     return found and found[1]
 
 
@@ -467,3 +467,84 @@ def test_the_code_on_home_brings_a_seats_runs_to_another_tab(runs, real_data):
     assert_renders(other, HOME)
     assert other.session_state[SEAT] == seat and other.query_params["seat"] == seat.token
     assert metric(other, "Runs trained") == "2"
+
+
+BOARD = "pages/8_Class_board.py"
+
+
+def open_board(query: dict) -> AppTest:
+    """The board as its link opens it (AppTest drops a link's parameters when it switches page)."""
+    at = open_page(BOARD)
+    at.query_params.update(query)
+    return at.run()
+
+
+def start_a_class(at: AppTest) -> tuple:
+    """Presses Start a class on Home; the class and its teacher key."""
+    button(at, "Start a class").click().run()
+    return at.session_state["started_class"]
+
+
+def join(at: AppTest, code: str, nickname: str) -> AppTest:
+    fields = {field.label: field for field in at.text_input}
+    fields["Class code"].input(code)
+    fields["Nickname"].input(nickname)
+    button(at, "Join the class").click().run()
+    return at
+
+
+def test_a_teacher_starts_a_class_and_its_board_opens_only_with_the_key(real_data):
+    teacher = open_page(HOME)
+    info, key = start_a_class(teacher)
+    assert_renders(teacher, HOME)
+    assert any(info.shown_code in m.value for m in teacher.markdown)
+    [link] = [c.value for c in teacher.code if "Class_board" in c.value]
+    assert f"class={info.code}" in link and f"key={key}" in link
+
+    board = open_board({"class": info.code, "key": key})
+    assert_renders(board, BOARD)
+    assert any(f"Class code: `{info.shown_code}`" in m.value for m in board.markdown)
+    assert metric(board, "Joined") == "0"
+    assert board.query_params["class"] == info.code and board.query_params["key"] == key
+
+    for query in ({"class": info.code}, {"class": info.code, "key": "A" * 22}, {}):
+        outsider = open_board(query)
+        assert_renders(outsider, BOARD)
+        assert not [m for m in outsider.markdown if "Class code" in m.value]
+        assert not outsider.get("metric") and not outsider.get("plotly_chart")
+        assert outsider.info, query
+
+
+def test_a_student_joins_with_a_good_code_and_gets_one_sentence_for_a_bad_one(real_data):
+    teacher = open_page(HOME)
+    info, key = start_a_class(teacher)
+    student = open_page(HOME)
+    join(student, "ZZZ-ZZZ", "Swift Otter")
+    assert [e.value for e in student.error] == ["No class has the code ZZZ-ZZZ: check it on the board."]
+    join(student, info.code.lower(), "")
+    assert [e.value for e in student.error] == ["Choose a nickname (not your real name)."]
+    join(student, info.code.lower(), "**Zoë** <script>")
+    assert_renders(student, HOME)
+    assert any(m.value == rf"You are in class **`{info.shown_code}`** as **\*\*Zoë\*\* \<script\>**."
+               for m in student.markdown)
+    board = open_board({"class": info.code, "key": key})
+    assert metric(board, "Joined") == "1"
+
+
+def test_a_class_experiment_sets_and_locks_each_students_part(real_data):
+    teacher = open_page(HOME)
+    info, key = start_a_class(teacher)
+    board = open_board({"class": info.code, "key": key})
+    board.selectbox[0].select("Neurons").run()
+    button(board, "Give the class this experiment").click().run()
+    assert_renders(board, BOARD)
+    parts = []
+    for number in range(3):
+        student = join(open_page(HOME), info.code, f"student {number}")
+        student.switch_page(BUILD).run()
+        assert_renders(student, BUILD)
+        [part] = [i.value for i in student.info if "Your part of the class experiment" in i.value]
+        parts.append(student.select_slider(key="setting_neurons_1").value)
+        assert student.select_slider(key="setting_neurons_1").disabled
+        assert f"seed {101 + number}" in part and student.session_state[CONFIG].seed == 101 + number
+    assert parts == [32, 64, 128]  # round-robin over 32, 64, 128, 256, 512

@@ -28,7 +28,7 @@ def url_path(page_file: Path) -> str:
 
 def page_title(page_file: Path) -> str:
     """The title the page gives ui.page.setup()."""
-    return re.search(r'^setup\("([^"]+)"\)', page_file.read_text(), re.MULTILINE)[1]
+    return re.search(r'^setup\("([^"]+)"', page_file.read_text(), re.MULTILINE)[1]
 
 
 # Every page, by URL path, with its title.

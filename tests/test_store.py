@@ -221,6 +221,58 @@ def test_interrupting_without_a_server_takes_every_running_run(store, seat):
     assert store.interrupt_running_runs() == 3
 
 
+def test_a_queued_run_waits_then_trains_then_finishes(store, seat):
+    store.queue_run(seat, RUN, "Run 1", CONFIG, server="server-a")
+    store.queue_run(seat, RUN, "Run 1", CONFIG, server="server-a")  # again: nothing changes
+    [waiting] = store.runs_of_seat(seat)
+    assert (waiting.run_id, waiting.state, waiting.history, waiting.seconds) == (RUN, RunState.WAITING, [], 0)
+
+    store.start_run(seat, RUN, "Run 1", CONFIG, server="server-b")  # a free trainer took it
+    store.start_run(seat, RUN, "Run 1", CONFIG, server="server-b")  # again: nothing changes
+    assert [run.state for run in store.runs_of_seat(seat)] == [RunState.RUNNING]
+    assert store.interrupt_running_runs("server-a") == 0  # it trains on server-b now
+    store.save_epoch(seat, RUN, record(1))
+    finish(store, seat, RUN)
+    store.start_run(seat, RUN, "Run 1", CONFIG)  # an ended run is not started again
+    [run] = store.runs_of_seat(seat)
+    assert (run.state, run.history, run.test_accuracy) == (RunState.DONE, [record(1)], 0.875)
+    assert row_counts(store)["runs"] == 1
+
+
+def test_an_abandoned_run_is_deleted_unless_it_has_an_epoch(store, seat):
+    store.queue_run(seat, "cancelled", "Cancelled while waiting", CONFIG)
+    store.start_run(seat, "failed-at-once", "Failed before an epoch", CONFIG)
+    store.start_run(seat, "failed-later", "Failed after an epoch", CONFIG)
+    store.save_epoch(seat, "failed-later", record(1))
+    store.start_run(seat, "done", "Done", CONFIG)
+    finish(store, seat, "done")
+    for run_id in ("cancelled", "failed-at-once", "failed-later", "done", "never-there"):
+        store.abandon_run(seat, run_id)
+    store.abandon_run(seat, "cancelled")  # again: nothing to do
+
+    assert [(run.run_id, run.state, run.epochs_done) for run in store.runs_of_seat(seat)] == [
+        ("failed-later", RunState.INTERRUPTED, 1), ("done", RunState.DONE, 0)]
+    assert row_counts(store)["epochs"] == 1
+    with pytest.raises(UnknownSeat):
+        store.abandon_run(Seat.new(), "done")
+
+
+def test_a_server_start_deletes_its_waiting_runs_and_interrupts_its_running_ones(store, seat):
+    store.queue_run(seat, "waiting", "Waiting", CONFIG, server="server-a")
+    store.queue_run(seat, "waiting-with-an-epoch", "Odd", CONFIG, server="server-a")
+    store.save_epoch(seat, "waiting-with-an-epoch", record(1))
+    store.queue_run(seat, "waiting-elsewhere", "Elsewhere", CONFIG, server="server-b")
+    store.start_run(seat, "running", "Running", CONFIG, server="server-a")
+    store.save_epoch(seat, "running", record(1))
+
+    assert store.interrupt_running_runs("server-a") == 3
+    assert [(run.run_id, run.state) for run in store.runs_of_seat(seat)] == [
+        ("waiting-with-an-epoch", RunState.INTERRUPTED), ("waiting-elsewhere", RunState.WAITING),
+        ("running", RunState.INTERRUPTED)]
+    assert store.interrupt_running_runs() == 1
+    assert [run.run_id for run in store.runs_of_seat(seat)] == ["waiting-with-an-epoch", "running"]
+
+
 def test_only_the_newest_runs_keep_their_weights(store, seat):
     names = [f"run-{number}" for number in range(MODELS_KEPT + 2)]
     for name in names:
@@ -239,10 +291,16 @@ def test_only_the_newest_runs_keep_their_weights(store, seat):
 
 def test_finishing_a_run_checks_what_it_is_given(store, seat):
     store.start_run(seat, RUN, "Run 1", CONFIG)
-    with pytest.raises(ValueError, match="running"):
-        finish(store, seat, RUN, state=RunState.RUNNING)
+    for unfinished in (RunState.RUNNING, RunState.WAITING):
+        with pytest.raises(ValueError, match=unfinished.value):
+            finish(store, seat, RUN, state=unfinished)
     with pytest.raises(ValueError, match=r"shape \(images, 10\); got \(20, 3\)"):
         finish(store, seat, RUN, test_logits=np.zeros((20, 3)))
+    with pytest.raises(ValueError, match=r"shape \(10, 10\); got \(10, 9\)"):
+        finish(store, seat, RUN, confusion=np.zeros((10, 9), dtype=int))
+    for not_counts in (np.full((10, 10), 0.5), np.full((10, 10), -1)):
+        with pytest.raises(ValueError, match="counts"):
+            finish(store, seat, RUN, confusion=not_counts)
     with pytest.raises(ValueError, match="'bad id!'"):
         store.save_epoch(seat, "bad id!", record(1))
 
@@ -298,9 +356,9 @@ def test_deleting_a_seats_runs_leaves_no_row_of_them(store, seat):
             finish(store, owner, run_id)
 
     assert store.delete_runs_of_seat(seat) == 2
-    assert row_counts(store) == {"seats": 2, "runs": 1, "epochs": 2, "weights": 1}
+    assert row_counts(store) == {"classes": 0, "members": 0, "seats": 2, "runs": 1, "epochs": 2, "weights": 1}
     assert store.delete_runs_of_seat(other) == 1
-    assert row_counts(store) == {"seats": 2, "runs": 0, "epochs": 0, "weights": 0}
+    assert row_counts(store) == {"classes": 0, "members": 0, "seats": 2, "runs": 0, "epochs": 0, "weights": 0}
     assert store.seat_of_token(seat.token) == seat  # the seat stays, to start again
 
 
@@ -323,9 +381,9 @@ def test_old_runs_and_seats_unseen_as_long_expire(store):
     assert store.seat_of_token(gone.token) is None
     assert [run.run_id for run in store.runs_of_seat(kept_by_a_run)] == ["recent"]
     assert store.seat_of_token(seen_lately.token) == seen_lately
-    assert row_counts(store) == {"seats": 2, "runs": 1, "epochs": 1, "weights": 1}
+    assert row_counts(store) == {"classes": 0, "members": 0, "seats": 2, "runs": 1, "epochs": 1, "weights": 1}
     assert store.delete_expired(30, now=now + timedelta(days=31)) == 1
-    assert row_counts(store) == {"seats": 0, "runs": 0, "epochs": 0, "weights": 0}
+    assert row_counts(store) == {"classes": 0, "members": 0, "seats": 0, "runs": 0, "epochs": 0, "weights": 0}
 
 
 @pytest.mark.parametrize("days", [0, -1, float("nan"), "30", True])
@@ -437,9 +495,21 @@ def test_a_database_of_the_first_revision_is_brought_to_head_with_its_runs(datab
     np.testing.assert_array_equal(run.test_logits, np.arange(20, dtype=np.float32).reshape(2, 10))
     assert store.weights_of_run(seat, "frozen-run") == b"frozen weights"
     assert store.epoch_save_seconds() == []  # an epoch saved before 0002 has no times
+    with store.engine.connect() as connection:  # a run stored before 0003 has no class, no confusion
+        assert connection.execute(select(runs.c.class_id, runs.c.confusion)).all() == [(None, None)]
+        if store.engine.dialect.name == "sqlite":  # turned off for the migration only
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert row_counts(store) == {"classes": 0, "members": 0, "seats": 1, "runs": 1, "epochs": 1, "weights": 1}
+
     store.start_run(seat, "after-upgrade", "Run 2", CONFIG)  # and it takes new runs
     store.save_epoch(seat, "after-upgrade", record(1))
     assert len(store.runs_of_seat(seat)) == 2 and len(store.epoch_save_seconds()) == 1
+    info, key = store.start_class()  # and the seat can join a class, whose runs the board shows
+    store.join_class(seat, info.code, "Frozen")
+    store.start_run(seat, "in-class", "Run 3", CONFIG)
+    assert [(run.nickname, run.name) for run in store.class_runs(info.code, key)] == [("Frozen", "Run 3")]
+    assert store.end_class(info.code, key) == 1
+    assert set(row_counts(store).values()) == {0}  # the frozen rows went with the seat
     store.close()
 
 
@@ -567,6 +637,26 @@ def test_a_server_start_marks_its_lost_runs_interrupted_before_its_new_runs(sqli
     writer.close()
 
 
+def test_the_writer_queues_abandons_and_finishes_with_a_confusion_matrix(sqlite_url):
+    writer = StoreWriter(lambda: RunStore(sqlite_url))
+    seat = Seat.new()
+    confusion = np.arange(100, dtype=np.int64).reshape(10, 10) * 7
+    writer.create_seat(seat)
+    writer.queue_run(seat, "cancelled", "Cancelled", CONFIG)
+    writer.abandon_run(seat, "cancelled")
+    writer.queue_run(seat, RUN, "Run 1", CONFIG)
+    writer.start_run(seat, RUN, "Run 1", CONFIG)
+    writer.save_epoch(seat, RUN, record(1))
+    finish(writer, seat, RUN, confusion=confusion)
+    assert writer.flush(10) and writer.healthy
+    assert [(run.run_id, run.state) for run in writer.read(lambda store: store.runs_of_seat(seat))] == [
+        (RUN, RunState.DONE)]
+    with writer.read(lambda store: store.engine).connect() as connection:
+        stored = connection.scalar(select(runs.c.confusion))
+    assert stored == confusion.astype("<i4").tobytes()
+    writer.close()
+
+
 # Many learners at once
 
 
@@ -586,7 +676,7 @@ def test_thirty_learners_writing_through_one_writer_lose_nothing(sqlite_url):
         learners = list(pool.map(learner, range(30)))
     assert writer.flush(60) and writer.healthy
     counts = writer.read(row_counts)
-    assert counts == {"seats": 30, "runs": 30, "epochs": 300, "weights": 30}
+    assert counts == {"classes": 0, "members": 0, "seats": 30, "runs": 30, "epochs": 300, "weights": 30}
     assert all(run.state is RunState.DONE and run.epochs_done == 10
                for seat in learners for run in writer.read(lambda store, seat=seat: store.runs_of_seat(seat)))
     writer.close()

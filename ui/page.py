@@ -1,8 +1,10 @@
 """What every page starts with: the wide layout, the navigation and the page's title."""
 
+from urllib.parse import urlencode
+
 import streamlit as st
 
-from ui import session
+from ui import classroom, session
 from ui.resources import store_writer
 
 PAGES = {
@@ -14,6 +16,7 @@ PAGES = {
     "learn": "pages/5_Learn.py",
     "inside": "pages/6_Inside_the_network.py",
     "picture": "pages/7_Your_picture.py",
+    "board": "pages/8_Class_board.py",
 }
 # Drawn by hand (Streamlit's own list would call the home page "app"), in the lesson's order.
 NAVIGATION = (
@@ -25,6 +28,7 @@ NAVIGATION = (
     ("learn", "Learn: six questions", ":material/school:"),
     ("inside", "Inside the network", ":material/neurology:"),
     ("picture", "Your own picture", ":material/add_photo_alternate:"),
+    ("board", "Class board", ":material/groups:"),
 )
 
 
@@ -33,17 +37,27 @@ def page_link(page: str, label: str, icon: str) -> None:
     st.page_link(page, label=label, icon=icon, query_params=session.link_params())
 
 
+def board_link(code: str, key: str) -> str:
+    """The teacher's link to a class's board, absolute (drawn on the home page, whose address is
+    the app's own)."""
+    base = (st.context.url or "").split("?", 1)[0].rstrip("/")
+    return f"{base}/Class_board?{urlencode({'class': code, 'key': key})}"
+
+
 def switch_to(page: str) -> None:
     st.switch_page(page, query_params=session.link_params())
 
 
-def setup(title: str) -> None:
+def setup(title: str, keeps: tuple[str, ...] = ()) -> None:
+    """The page's frame; `keeps` names link parameters of this page's own (kept in its address)."""
     st.set_page_config(page_title=f"{title} · Fashion-MNIST Classroom", page_icon=":material/checkroom:",
                        layout="wide")
     with st.sidebar:
         st.markdown("### :material/checkroom: Fashion-MNIST Classroom")
         for page, label, icon in NAVIGATION:
             page_link(PAGES[page], label, icon)
+    session.keep_in_link(keeps)
+    classroom.follow_membership()
     session.collect_finished()
     problem = store_writer().problem
     if problem:
@@ -52,3 +66,5 @@ def setup(title: str) -> None:
     st.title(title)
     for note in session.seat_notes():
         st.warning(note, icon=":material/link:")
+    if ended := classroom.ended_note():
+        st.warning(ended, icon=":material/door_open:")

@@ -32,7 +32,8 @@ if not callable(getattr(Runtime, "is_active_session", None)):
 CONFIG, RUNS, JOBS, URL_NOTES = "config", "runs", "jobs", "url_notes"
 EVALUATIONS, ERRORS, OUTPUTS = "evaluations", "training_errors", "layer_outputs"
 TEACHER, CURVES, SEAT, MODEL = "teacher_controls", "training_curves", "seat", "stored_model"
-CODE_TRIES, SEAT_NOTES = "code_tries", "seat_notes"
+CODE_TRIES, SEAT_NOTES, KEPT, CLASS_CONTROLS = "code_tries", "seat_notes", "kept_params", "class_controls"
+MAX_TRAININGS = 3  # a student's trainings waiting or running at once: the queue is the class's
 SEAT_PARAM = "seat"  # the link's parameter that brings a learner's runs back
 MAX_CODE_TRIES = 10  # wrong codes a tab may type: a code has 30 bits, so guessing must be slow
 _UNREADABLE = object()
@@ -79,10 +80,24 @@ def _new_seat() -> Seat:
     return saved or seat
 
 
+def suggested_nickname() -> str:
+    """A random nickname for this tab, the same on every rerun."""
+    from fmnist_core.classroom.nicknames import suggest_nickname
+
+    return st.session_state.setdefault("nickname_suggestion", suggest_nickname())
+
+
 def seat_notes() -> list[str]:
     """What was wrong with the seat in the link this tab was opened with (shown once)."""
     desk()
     return st.session_state.pop(SEAT_NOTES, [])
+
+
+def start_afresh() -> None:
+    """This tab gets a new seat (its old one, and everything of it, is gone)."""
+    st.session_state[SEAT] = _new_seat()
+    st.session_state.pop(EVALUATIONS, None)
+    desk()
 
 
 def seat() -> Seat:
@@ -129,9 +144,20 @@ def config() -> ExperimentConfig:
 
 
 def controls() -> dict[str, str]:
-    """The settings the teacher's link locks or hides: {name: "lock" or "hide"}."""
+    """The settings the teacher locks or hides: {name: "lock" or "hide"}, from the link and from
+    the class (whose choices win)."""
     config()
-    return st.session_state[TEACHER]
+    return st.session_state[TEACHER] | st.session_state.get(CLASS_CONTROLS, {})
+
+
+def set_class_controls(new: dict[str, str]) -> None:
+    """The locks and hides the student's class sets (its board, its experiment)."""
+    st.session_state[CLASS_CONTROLS] = new
+
+
+def keep_in_link(names: tuple[str, ...]) -> None:
+    """This page's own link parameters (the class board's class and key), kept in its address."""
+    st.session_state[KEPT] = {name: st.query_params[name] for name in names if name in st.query_params}
 
 
 def set_controls(new: dict[str, str]) -> None:
@@ -166,7 +192,7 @@ def link_params() -> dict[str, str]:
 
 
 def _write_link() -> None:
-    wanted = link_params()
+    wanted = link_params() | st.session_state.get(KEPT, {})
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
 
@@ -216,16 +242,21 @@ def _stored_model(run: TrainingRun):
     return model_with_weights(run.config, weights)
 
 
-def start(configs: dict[str, ExperimentConfig]) -> None:
-    """Queues one training per config; the names become the runs' names."""
-    from ui.resources import training_queue
+def start(configs: dict[str, ExperimentConfig]) -> str | None:
+    """Queues one training per config (the names become the runs' names); returns why not, in one
+    sentence, when that would make more than MAX_TRAININGS of this student's at once."""
+    from ui.resources import dataset, training_queue
 
     the_desk, alive = desk(), presence()
-    recorder = SeatRecorder(store_writer(), the_desk.seat, server_name())
+    if sum(job.active for job in the_desk.jobs) + len(configs) > MAX_TRAININGS:
+        return (f"You can have at most {MAX_TRAININGS} trainings waiting or running at once, so "
+                "the whole class gets its turn: wait for one to finish.")
+    recorder = SeatRecorder(store_writer(), the_desk.seat, dataset().test_labels, server_name())
     for name, config in configs.items():
         name = the_desk.runs.new_name(name, coming=tuple(job.name for job in the_desk.jobs))
         the_desk.jobs.append(training_queue().submit(config, is_alive=alive, name=name,
                                                      observer=recorder))
+    return None
 
 
 def collect_finished() -> None:

@@ -16,6 +16,7 @@ from fmnist_core.run_list import MODELS_KEPT, RunList
 from fmnist_core.store import Seat
 
 PRESENCE_GRACE_SECONDS = 20.0
+UNDER_WAY = (RunState.WAITING, RunState.RUNNING)
 
 
 @dataclass
@@ -75,6 +76,13 @@ class Desks:
         self._desks: dict[str, Desk] = {}
         self._lock = threading.Lock()
 
+    def forget(self, seat: Seat) -> None:
+        """Drops the seat's desk (its class was ended and deleted): its runs leave memory too."""
+        with self._lock:
+            desk = self._desks.pop(seat.token, None)
+        for job in desk.jobs if desk else ():
+            job.cancel()
+
     def desk(self, seat: Seat) -> Desk:
         """The seat's desk, opened with its stored runs the first time."""
         with self._lock:
@@ -82,9 +90,11 @@ class Desks:
         if desk is not None:
             return desk
         stored, saved_models = self._load_runs(seat) or ([], set())
-        # A run still marked running that no training here is doing was lost with a server.
+        # A run still marked waiting or running that no training here is doing was lost with a
+        # server; one that never trained an epoch is not worth showing.
+        stored = [run for run in stored if run.history or run.state not in UNDER_WAY]
         for run in stored:
-            if run.state is RunState.RUNNING:
+            if run.state in UNDER_WAY:
                 run.state = RunState.INTERRUPTED
         with self._lock:
             return self._desks.setdefault(seat.token, Desk(seat, RunList(stored),

@@ -1,17 +1,29 @@
-"""The run store: every seat (learner) and run kept in SQLite or PostgreSQL, so nothing is lost.
+"""The run store: every seat (learner), run and class kept in SQLite or PostgreSQL, so nothing is lost.
 
 `RunStore` reads and writes the database (SQLAlchemy Core; `migrate.py` and `migrations/` bring its
 schema up to date at start); `StoreWriter` does the writes on a background thread and keeps them
 while the database is down; `Seat` is a learner's token and code; `default_database_url()` is a
-SQLite file in the user's data folder. `StoreUnavailable` means the database cannot be reached;
-`UnknownSeat` and `UnknownRun`, that a write named a seat or run the database does not have.
+SQLite file in the user's data folder. A teacher's class (`classes.py`): `ClassInfo`, a seat's
+`Membership`, the board's `ClassRun`s and `ClassCounts`, and `fewest_first`, which keeps a class's
+plan balanced. `StoreUnavailable` means the database cannot be reached; `UnknownSeat` and
+`UnknownRun`, that a write named a seat or run the database does not have; `ClassNotFound`,
+`ClassFull` and `NotTheTeacher` say in one sentence for the page why a class cannot be had.
 Nothing here imports TensorFlow or streamlit.
 """
 
-from fmnist_core.store.errors import StoreUnavailable, UnknownRun, UnknownSeat
+from fmnist_core.store.classes import ClassCounts, ClassInfo, ClassRun, Membership, fewest_first
+from fmnist_core.store.errors import (
+    ClassFull,
+    ClassNotFound,
+    NotTheTeacher,
+    StoreUnavailable,
+    UnknownRun,
+    UnknownSeat,
+)
 from fmnist_core.store.runs import MODELS_KEPT, RunStore, default_database_url
 from fmnist_core.store.seats import Seat, normalise_code
 from fmnist_core.store.writer import StoreWriter
 
-__all__ = ["MODELS_KEPT", "RunStore", "Seat", "StoreUnavailable", "StoreWriter", "UnknownRun", "UnknownSeat",
-           "default_database_url", "normalise_code"]
+__all__ = ["MODELS_KEPT", "ClassCounts", "ClassFull", "ClassInfo", "ClassNotFound", "ClassRun", "Membership",
+           "NotTheTeacher", "RunStore", "Seat", "StoreUnavailable", "StoreWriter", "UnknownRun",
+           "UnknownSeat", "default_database_url", "fewest_first", "normalise_code"]

@@ -15,6 +15,21 @@ class UnknownRun(LookupError):
     """The seat has no run with this id."""
 
 
+# A class's errors say, in one sentence a page can show as it is, what went wrong.
+
+
+class ClassNotFound(LookupError):
+    """No class has this code (e.g. "No class has the code K7P-2QX: check it on the board.")."""
+
+
+class ClassFull(RuntimeError):
+    """The class has as many current members as it can take."""
+
+
+class NotTheTeacher(PermissionError):
+    """The teacher key given is not the class's."""
+
+
 def is_unavailable(error: BaseException) -> bool:
     """A problem with reaching the database (locked, down, disconnected), not with the write itself."""
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:

@@ -2,7 +2,8 @@
 
 Like MLflow's SqlAlchemyStore, one class with a method for each thing the lesson does. Every run
 method takes the learner's `Seat` and finds rows through its token's hash only, so a seat never
-reaches another's runs and a guessed token finds nothing. All SQL is parameterised.
+reaches another's runs and a guessed token finds nothing. The class methods (a teacher's class, its
+members and board) come from `classes.ClassStore`. All SQL is parameterised.
 """
 
 import json
@@ -26,6 +27,7 @@ from fmnist_core.data import CLASSES
 from fmnist_core.history import EpochRecord
 from fmnist_core.run import RunState, TrainingRun
 from fmnist_core.run_list import MODELS_KEPT  # a seat's newest finished runs keep their weights
+from fmnist_core.store.classes import ClassStore, confusion_bytes, current_class_id
 from fmnist_core.store.errors import (
     StoreUnavailable,
     UnknownRun,
@@ -44,12 +46,13 @@ from fmnist_core.store.seats import (
     token_key,
     unlocked,
 )
-from fmnist_core.store.tables import epochs, run_weights, runs, seats, utc_now
+from fmnist_core.store.tables import classes, epochs, members, run_weights, runs, seats, utc_now
 
 LOGITS_DTYPE = np.dtype("<f2")  # float16: 200 kB for the 10,000 test images, plenty for the figures
 _RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _IMMEDIATE = "fmnist_immediate"  # execution option: begin SQLite's transaction holding the write lock
 CODE_DRAWS = 5  # a new seat's code is drawn again when another seat has it (about one in a million)
+_UNFINISHED = (RunState.WAITING.value, RunState.RUNNING.value)
 
 
 def default_database_url() -> str:
@@ -58,8 +61,9 @@ def default_database_url() -> str:
     return f"sqlite:///{data_home / 'fmnist-classroom' / 'runs.sqlite3'}"
 
 
-class RunStore:
-    """Seats and their runs in the database at `url`; `migrate` brings its schema up to date first.
+class RunStore(ClassStore):
+    """Seats, their runs and classes in the database at `url`; `migrate` brings its schema up to
+    date first.
 
     `busy_timeout` is how many seconds to wait for the database: for SQLite's write lock, or for a
     connection to PostgreSQL.
@@ -78,8 +82,7 @@ class RunStore:
             raise StoreUnavailable(problem_sentence(error, self.safe_url)) from error
         if migrate:
             try:
-                with self._transaction(write=True) as connection:
-                    upgrade(connection)
+                self._migrate()
             except Exception as error:
                 self._engine.dispose()
                 if is_unavailable(error):
@@ -153,21 +156,53 @@ class RunStore:
 
     # Runs
 
+    def queue_run(self, seat: Seat, run_id: str, name: str, config: ExperimentConfig,
+                  server: str = "") -> None:
+        """Records a training asked for, waiting in the queue for a free trainer; it counts for the
+        seat's current class, if any. Queuing a run the seat already has changes nothing."""
+        _check_new_run(seat, run_id, name, config, server)
+        with self._transaction(write=True) as connection:
+            seat_id = self._seat_id(connection, seat)
+            if self._run_state(connection, seat_id, run_id) is None:
+                connection.execute(insert(runs).values(
+                    seat_id=seat_id, run_id=run_id, name=name, config=json.dumps(config.to_query()),
+                    server=server, state=RunState.WAITING.value, created_at=utc_now(),
+                    class_id=current_class_id(connection, seat_id)))
+
     def start_run(self, seat: Seat, run_id: str, name: str, config: ExperimentConfig,
                   server: str = "") -> None:
-        """Records a run that starts training now."""
+        """Records a run that starts training now: a queued one turns running (on `server`, for the
+        seat's class now), another is added; a run already running or ended stays as it is."""
+        _check_new_run(seat, run_id, name, config, server)
+        with self._transaction(write=True) as connection:
+            seat_id = self._seat_id(connection, seat)
+            state = self._run_state(connection, seat_id, run_id)
+            class_id = current_class_id(connection, seat_id)
+            if state is None:
+                connection.execute(insert(runs).values(
+                    seat_id=seat_id, run_id=run_id, name=name, config=json.dumps(config.to_query()),
+                    server=server, state=RunState.RUNNING.value, created_at=utc_now(), class_id=class_id))
+            elif state is RunState.WAITING:
+                connection.execute(update(runs).where(runs.c.seat_id == seat_id, runs.c.run_id == run_id)
+                                   .values(state=RunState.RUNNING.value, server=server, class_id=class_id))
+
+    def abandon_run(self, seat: Seat, run_id: str) -> None:
+        """A waiting or running run that ended without a result (cancelled while waiting, its tab
+        closed before it started, or its training failed): deleted if it has no epoch, else marked
+        interrupted with the epochs it finished. A run that ended, or is not there, stays as it is."""
         _check_seat(seat)
         _check_run_id(run_id)
-        for label, text in (("name", name), ("server", server)):
-            if not isinstance(text, str):
-                raise TypeError(f"{label} must be a str; got {text!r}.")
-        if not isinstance(config, ExperimentConfig):
-            raise TypeError(f"config must be an ExperimentConfig; got {type(config).__name__}.")
         with self._transaction(write=True) as connection:
-            connection.execute(insert(runs).values(
-                seat_id=self._seat_id(connection, seat), run_id=run_id, name=name,
-                config=json.dumps(config.to_query()), server=server, state=RunState.RUNNING.value,
-                created_at=utc_now()))
+            seat_id = self._seat_id(connection, seat)
+            run = connection.execute(select(runs.c.id, runs.c.state).where(
+                runs.c.seat_id == seat_id, runs.c.run_id == run_id)).first()
+            if run is None or run.state not in _UNFINISHED:
+                return
+            if connection.scalar(select(exists().where(epochs.c.run == run.id))):
+                connection.execute(update(runs).where(runs.c.id == run.id)
+                                   .values(state=RunState.INTERRUPTED.value))
+            else:
+                connection.execute(delete(runs).where(runs.c.id == run.id))
 
     def save_epoch(self, seat: Seat, run_id: str, record: EpochRecord,
                    ended_at: datetime | None = None) -> None:
@@ -193,24 +228,30 @@ class RunStore:
 
     def finish_run(self, seat: Seat, run_id: str, *, state: RunState, test_loss: float,
                    test_accuracy: float, seconds: float, test_logits: np.ndarray | None,
-                   weights: bytes | None) -> None:
-        """Records how a run ended; its weights are kept while it is among the seat's newest runs."""
-        if not isinstance(state, RunState) or state is RunState.RUNNING:
+                   weights: bytes | None, confusion: np.ndarray | None = None) -> None:
+        """Records how a run ended; its weights are kept while it is among the seat's newest runs.
+
+        `confusion`: the test set's (10, 10) counts[true, predicted], kept as int32 for the board.
+        """
+        if not isinstance(state, RunState) or state.value in _UNFINISHED:
             raise ValueError(f"A run finishes done, stopped or interrupted; got {state!r}.")
         if weights is not None and not isinstance(weights, bytes):
             raise TypeError(f"weights must be bytes or None; got {type(weights).__name__}.")
         logits = None if test_logits is None else _logits_bytes(test_logits)
+        counts = None if confusion is None else confusion_bytes(confusion)
         with self._transaction(write=True) as connection:
             run = self._run_of_seat(connection, seat, run_id)
             connection.execute(update(runs).where(runs.c.id == run.id).values(
                 state=state.value, finished_at=utc_now(), test_loss=float(test_loss),
-                test_accuracy=float(test_accuracy), seconds=float(seconds), test_logits=logits))
+                test_accuracy=float(test_accuracy), seconds=float(seconds), test_logits=logits,
+                confusion=counts))
             if weights is not None:
                 self._upsert(connection, run_weights, {"run": run.id, "data": weights}, key=("run",))
             self._forget_old_weights(connection, run.seat_id)
 
     def runs_of_seat(self, seat: Seat) -> list[TrainingRun]:
-        """The seat's runs, oldest first, with their epochs so far; `model` is None (see weights_of_run)."""
+        """The seat's runs, oldest first (waiting ones too), with their epochs so far; `model` is None
+        (see weights_of_run)."""
         _check_seat(seat)
         of_seat = runs.join(seats, runs.c.seat_id == seats.c.id)
         with self._transaction() as connection:
@@ -242,15 +283,18 @@ class RunStore:
                 .where(_seat_is(seat))))
 
     def interrupt_running_runs(self, server: str | None = None) -> int:
-        """At a server's start: its runs still marked running (all servers' when None) were lost.
-
-        They become interrupted, with the epochs they finished; returns how many.
+        """At a server's start: its runs still marked running or waiting (all servers' when None)
+        were lost. Running ones become interrupted, with the epochs they finished; waiting ones never
+        trained, so they are deleted (one with epochs, which cannot normally be, is interrupted).
+        Returns how many runs were lost.
         """
-        condition = runs.c.state == RunState.RUNNING.value
+        condition = runs.c.state.in_(_UNFINISHED)
         if server is not None:
             condition &= runs.c.server == server
+        never_trained = (runs.c.state == RunState.WAITING.value) & ~exists().where(epochs.c.run == runs.c.id)
         with self._transaction(write=True) as connection:
-            return connection.execute(
+            deleted = connection.execute(delete(runs).where(condition, never_trained)).rowcount
+            return deleted + connection.execute(
                 update(runs).where(condition).values(state=RunState.INTERRUPTED.value)).rowcount
 
     # Deleting
@@ -263,7 +307,8 @@ class RunStore:
             return connection.execute(delete(runs).where(runs.c.seat_id.in_(seat_ids))).rowcount
 
     def delete_expired(self, days: float, now: datetime | None = None) -> int:
-        """Deletes runs started more than `days` ago, then seats unseen as long that have no runs left.
+        """Deletes runs started more than `days` ago, then seats unseen as long that have no runs left,
+        then classes started as long ago that have no members left.
 
         Returns how many runs went.
         """
@@ -276,9 +321,36 @@ class RunStore:
             deleted = connection.execute(delete(runs).where(runs.c.created_at < cutoff)).rowcount
             connection.execute(delete(seats).where(
                 seats.c.last_seen_at < cutoff, ~exists().where(runs.c.seat_id == seats.c.id)))
+            connection.execute(delete(classes).where(
+                classes.c.created_at < cutoff, ~exists().where(members.c.class_id == classes.c.id)))
         return deleted
 
     # Helpers
+
+    def _migrate(self) -> None:
+        """Brings the schema to head in one write transaction.
+
+        On SQLite, with foreign keys off: a batch migration copies a table into a new one and drops
+        the old, and with them on, dropping `runs` would cascade to every epoch and weight. SQLite
+        only turns them off outside a transaction; they are checked before the commit instead.
+        """
+        with self._engine.connect() as connection:
+            driver = connection.connection.driver_connection if self._sqlite else None
+            if driver is not None:
+                driver.execute("PRAGMA foreign_keys = OFF")
+            try:
+                connection.execution_options(**{_IMMEDIATE: True})
+                with connection.begin():
+                    upgrade(connection)
+                    if driver is not None:
+                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                        if broken:
+                            raise RuntimeError(f"The migration left {len(broken)} rows whose foreign "
+                                               f"key finds nothing, first in {broken[0][0]}; nothing "
+                                               f"was changed.")
+            finally:
+                if driver is not None:
+                    driver.execute("PRAGMA foreign_keys = ON")
 
     def _sqlite_engine(self, busy_timeout: float) -> Engine:
         database = self._url.database
@@ -335,6 +407,12 @@ class RunStore:
         return seat_id
 
     @staticmethod
+    def _run_state(connection: Connection, seat_id: int, run_id: str) -> RunState | None:
+        state = connection.scalar(select(runs.c.state).where(runs.c.seat_id == seat_id,
+                                                             runs.c.run_id == run_id))
+        return None if state is None else RunState(state)
+
+    @staticmethod
     def _run_of_seat(connection: Connection, seat: Seat, run_id: str) -> Row:
         """The run's row id and seat id."""
         _check_seat(seat)
@@ -379,6 +457,16 @@ def _seat_is(seat: Seat):
 def _check_seat(seat: Seat) -> None:
     if not isinstance(seat, Seat):
         raise TypeError(f"Expected a Seat; got {type(seat).__name__}.")
+
+
+def _check_new_run(seat: Seat, run_id: str, name: str, config: ExperimentConfig, server: str) -> None:
+    _check_seat(seat)
+    _check_run_id(run_id)
+    for label, text in (("name", name), ("server", server)):
+        if not isinstance(text, str):
+            raise TypeError(f"{label} must be a str; got {text!r}.")
+    if not isinstance(config, ExperimentConfig):
+        raise TypeError(f"config must be an ExperimentConfig; got {type(config).__name__}.")
 
 
 def _check_run_id(run_id: str) -> None:

@@ -1,12 +1,14 @@
 """The run store's tables, in SQLAlchemy Core; the migrations in `migrations/versions` build them.
 
 A seat has runs; a run has one row per finished epoch, and its model's weights in a table of their
-own, so that listing runs never reads megabytes of weights.
+own, so that listing runs never reads megabytes of weights. A class (a teacher's) has members, each
+a seat with a nickname; a run trained while its seat was a current member carries the class.
 """
 
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -17,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -64,6 +67,33 @@ seats = Table(
     Column("last_seen_at", UTCDateTime, nullable=False, index=True),
 )
 
+classes = Table(
+    "classes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(6), nullable=False, unique=True),  # normalised, e.g. K7P2QX; not secret
+    Column("teacher_key_hash", String(64), nullable=False, unique=True),  # SHA-256, hex
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("plan_setting", String(64)),  # the one setting the class varies, or none
+    Column("plan_values", Text),  # JSON list of its values as ExperimentConfig.to_query() texts
+    Column("controls", Text, nullable=False, server_default="{}"),  # JSON {setting: "lock"|"hide"}
+    Column("show_standing", Boolean, nullable=False, server_default=false()),
+    Column("anonymous", Boolean, nullable=False, server_default=false()),
+    Column("capacity", Integer, nullable=False),
+)
+
+members = Table(
+    "members", metadata,
+    Column("id", Integer, primary_key=True),  # its order is the join order
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), nullable=False),
+    Column("seat_id", Integer, ForeignKey("seats.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("nickname", Text, nullable=False),
+    Column("joined_at", UTCDateTime, nullable=False),
+    Column("left_at", UTCDateTime),  # None while a current member
+    Column("slot", Integer),  # index into the class's plan_values; None without a plan
+    Column("seed", Integer, nullable=False),
+    UniqueConstraint("class_id", "seat_id"),
+)
+
 runs = Table(
     "runs", metadata,
     Column("id", Integer, primary_key=True),
@@ -79,6 +109,8 @@ runs = Table(
     Column("test_accuracy", Float),
     Column("seconds", Float),
     Column("test_logits", LargeBinary),  # float16, (images, 10), row-major
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), index=True),
+    Column("confusion", LargeBinary),  # int32, (10, 10): counts[true, predicted] on the test set
     UniqueConstraint("seat_id", "run_id"),
 )
 

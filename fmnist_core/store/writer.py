@@ -81,6 +81,11 @@ class StoreWriter:
     def touch_seat(self, seat: Seat) -> None:
         self._enqueue("touch_seat", lambda store: store.touch_seat(seat))
 
+    def queue_run(self, seat: Seat, run_id: str, name: str, config: ExperimentConfig,
+                  server: str = "") -> None:
+        self._enqueue(f"queue_run {run_id}",
+                      lambda store: store.queue_run(seat, run_id, name, config, server))
+
     def start_run(self, seat: Seat, run_id: str, name: str, config: ExperimentConfig,
                   server: str = "") -> None:
         self._enqueue(f"start_run {run_id}",
@@ -94,10 +99,13 @@ class StoreWriter:
 
     def finish_run(self, seat: Seat, run_id: str, *, state: RunState, test_loss: float,
                    test_accuracy: float, seconds: float, test_logits: np.ndarray | None,
-                   weights: bytes | None) -> None:
+                   weights: bytes | None, confusion: np.ndarray | None = None) -> None:
         self._enqueue(f"finish_run {run_id}", lambda store: store.finish_run(
             seat, run_id, state=state, test_loss=test_loss, test_accuracy=test_accuracy, seconds=seconds,
-            test_logits=test_logits, weights=weights))
+            test_logits=test_logits, weights=weights, confusion=confusion))
+
+    def abandon_run(self, seat: Seat, run_id: str) -> None:
+        self._enqueue(f"abandon_run {run_id}", lambda store: store.abandon_run(seat, run_id))
 
     def delete_runs_of_seat(self, seat: Seat) -> None:
         self._enqueue("delete_runs_of_seat", lambda store: store.delete_runs_of_seat(seat))

@@ -1,0 +1,60 @@
+"""The class experiments: one setting, its values, and each student's part of it.
+
+A plan is the lesson's exercise asked of the whole class at once: each student trains one value
+(assigned round-robin by the store, so the values stay balanced) with a seed of their own, and the
+board draws test accuracy against the values.
+"""
+
+from dataclasses import dataclass
+
+from fmnist_core.config import SETTINGS_BY_NAME, ExperimentConfig
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    setting: str  # a row of config.SETTINGS
+    values: tuple[str, ...]  # as the setting is written in a link (ExperimentConfig.to_query())
+    question: str
+
+    def value_label(self, slot: int) -> str:
+        """The part a student trains, in words: "256 neurons", "20 epochs", "raw pixels"."""
+        return describe(self.setting, self.values[slot])
+
+
+def describe(setting: str, text: str) -> str:
+    """A setting's value (as a link writes it) in a learner's words."""
+    match setting:
+        case "hidden_layers":
+            layers = text.split(",")
+            return (f"{layers[0]} neurons" if len(layers) == 1 else
+                    f"{len(layers)} hidden layers ({' × '.join(layers)})")
+        case "epochs":
+            return f"{text} epochs"
+        case "normalize":
+            return "normalised pixels (0–1)" if text == "1" else "raw pixels (0–255)"
+    return f"{SETTINGS_BY_NAME[setting].label.lower()} {text}"
+
+
+PLANS = {plan.name: plan for plan in (
+    Plan("Neurons", "hidden_layers", ("32", "64", "128", "256", "512"),
+         "What do more neurons in the hidden layer buy?"),
+    Plan("Epochs", "epochs", ("5", "10", "20", "50"), "What do more epochs buy?"),
+    Plan("Hidden layers", "hidden_layers", ("128", "128,128", "128,128,128"),
+         "Does a second or third hidden layer help?"),
+    Plan("Normalised or raw", "normalize", ("1", "0"), "Why normalise the pixels to 0–1?"),
+)}
+
+
+def plan_of(setting: str | None, values: tuple[str, ...]) -> Plan | None:
+    """The ready-made plan with this setting and these values (a class stores only those two)."""
+    return next((plan for plan in PLANS.values()
+                 if (plan.setting, plan.values) == (setting, tuple(values))), None)
+
+
+def part_config(base: ExperimentConfig, setting: str, value: str, seed: int) -> ExperimentConfig:
+    """`base` with the student's part of the experiment: the plan's value and their own seed."""
+    config, notes = ExperimentConfig.from_query({**base.to_query(), setting: value, "seed": str(seed)})
+    if notes:
+        raise ValueError(" ".join(notes))
+    return config

@@ -1,0 +1,112 @@
+"""The class board: every student's runs live, as one experiment, for the teacher to project."""
+
+import streamlit as st
+
+from fmnist_core import figures
+from fmnist_core.classroom.board import KNOBS, ClassBoard, knob_for_plan, settings_text
+from fmnist_core.classroom.plans import PLANS, plan_of
+from fmnist_core.config import SETTINGS
+from fmnist_core.run import REFERENCES
+from ui import classroom
+from ui.page import setup
+from ui.resources import dataset, store_writer
+from ui.text import plain
+
+setup("Class board", keeps=("class", "key"))
+names = dataset().class_names
+info = classroom.teachers_class()
+if isinstance(info, str):
+    st.info(info, icon=":material/lock:")
+    st.stop()
+code, key = info.code, st.query_params["key"]
+
+
+def teacher(change) -> None:
+    """A change the teacher makes (the store checks the key), then the board redrawn."""
+    store_writer().read(change)
+    st.rerun()
+
+
+st.markdown(f"## Class code: `{info.shown_code}`")
+st.caption("Students join on the Home page: Join a class, then this code and a nickname.")
+
+with st.expander("The class experiment and the board's settings", expanded=not info.plan_setting):
+    plan_now = plan_of(info.plan_setting, info.plan_values)
+    choices = ["No experiment: each student chooses", *PLANS]
+    chosen = st.selectbox("Experiment", choices, choices.index(plan_now.name) if plan_now else 0,
+                          help="Each student who joins gets one value, in turn, with a seed of "
+                          "their own; their Build & train page shows it set and locked.")
+    if chosen in PLANS:
+        st.caption(f"{PLANS[chosen].question} Values: "
+                   + ", ".join(PLANS[chosen].value_label(n) for n in range(len(PLANS[chosen].values)))
+                   + ".")
+    if (PLANS.get(chosen) != plan_now) and st.button("Give the class this experiment", type="primary"):
+        plan = PLANS.get(chosen)
+        teacher(lambda store: store.set_plan(code, key, plan and plan.setting,
+                                             plan.values if plan else ()))
+    left, right = st.columns(2)
+    anonymous = left.toggle("Anonymous board (for projecting)", info.anonymous,
+                            help="Shows Student 1, Student 2, … instead of the nicknames.")
+    standing = right.toggle("Show each student where they stand", info.show_standing,
+                            help="A student then sees e.g. “your run 88.1 % — class median 87.6 %”.")
+    setting_names = [setting.name for setting in SETTINGS]
+    locked = left.multiselect("Lock for the whole class", setting_names,
+                              [n for n, mode in dict(info.controls).items() if mode == "lock"])
+    hidden = right.multiselect("Hide for the whole class", [n for n in setting_names if n not in locked],
+                               [n for n, mode in dict(info.controls).items()
+                                if mode == "hide" and n not in locked])
+    controls = {name: "lock" for name in locked} | {name: "hide" for name in hidden}
+    if (anonymous, standing, controls) != (info.anonymous, info.show_standing, dict(info.controls)):
+        teacher(lambda store: store.set_class_options(code, key, controls=controls,
+                                                      show_standing=standing, anonymous=anonymous))
+
+knob = st.selectbox("Test accuracy against", list(KNOBS), list(KNOBS).index(
+    knob_for_plan(info.plan_setting, info.plan_values)), format_func=lambda name: KNOBS[name].label)
+
+
+@st.fragment(run_every=2.0)
+def live() -> None:
+    """The class now: redrawn every 2 s while the board is open."""
+    counts = store_writer().read(lambda store: store.class_counts(code))
+    runs = store_writer().read(lambda store: store.class_runs(code, key))
+    if counts is None or runs is None:
+        st.warning("The board cannot read the class right now: the database does not answer.")
+        return
+    board = ClassBoard(runs, anonymous=info.anonymous)
+    numbers = st.columns(4)
+    for column, (label, value) in zip(numbers, [
+            ("Joined", counts.joined), ("Training now", counts.training),
+            ("Waiting", counts.waiting), ("Runs finished", counts.finished)]):
+        column.metric(label, value)
+    if not board.finished:
+        st.info("No finished runs yet: each student's run appears here as a point when it ends.")
+        return
+    values = board.by_value(knob)
+    st.plotly_chart(figures.class_results(board.points(knob), values, KNOBS[knob].label,
+                                          references=REFERENCES), key="class_results")
+    st.caption(f"{KNOBS[knob].label}: " + " · ".join(
+        f"{value.x}: mean {value.mean:.1%} ± {value.spread:.1%} ({value.runs} run"
+        f"{'s' if value.runs != 1 else ''})" for value in values))
+    best = board.best()
+    st.markdown(f"**Best run: {best.test_accuracy:.2%}** by {plain(board.who(best))} — "
+                f"{plain(settings_text(best.config))}.")
+    pairs = board.confused()
+    if pairs:
+        st.markdown("What the class's models confuse most (each student's latest run): " + "; ".join(
+            f"**{names[t]}** taken for **{names[p]}** ({n:,} times)" for t, p, n in pairs[:3]) + ".")
+    st.dataframe(board.leaderboard(), hide_index=True, width="stretch", column_config={
+        "test accuracy": st.column_config.NumberColumn(format="percent")})
+    st.download_button("Download the class's results (CSV)", board.csv(), f"class-{code}.csv",
+                       "text/csv", icon=":material/download:", key="class_csv")
+
+
+live()
+
+with st.expander("End the class"):
+    st.markdown("Deletes the class, its students' seats and all their runs from the database at "
+                "once. The students' pages then say that the class has ended.")
+    if st.checkbox("Yes, end the class and delete its data", key="confirm_end"):
+        if st.button("End class and delete its data", type="primary", icon=":material/delete:"):
+            store_writer().read(lambda store: store.end_class(code, key))
+            st.success("The class has ended and its data are deleted.")
+            st.stop()
