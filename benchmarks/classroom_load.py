@@ -1,8 +1,8 @@
 """A class at once: N students open Build & train in a real browser and press Train together.
 
     python -m benchmarks.classroom_load [--sessions 30] [--train-size 5000] [--epochs 2]
-        [--runs 1] [--stagger 10] [--timeout 900] [--port 0] [--slots K] [--data-dir DIR]
-        [--database-url URL] [--trace FILE]
+        [--runs 1] [--class] [--stagger 10] [--timeout 900] [--port 0] [--slots K]
+        [--data-dir DIR] [--database-url URL] [--trace FILE]
 
 Starts `streamlit run app.py` on 127.0.0.1 (a free port unless --port), with FMNIST_DATA_DIR
 (--data-dir, else the environment's, else ../shared/data/fashion-mnist beside the repository)
@@ -20,6 +20,13 @@ student (each is its own Streamlit session), driven with Playwright's async API:
    exactly one run, "Run 1", with this student's training-image count and test accuracy;
 5. with --runs N, the student then trains N − 1 more runs on Build & train, one after another
    (the table must then hold Run 1 … Run N, all theirs): the server holds every student's runs.
+
+With --class, a teacher first starts a class on Home and keeps its board open all along; each
+student joins it (its code and a nickname, "student i") on Home before opening Build & train. The
+board's page notes (browser clock, this machine's) each time the number of points on its figure
+changes: the k-th point's latency is from the k-th run's end (its `finished_at` in the database)
+to the board showing k points (`board_p95_s`); `board_points` is what the board shows at the end,
+to be equal to the runs finished.
 
 The server saves every run in its run store (--database-url, else a SQLite file in the log folder).
 Afterwards the benchmark reads that database: `lost` counts the students whose finished runs are not
@@ -131,6 +138,19 @@ WATCH_JS = r"""
 })();
 """
 RESULT = re.compile(r"(Run \d+)( \(stopped[^)]*\))?: test accuracy (\d+\.\d\d)%")
+# Runs in the teacher's board page: notes when the class figure's number of points changes.
+BOARD_JS = r"""
+(() => {
+  if (window.__board) return;
+  const seen = window.__board = [];
+  setInterval(() => {
+    const plot = [...document.querySelectorAll('.js-plotly-plot')]
+      .find((div) => div.data && div.data[0] && div.data[0].name === "a student's run");
+    const points = plot ? plot.data[0].y.length : 0;
+    if (!seen.length || seen[seen.length - 1][1] !== points) seen.push([Date.now(), points]);
+  }, 100);
+})();
+"""
 
 
 # ---------------------------------------------------------------- the server and its memory
@@ -351,8 +371,10 @@ def note(student: Student, seen: dict) -> None:
 
 class Classroom:
     def __init__(self, url: str, students: list[Student], epochs: int, runs: int, stagger: float,
-                 deadline: float, opening: int, folder: Path):
+                 deadline: float, opening: int, folder: Path, with_class: bool = False):
         self.url, self.students, self.epochs, self.runs = url, students, epochs, runs
+        self.with_class, self.board_changes = with_class, []
+        self.class_code = self.teacher_key = None
         self.stagger, self.deadline, self.folder = stagger, deadline, folder
         self.all_loaded, self.all_done = asyncio.Event(), asyncio.Event()
         self.opening = asyncio.Semaphore(opening)
@@ -394,10 +416,19 @@ class Classroom:
 
     async def _lesson(self, page, student: Student) -> None:
         train = page.get_by_role("button", name="▶ Train")
+        settings = f"train_size={student.train_size}&epochs={self.epochs}&seed={student.seed}"
         async with self.opening:
-            await page.goto(f"/Build_and_train?train_size={student.train_size}&epochs={self.epochs}"
-                            f"&seed={student.seed}")
-            await open_page(page, "Build_and_train")
+            if self.with_class:
+                await page.goto(f"/?{settings}")
+                await open_page(page, "")
+                await page.get_by_role("textbox", name="Class code").fill(self.class_code)
+                await page.get_by_role("textbox", name="Nickname").fill(f"student {student.index}")
+                await page.get_by_role("button", name="Join the class").click()
+                await page.get_by_text("You are in class").wait_for()
+                await self._go(page, "Build & train", "Build_and_train")
+            else:
+                await page.goto(f"/Build_and_train?{settings}")
+                await open_page(page, "Build_and_train")
             await train.wait_for()
         student.seat = parse_qs(urlparse(page.url).query).get("seat", [None])[0]
         student.loaded = time.time()
@@ -487,12 +518,30 @@ class Classroom:
                   f"queued {queued}, training {training}, done {done}, failed {failed}; server RSS "
                   f"{sampler.now()[0]:.0f} MB, load {os.getloadavg()[0]:.1f}", file=sys.stderr)
 
+    async def open_board(self, browser):
+        """The teacher starts a class on Home and opens its board, which stays open."""
+        context = await browser.new_context(viewport=VIEWPORT, base_url=self.url)
+        context.set_default_timeout(self.left() * 1000)
+        await context.add_init_script(BOARD_JS)
+        page = await context.new_page()
+        await page.goto("/")
+        await open_page(page, "")
+        await page.get_by_role("button", name="Start a class").click()
+        link = (await page.locator('[data-testid="stCode"]').filter(has_text="Class_board")
+                .inner_text()).strip()
+        query = parse_qs(urlparse(link).query)
+        self.class_code, self.teacher_key = query["class"][0], query["key"][0]
+        await page.goto(link)
+        await open_page(page, "Class_board")
+        return page
+
     async def run(self, sampler: Sampler, started: float) -> None:
         from playwright.async_api import async_playwright
 
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             reporter = asyncio.create_task(self.report(sampler, started))
+            board = await self.open_board(browser) if self.with_class else None
             try:
                 await asyncio.wait_for(  # a backstop: each student keeps to the deadline
                     asyncio.gather(*(self.student(browser, s) for s in self.students)),
@@ -503,6 +552,9 @@ class Classroom:
                         student.fail("timeout")
             finally:
                 reporter.cancel()
+                if board is not None:
+                    await asyncio.sleep(6)  # the board's last redraws (every 2 s)
+                    self.board_changes = await board.evaluate("() => window.__board")
                 await browser.close()
 
 
@@ -510,6 +562,29 @@ class Classroom:
 
 def median(values: list[float]) -> float | None:
     return round(statistics.median(values), 2) if values else None
+
+
+def board_figures(classroom: Classroom, database_url: str) -> dict:
+    """How fast the board showed each finished run: p95 of its end → its point, and the points at
+    the end."""
+    if not classroom.with_class:
+        return {}
+    store = RunStore(database_url)
+    try:
+        runs = store.class_runs(classroom.class_code, classroom.teacher_key)
+    finally:
+        store.close()
+    results = sorted(run.finished_at.timestamp() for run in runs if run.state is RunState.DONE)
+    changes = [(moment / 1000, points) for moment, points in classroom.board_changes]
+    latencies = []
+    for count, result in enumerate(results, start=1):
+        shown = next((moment for moment, points in changes if points >= count), None)
+        latencies.append(None if shown is None else max(shown - result, 0.0))
+    seen = sorted(latency for latency in latencies if latency is not None)
+    return {"board_points": changes[-1][1] if changes else 0,
+            "board_missed": sum(latency is None for latency in latencies),
+            "board_median_s": median(seen),
+            "board_p95_s": round(seen[int(0.95 * (len(seen) - 1))], 2) if seen else None}
 
 
 def saved(database_url: str, students: list[Student]) -> dict:
@@ -612,6 +687,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="training images of student 0; student i trains on i fewer")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--runs", type=int, default=1, help="runs each student trains, one after another")
+    parser.add_argument("--class", dest="with_class", action="store_true",
+                        help="the students join one class whose board the teacher keeps open")
     parser.add_argument("--database-url", default=None,
                         help="the server's run store (default: a new SQLite file in the log folder)")
     parser.add_argument("--stagger", type=float, default=10.0,
@@ -658,7 +735,7 @@ def main(argv: list[str] | None = None) -> dict:
               f"{baseline:.0f} MB; {args.sessions} students, {slots} slots, load "
               f"{os.getloadavg()[0]:.1f}; logs in {folder}", file=sys.stderr)
         classroom = Classroom(server.url, students, args.epochs, args.runs, args.stagger,
-                              started + args.timeout, args.opening, folder)
+                              started + args.timeout, args.opening, folder, args.with_class)
 
         async def drive():
             async def note_loaded():
@@ -680,7 +757,8 @@ def main(argv: list[str] | None = None) -> dict:
     if args.trace:
         write_trace(args.trace, sampler, students)
     report = summary(args, students, sampler, baseline, (loaded_rss or [0.0])[0],
-                     time.monotonic() - started, slots, os.getloadavg()) | saved(database_url, students)
+                     time.monotonic() - started, slots, os.getloadavg()) | saved(database_url, students) \
+        | board_figures(classroom, database_url)
     print(json.dumps(report), flush=True)
     return report
 

@@ -64,9 +64,9 @@ knob = st.selectbox("Test accuracy against", list(KNOBS), list(KNOBS).index(
     knob_for_plan(info.plan_setting, info.plan_values)), format_func=lambda name: KNOBS[name].label)
 
 
-@st.fragment(run_every=2.0)
+@st.fragment(run_every=1.0)
 def live() -> None:
-    """The class now: redrawn every 2 s while the board is open."""
+    """The class now: redrawn every second while the board is open."""
     counts = store_writer().read(lambda store: store.class_counts(code))
     runs = store_writer().read(lambda store: store.class_runs(code, key))
     if counts is None or runs is None:
@@ -78,12 +78,14 @@ def live() -> None:
             ("Joined", counts.joined), ("Training now", counts.training),
             ("Waiting", counts.waiting), ("Runs finished", counts.finished)]):
         column.metric(label, value)
+    values = board.by_value(knob)
+    # Drawn from the start, empty: the first points then appear at once (the browser has the
+    # chart's code loaded already).
+    st.plotly_chart(figures.class_results(board.points(knob), values, KNOBS[knob].label,
+                                          references=REFERENCES), key="class_results")
     if not board.finished:
         st.info("No finished runs yet: each student's run appears here as a point when it ends.")
         return
-    values = board.by_value(knob)
-    st.plotly_chart(figures.class_results(board.points(knob), values, KNOBS[knob].label,
-                                          references=REFERENCES), key="class_results")
     st.caption(f"{KNOBS[knob].label}: " + " · ".join(
         f"{value.x}: mean {value.mean:.1%} ± {value.spread:.1%} ({value.runs} run"
         f"{'s' if value.runs != 1 else ''})" for value in values))
