@@ -21,10 +21,11 @@ student (each is its own Streamlit session), driven with Playwright's async API:
 5. with --runs N, the student then trains N − 1 more runs on Build & train, one after another
    (the table must then hold Run 1 … Run N, all theirs): the server holds every student's runs.
 
-With --class, a teacher first starts a class on Home and keeps its board open all along; each
-student joins it (its code and a nickname, "student i") on Home before opening Build & train. The
-board's page notes (browser clock, this machine's) each time the number of points on its figure
-changes: the k-th point's latency is from the k-th run's end (its `finished_at` in the database)
+With --class, a teacher first starts a class on Home and keeps its board open all along, in a
+browser of its own at normal priority (`benchmarks.board_watch`: the teacher's laptop); each
+student joins the class (its code and a nickname, "student i") on Home before opening Build &
+train. The board's page notes (browser clock, this machine's) each time the number of points on
+its figure changes: the k-th point's latency is from the k-th run's end (its `finished_at` in the database)
 to the board showing k points (`board_p95_s`); `board_points` is what the board shows at the end,
 to be equal to the runs finished.
 
@@ -64,6 +65,7 @@ import os
 import re
 import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -138,19 +140,6 @@ WATCH_JS = r"""
 })();
 """
 RESULT = re.compile(r"(Run \d+)( \(stopped[^)]*\))?: test accuracy (\d+\.\d\d)%")
-# Runs in the teacher's board page: notes when the class figure's number of points changes.
-BOARD_JS = r"""
-(() => {
-  if (window.__board) return;
-  const seen = window.__board = [];
-  setInterval(() => {
-    const plot = [...document.querySelectorAll('.js-plotly-plot')]
-      .find((div) => div.data && div.data[0] && div.data[0].name === "a student's run");
-    const points = plot ? plot.data[0].y.length : 0;
-    if (!seen.length || seen[seen.length - 1][1] !== points) seen.push([Date.now(), points]);
-  }, 100);
-})();
-"""
 
 
 # ---------------------------------------------------------------- the server and its memory
@@ -195,6 +184,7 @@ class Sampler:
     def __init__(self, pid: int, browser_nice: int = 0):
         # (monotonic time, server RSS MB, server CPU %, browser CPU %, machine CPU %)
         self.pid, self.samples, self.browser_nice = pid, [], browser_nice
+        self.exempt: set[int] = set()  # processes (with their trees) that are not students' browsers
         self._done = threading.Event()
         self._ticks_per_second = os.sysconf("SC_CLK_TCK")
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
@@ -213,8 +203,9 @@ class Sampler:
         """CPU ticks of the browsers; keeps them at `browser_nice` (Chromium sets its own
         processes' priorities, some above the server's, on this machine that stands in for 30)."""
         ticks = 0
+        others = server.union(*(process_tree(pid) for pid in self.exempt))
         for pid in process_tree(os.getpid())[1:]:
-            if pid not in server:
+            if pid not in others:
                 try:
                     ticks += cpu_ticks(pid)
                     for thread in map(int, os.listdir(f"/proc/{pid}/task")):  # nice is per thread
@@ -518,22 +509,34 @@ class Classroom:
                   f"queued {queued}, training {training}, done {done}, failed {failed}; server RSS "
                   f"{sampler.now()[0]:.0f} MB, load {os.getloadavg()[0]:.1f}", file=sys.stderr)
 
-    async def open_board(self, browser):
-        """The teacher starts a class on Home and opens its board, which stays open."""
+    async def open_board(self, browser, sampler: Sampler):
+        """The teacher starts a class on Home and opens its board on their own computer (a
+        browser of its own, at normal priority), where it stays open; returns that process."""
         context = await browser.new_context(viewport=VIEWPORT, base_url=self.url)
         context.set_default_timeout(self.left() * 1000)
-        await context.add_init_script(BOARD_JS)
         page = await context.new_page()
         await page.goto("/")
         await open_page(page, "")
         await page.get_by_role("button", name="Start a class").click()
         link = (await page.locator('[data-testid="stCode"]').filter(has_text="Class_board")
                 .inner_text()).strip()
+        await context.close()
         query = parse_qs(urlparse(link).query)
         self.class_code, self.teacher_key = query["class"][0], query["key"][0]
-        await page.goto(link)
-        await open_page(page, "Class_board")
-        return page
+        out = self.folder / "board.json"
+        watcher = subprocess.Popen([sys.executable, "-m", "benchmarks.board_watch", link, str(out)],
+                                   cwd=REPO, preexec_fn=lambda: os.setpriority(os.PRIO_PROCESS, 0, 0))
+        sampler.exempt.add(watcher.pid)
+        while not out.with_name(out.name + ".ready").exists():
+            if watcher.poll() is not None or time.monotonic() > self.deadline:
+                raise RuntimeError("the teacher's board did not open")
+            await asyncio.sleep(0.2)
+        return watcher, out
+
+    def close_board(self, watcher, out: Path) -> None:
+        out.with_name(out.name + ".stop").touch()
+        watcher.wait(timeout=60)
+        self.board_changes = json.loads(out.read_text())
 
     async def run(self, sampler: Sampler, started: float) -> None:
         from playwright.async_api import async_playwright
@@ -541,7 +544,7 @@ class Classroom:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             reporter = asyncio.create_task(self.report(sampler, started))
-            board = await self.open_board(browser) if self.with_class else None
+            board = await self.open_board(browser, sampler) if self.with_class else None
             try:
                 await asyncio.wait_for(  # a backstop: each student keeps to the deadline
                     asyncio.gather(*(self.student(browser, s) for s in self.students)),
@@ -553,8 +556,7 @@ class Classroom:
             finally:
                 reporter.cancel()
                 if board is not None:
-                    await asyncio.sleep(6)  # the board's last redraws (every 2 s)
-                    self.board_changes = await board.evaluate("() => window.__board")
+                    self.close_board(*board)
                 await browser.close()
 
 

@@ -47,6 +47,7 @@ def desk() -> Desk:
     """
     if SEAT not in st.session_state:
         st.session_state[SEAT], st.session_state[SEAT_NOTES] = _seat_of_link()
+        store_writer().touch_seat(st.session_state[SEAT])  # a seat in use is not deleted as unused
     _write_link()  # a page switch clears the address's parameters
     the_desk = desks().desk(st.session_state[SEAT])
     context = get_script_run_ctx()
