@@ -548,3 +548,23 @@ def test_a_class_experiment_sets_and_locks_each_students_part(real_data):
         assert student.select_slider(key="setting_neurons_1").disabled
         assert f"seed {101 + number}" in part and student.session_state[CONFIG].seed == 101 + number
     assert parts == [32, 64, 128]  # round-robin over 32, 64, 128, 256, 512
+
+
+def test_the_board_locks_settings_for_the_class_and_shows_students_where_they_stand(real_data):
+    teacher = open_page(HOME)
+    info, key = start_a_class(teacher)
+    board = open_board({"class": info.code, "key": key})
+    board.multiselect[0].select("epochs").run()  # Lock for the whole class
+    board.toggle[1].set_value(True).run()  # Show each student where they stand
+    assert_renders(board, BOARD)
+    student = join(open_page(HOME, query={"train_size": "2000", "epochs": "1"}), info.code, "Gecko")
+    student.switch_page(BUILD).run()
+    assert student.slider(key="setting_epochs").disabled
+    train_in(student)
+    student.run()
+    assert_renders(student, BUILD)
+    [line] = [i.value for i in student.info if i.value.startswith("Your run")]
+    accuracy = student.session_state[RUNS][-1].test_accuracy
+    assert line == f"Your run {accuracy:.1%} — class median {accuracy:.1%} (1 run)."
+    board.run()
+    assert metric(board, "Runs finished") == "1" and metric(board, "Joined") == "1"
