@@ -4,7 +4,6 @@ import streamlit as st
 
 from ui import classroom, session
 from ui.page import PAGES, board_link, page_link, setup
-from ui.resources import dataset
 from ui.text import plain
 
 setup("Fashion-MNIST Classroom")
@@ -97,6 +96,3 @@ with starting.container(border=True):
         st.code(board, language=None)
         st.link_button("Open the class board", board, icon=":material/groups:")
 
-data = dataset()
-st.caption(f"Data: {len(data.train_labels) + len(data.test_labels):,} Fashion-MNIST images "
-           f"ready, read from `{data.source}`.")

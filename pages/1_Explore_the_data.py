@@ -9,6 +9,8 @@ from ui.resources import dataset, training_set_summary
 
 setup("Explore the data")
 data = dataset()
+st.caption(f"{len(data.train_labels) + len(data.test_labels):,} Fashion-MNIST images, read from "
+           f"`{data.source}`.")
 names = data.class_names
 
 st.markdown(

@@ -10,6 +10,8 @@ from ui.page import PAGES, page_link, setup
 from ui.resources import dataset
 from ui.settings import apply, settings_widgets, teacher_panel
 
+REFUSED = "train_refused"
+
 setup("Build & train")
 data = dataset()
 
@@ -68,20 +70,26 @@ def show_result(run: TrainingRun) -> None:
     page_link(PAGES["predictions"], "See its predictions", ":material/target:")
 
 
+def train(config) -> None:
+    """Train's click: queued before the page reruns, so that one run already shows it under way."""
+    if problem := session.start({"": config}):
+        st.session_state[REFUSED] = problem
+
+
 st.subheader("Train")
 for error in session.errors():
     st.error(f"Training failed: {error}")
+if problem := st.session_state.pop(REFUSED, None):
+    st.warning(problem)
 if session.jobs():
     st.caption("You can change the knobs meanwhile: they apply to your next run.")
     follow()
 else:
-    if st.button("▶ Train", type="primary", help="Starts training with the settings above."):
-        if problem := session.start({"": config}):
-            st.warning(problem)
-        else:
-            st.rerun()
+    st.button("▶ Train", type="primary", help="Starts training with the settings above.",
+              on_click=train, args=(config,))
     if session.runs():
         show_result(session.runs()[-1])
     else:
         st.caption("Press Train: the chart grows after every epoch. With the lesson's settings "
                    "expect about 88 % test accuracy after 10 epochs.")
+        curves({}, config.held_out_name, config.epochs)  # drawn now, the chart appears at once later

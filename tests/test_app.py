@@ -179,7 +179,13 @@ def test_every_page_renders_with_trained_models(runs, page):
         assert metric(at, "Best test accuracy") == f"{best:.1%}"
 
 
-@pytest.mark.parametrize("page", PAGE_FILES)
+def test_the_home_page_needs_no_data(no_data):
+    at = open_page(HOME)  # it opens at once; the first data page says what is missing
+    assert_renders(at, HOME)
+    assert not at.error
+
+
+@pytest.mark.parametrize("page", DATA_PAGES)
 def test_every_page_without_data_shows_one_clear_error(no_data, page):
     at = open_page(page)
     assert_renders(at, page)
