@@ -9,6 +9,7 @@ from ui.live import curves, follow
 from ui.page import PAGES, page_link, setup
 from ui.resources import dataset
 from ui.settings import apply, settings_widgets, teacher_panel
+from ui.take_home import take_home_buttons
 
 REFUSED = "train_refused"
 
@@ -68,6 +69,7 @@ def show_result(run: TrainingRun) -> None:
     if line := classroom.standing(run.test_accuracy):
         st.info(line, icon=":material/leaderboard:")
     page_link(PAGES["predictions"], "See its predictions", ":material/target:")
+    take_home_buttons(run)
 
 
 def train(config) -> None:

@@ -11,6 +11,7 @@ from ui import session
 from ui.page import PAGES, setup, switch_to
 from ui.resources import dataset
 from ui.settings import apply
+from ui.take_home import take_home_buttons
 
 
 def _model_bytes(run) -> bytes:
@@ -76,6 +77,11 @@ if with_model:
         help="Open it with keras.models.load_model(); it takes raw 0–255 pixels.")
 st.caption(f"Models are kept for your last {MODELS_KEPT} runs; older runs keep their "
            "figures.")
+
+st.subheader("Take a run home")
+home = st.selectbox("Run", runs[::-1], format_func=lambda run: run.name, key="take_home_run",
+                    help="Its network and training as plain Keras code, for your own notebook.")
+take_home_buttons(home)
 
 with st.expander("Delete my runs"):
     st.markdown(f"Deletes all {len(runs)} of your runs, with their charts and models, from this "

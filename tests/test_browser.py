@@ -6,6 +6,7 @@ Screenshots of every step go to artifacts/screenshots/ (git-ignored).
 import re
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from fmnist_core.figures import CORRECT, WRONG
@@ -160,6 +161,15 @@ def test_train_then_see_predictions_compare_learn_and_a_picture(page, real_data)
     lines = Path(download.value.path()).read_text().strip().splitlines()
     assert len(lines) == 2 and lines[1].startswith("Run 1,"), lines
     expect_page(page, "Compare_runs")  # the click reruns the page
+    # The run as a notebook to take home: valid, and it names the run's settings.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download as notebook").click()
+    notebook = nbformat.read(download.value.path(), as_version=4)
+    nbformat.validate(notebook)
+    assert download.value.suggested_filename == "run-1.ipynb"
+    assert "`epochs=3`" in notebook.cells[0].source and "Run 1" in notebook.cells[0].source
+    assert any("epochs=3, batch_size=32" in cell.source for cell in notebook.cells)
+    expect_page(page, "Compare_runs")
 
     learn_answers_with_the_run(page, real_data)
     classify_a_picture(page, real_data)

@@ -1,0 +1,154 @@
+"""A run as code to take home: the lesson's Keras, with exactly the run's network and training.
+
+`lesson_cells(config)` writes the run as the Keras tutorial's sections (load the data, normalise,
+build, compile, fit, evaluate, predict the first test image); `as_script` and `as_notebook` give
+them as a Python file and as a Jupyter notebook (for Colab or Jupyter). No TensorFlow here: the
+code is text; it imports Keras when it runs.
+"""
+
+from dataclasses import dataclass
+
+from fmnist_core.architecture import KERNEL, LayerSpec, layer_specs, parameter_count
+from fmnist_core.config import ExperimentConfig
+from fmnist_core.data import TRAIN_IMAGES
+
+OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
+
+
+@dataclass(frozen=True)
+class Cell:
+    kind: str  # "markdown" or "code"
+    source: str
+
+
+def lesson_cells(config: ExperimentConfig, *, title: str = "A run from Fashion-MNIST Classroom",
+                 measured: float | None = None) -> list[Cell]:
+    """The run as the lesson's sections; `measured` is the test accuracy the app measured."""
+    changed = config.differences()
+    settings = ", ".join(f"`{name}={value}`" for name, value in changed.items()) or "the lesson's own"
+    result = f" The app measured a test accuracy of **{measured:.2%}**." if measured is not None else ""
+    return [
+        Cell("markdown", f"# {title}\n\nThe Keras lesson *Classify images of clothing* with this "
+                         f"run's settings: {settings}.{result} Run every cell in order; with the "
+                         "same settings and seed Keras trains the same network, and its accuracy "
+                         "comes out close to the app's."),
+        Cell("code", "import keras\nimport numpy as np\n\nkeras.utils.set_random_seed("
+                     f"{config.seed})  # the run's seed"),
+        Cell("markdown", "## Load the data\n\n60,000 training and 10,000 test images of 28×28 "
+                         "grey pixels, each labelled 0 to 9."),
+        Cell("code", _load_data(config)),
+        Cell("markdown", "## Build the model\n\n" + _what_the_model_is(config)),
+        Cell("code", _model(config)),
+        Cell("markdown", "## Compile and train\n\n" + _what_training_is(config)),
+        Cell("code", _compile_and_fit(config)),
+        Cell("markdown", "## Evaluate\n\nThe test images were never used in training: their "
+                         "accuracy says how well the network really does."),
+        Cell("code", "test_loss, test_accuracy = model.evaluate(test_images, test_labels, verbose=2)\n"
+                     "print(f\"Test accuracy: {test_accuracy:.4f}\")"),
+        Cell("markdown", "## Predict\n\nThe model gives 10 scores per image; softmax turns them "
+                         "into probabilities, and the largest is its answer."),
+        Cell("code", _predict_first()),
+    ]
+
+
+def _load_data(config: ExperimentConfig) -> str:
+    lines = ["(train_images, train_labels), (test_images, test_labels) = "
+             "keras.datasets.fashion_mnist.load_data()",
+             'class_names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", '
+             '"Shirt", "Sneaker", "Bag", "Ankle boot"]']
+    if config.train_size < TRAIN_IMAGES or config.validation_split > 0:
+        lines += [f"# The run learned from {config.train_size:,} of the 60,000 training images, "
+                  "chosen at random with its seed.",
+                  f"chosen = np.random.default_rng({config.seed}).permutation("
+                  f"len(train_labels))[:{config.train_size}]",
+                  "train_images, train_labels = train_images[chosen], train_labels[chosen]"]
+    lines.append("print(train_images.shape, test_images.shape)")
+    return "\n".join(lines)
+
+
+def _what_the_model_is(config: ExperimentConfig) -> str:
+    normalise = ("The `Rescaling` layer divides every pixel by 255, as the lesson's "
+                 "`train_images / 255.0` does, inside the model. " if config.normalize else
+                 "This run feeds the raw 0–255 pixels (no normalisation). ")
+    return (f"{normalise}The network has **{parameter_count(config):,}** parameters, exactly "
+            "as in the app.")
+
+
+def _model(config: ExperimentConfig) -> str:
+    layers = ",\n".join(f"    {_layer(spec)}" for spec in layer_specs(config))
+    return (f"model = keras.Sequential([\n    keras.Input(shape=(28, 28)),\n{layers},\n])\n"
+            "model.summary()")
+
+
+def _layer(spec: LayerSpec) -> str:
+    name = f'name="{spec.name}"'
+    match spec.kind:
+        case "rescaling":
+            return f"keras.layers.Rescaling(1 / 255, {name})"
+        case "reshape":
+            return f"keras.layers.Reshape({spec.output_shape}, {name})"
+        case "conv":
+            return (f'keras.layers.Conv2D({spec.units}, {KERNEL}, activation="{spec.activation}", '
+                    f"{name})")
+        case "pool":
+            return f"keras.layers.MaxPooling2D(2, {name})"
+        case "flatten":
+            return f"keras.layers.Flatten({name})"
+        case "dense":
+            activation = f'activation="{spec.activation}", ' if spec.activation else ""
+            return f"keras.layers.Dense({spec.units}, {activation}{name})"
+        case "dropout":
+            return f"keras.layers.Dropout({spec.rate:g}, {name})"
+    raise ValueError(f"unknown layer kind {spec.kind!r}")
+
+
+def _what_training_is(config: ExperimentConfig) -> str:
+    held_out = (f"{config.validation_split:.0%} of the training images are held out to validate "
+                "on after each epoch." if config.validation_split > 0 else
+                "After each epoch Keras prints the loss and accuracy on the training images.")
+    epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
+    return (f"{epochs}, in batches of {config.batch_size}: each epoch is "
+            f"{config.steps_per_epoch:,} update steps. {held_out}")
+
+
+def _compile_and_fit(config: ExperimentConfig) -> str:
+    optimizer = f"keras.optimizers.{OPTIMIZERS[config.optimizer]}(learning_rate={config.learning_rate:g})"
+    validation = (f", validation_split={config.validation_split:g}"
+                  if config.validation_split > 0 else "")
+    return (f"model.compile(optimizer={optimizer},\n"
+            "              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),\n"
+            "              metrics=[\"accuracy\"])\n"
+            f"history = model.fit(train_images, train_labels, epochs={config.epochs}, "
+            f"batch_size={config.batch_size}{validation})")
+
+
+def _predict_first() -> str:
+    return ("probabilities = keras.ops.softmax(model.predict(test_images[:1], verbose=0)).numpy()[0]\n"
+            "answer = int(np.argmax(probabilities))\n"
+            "print(f\"Test image 0: the model says {class_names[answer]} ({probabilities[answer]:.0%}); \"\n"
+            "      f\"its label is {class_names[test_labels[0]]}.\")")
+
+
+def as_script(config: ExperimentConfig, **header) -> str:
+    """The run as a Python file: markdown cells become comments."""
+    parts = []
+    for cell in lesson_cells(config, **header):
+        if cell.kind == "markdown":
+            parts.append("\n".join(f"# {line}".rstrip() for line in cell.source.splitlines()))
+        else:
+            parts.append(cell.source)
+    return "\n\n".join(parts) + "\n"
+
+
+def as_notebook(config: ExperimentConfig, **header) -> str:
+    """The run as a Jupyter notebook (nbformat 4), as JSON text."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    notebook.cells = [nbformat.v4.new_markdown_cell(cell.source) if cell.kind == "markdown"
+                      else nbformat.v4.new_code_cell(cell.source)
+                      for cell in lesson_cells(config, **header)]
+    nbformat.validate(notebook)
+    return nbformat.writes(notebook)
