@@ -14,6 +14,7 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from fmnist_core.history import EpochRecord
+from fmnist_core.words import count
 
 TEMPLATE = "plotly_white"
 FONT_SIZE = 15
@@ -454,7 +455,7 @@ def class_results(points: Sequence, values: Sequence, knob_label: str, *,
         x=order, y=[value.mean for value in values], mode="lines+markers", name="class mean ± spread",
         line=dict(color=REFERENCE, width=3), marker=dict(size=10, color=REFERENCE),
         error_y=dict(type="data", array=[value.spread for value in values], thickness=2, width=8),
-        text=[f"{value.runs} run{'s' if value.runs != 1 else ''}" for value in values],
+        text=[count(value.runs, "run") for value in values],
         hovertemplate="mean of %{text}: %{y:.2%}<extra></extra>"))
     _reference_lines(fig, references or {})
     accuracies = [point.accuracy for point in points] + list((references or {}).values())

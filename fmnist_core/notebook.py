@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fmnist_core.architecture import KERNEL, LayerSpec, layer_specs, parameter_count
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import TRAIN_IMAGES
+from fmnist_core.words import count
 
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
 
@@ -106,9 +107,8 @@ def _what_training_is(config: ExperimentConfig) -> str:
     held_out = (f"{config.validation_split:.0%} of the training images are held out to validate "
                 "on after each epoch." if config.validation_split > 0 else
                 "After each epoch Keras prints the loss and accuracy on the training images.")
-    epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
-    return (f"{epochs}, in batches of {config.batch_size}: each epoch is "
-            f"{config.steps_per_epoch:,} update steps. {held_out}")
+    return (f"{count(config.epochs, 'epoch')}, in batches of {config.batch_size}: each epoch is "
+            f"{count(config.steps_per_epoch, 'update step')}. {held_out}")
 
 
 def _compile_and_fit(config: ExperimentConfig) -> str:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from fmnist_core.architecture import layer_table, parameter_count
 from fmnist_core.run import REFERENCES, RunState, TrainingRun
+from fmnist_core.words import count, times
 from ui import classroom, session
 from ui.live import curves, follow
 from ui.page import PAGES, page_link, setup
@@ -34,11 +35,11 @@ with summary:
     st.metric("Trainable parameters", f"{total:,}",
               help="Weights and biases the optimizer adjusts. The lesson's model has 101,770.")
     st.markdown(
-        f"**One epoch** = one pass over all **{config.fit_images:,}** training images, in "
-        f"batches of **{config.batch_size}**: **{config.steps_per_epoch:,} update steps** "
+        f"**One epoch** = one pass over all **{count(config.fit_images, 'training image')}**, in "
+        f"batches of **{config.batch_size}**: **{count(config.steps_per_epoch, 'update step')}** "
         f"({config.fit_images:,} ÷ {config.batch_size}, rounded up). Training for "
-        f"**{config.epochs} epochs** shows each image {config.epochs} times: "
-        f"{config.steps_per_epoch * config.epochs:,} steps in all."
+        f"**{count(config.epochs, 'epoch')}** shows each image {times(config.epochs)}: "
+        f"{count(config.steps_per_epoch * config.epochs, 'step')} in all."
     )
     st.caption(f"After each epoch the network is measured on the {config.held_out_name} images "
                "it never trains on — that is the dashed line in the chart.")

@@ -7,6 +7,7 @@ from fmnist_core import figures
 from fmnist_core.architecture import layer_table, parameter_count
 from fmnist_core.data import sample_indices
 from fmnist_core.lesson import EXPERIMENTS, QUIZ, check
+from fmnist_core.words import count
 from ui import session
 from ui.live import curves, follow
 from ui.page import PAGES, page_link, setup
@@ -91,12 +92,13 @@ with st.container(border=True):
 with st.container(border=True):
     st.subheader("4 · What is an epoch?")
     config = session.config()
-    trained = f" Your last run trained for **{runs[-1].epochs_done}** epochs." if runs else ""
+    trained = f" Your last run trained for **{count(runs[-1].epochs_done, 'epoch')}**." if runs else ""
     st.markdown(
-        f"One pass over all the training images. With your **{config.fit_images:,}** images "
+        f"One pass over all the training images. With your **{count(config.fit_images, 'image')}** "
         f"in batches of **{config.batch_size}**, the optimizer makes "
-        f"**{config.steps_per_epoch:,}** update steps per epoch; **{config.epochs}** epochs "
-        f"make {config.steps_per_epoch * config.epochs:,} steps.{trained} More epochs help "
+        f"**{count(config.steps_per_epoch, 'update step')}** per epoch; "
+        f"**{count(config.epochs, 'epoch')}** make "
+        f"{count(config.steps_per_epoch * config.epochs, 'step')}.{trained} More epochs help "
         "until the network starts memorising the training images.")
     experiment("epochs")
     quiz("epoch")

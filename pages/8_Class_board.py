@@ -7,6 +7,7 @@ from fmnist_core.classroom.board import KNOBS, ClassBoard, knob_for_plan, settin
 from fmnist_core.classroom.plans import PLANS, plan_of
 from fmnist_core.config import SETTINGS
 from fmnist_core.run import REFERENCES
+from fmnist_core.words import count
 from ui import classroom
 from ui.page import setup
 from ui.resources import dataset, store_writer
@@ -87,8 +88,8 @@ def live() -> None:
         st.info("No finished runs yet: each student's run appears here as a point when it ends.")
         return
     st.caption(f"{KNOBS[knob].label}: " + " · ".join(
-        f"{value.x}: mean {value.mean:.1%} ± {value.spread:.1%} ({value.runs} run"
-        f"{'s' if value.runs != 1 else ''})" for value in values))
+        f"{value.x}: mean {value.mean:.1%} ± {value.spread:.1%} ({count(value.runs, 'run')})"
+        for value in values))
     best = board.best()
     st.markdown(f"**Best run: {best.test_accuracy:.2%}** by {plain(board.who(best))} — "
                 f"{plain(settings_text(best.config))}.")

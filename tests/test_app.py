@@ -374,9 +374,9 @@ def test_learn_answers_with_the_learners_own_model_and_runs(runs, real_data):
                 .replace(",", ""))
     assert shown == build_model(config).count_params() == 203_530
     # Question 4: their batch size, steps per epoch and epochs; the epochs their last run did.
-    assert "in batches of **64**, the optimizer makes **938** update steps per epoch" in text
-    assert "**3** epochs make 2,814 steps" in text
-    assert "Your last run trained for **1** epochs" in text
+    assert "in batches of **64**, the optimizer makes **938 update steps** per epoch" in text
+    assert "**3 epochs** make 2,814 steps" in text
+    assert "Your last run trained for **1 epoch**." in text
     # Question 5: the newest model's answer for the first test image, beside its label.
     newest = runs[-1]
     predicted = real_data.class_names[int(newest.test_logits[0].argmax())]
@@ -574,3 +574,14 @@ def test_the_board_locks_settings_for_the_class_and_shows_students_where_they_st
     assert line == f"Your run {accuracy:.1%} — class median {accuracy:.1%} (1 run)."
     board.run()
     assert metric(board, "Runs finished") == "1" and metric(board, "Joined") == "1"
+
+
+@pytest.mark.parametrize(("epochs", "said"), [
+    ("1", "Training for **1 epoch** shows each image once: 1,875 steps in all."),
+    ("2", "Training for **2 epochs** shows each image twice: 3,750 steps in all.")])
+def test_build_and_learn_say_numbers_and_nouns_that_agree(real_data, epochs, said):
+    at = open_page(BUILD, query={"epochs": epochs})
+    assert any(said in m.value for m in at.markdown), [m.value for m in at.markdown]
+    at.switch_page("pages/5_Learn.py").run()
+    assert_renders(at, "pages/5_Learn.py")
+    assert any(f"**{epochs} epoch{'s' if epochs == '2' else ''}** make" in m.value for m in at.markdown)

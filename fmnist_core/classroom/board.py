@@ -19,6 +19,7 @@ from fmnist_core.config import SETTINGS, ExperimentConfig
 from fmnist_core.data import CLASSES
 from fmnist_core.run import RunState
 from fmnist_core.store import ClassRun
+from fmnist_core.words import count
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def standing(mine: float, class_accuracies: Sequence[float]) -> str:
         return f"Your run {mine:.1%} — the first of the class."
     runs = len(class_accuracies)
     return (f"Your run {mine:.1%} — class median {statistics.median(class_accuracies):.1%} "
-            f"({runs} run{'s' if runs != 1 else ''}).")
+            f"({count(runs, 'run')}).")
 
 
 def _order(x: object) -> tuple:

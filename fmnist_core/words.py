@@ -1,0 +1,12 @@
+"""Numbers in sentences, so that numbers and nouns agree: "1 epoch", "2 epochs", "1,875 steps"."""
+
+
+
+def count(number: int, noun: str) -> str:
+    """`number` (with thousands separators) and `noun`, singular for exactly one."""
+    return f"{number:,} {noun if number == 1 else noun + 's'}"
+
+
+def times(number: int) -> str:
+    """"once", "twice", "3 times"."""
+    return {1: "once", 2: "twice"}.get(number, f"{number:,} times")
