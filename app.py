@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui import classroom, session
 from ui.page import PAGES, board_link, page_link, setup
+from ui.resources import startup_notes
 from ui.text import plain
 
 setup("Fashion-MNIST Classroom")
@@ -13,6 +14,9 @@ st.markdown(
     "clothes, a network of two dense layers, about **88 %** right after 10 epochs — made into "
     "something you can touch."
 )
+
+for note in startup_notes():
+    st.warning(f"**This server's settings:** {note}", icon=":material/settings_alert:")
 
 st.subheader("The path")
 steps = st.columns(4)

@@ -7,6 +7,8 @@ default is used, so a typo in a deployment never stops the class.
 import os
 from collections.abc import Mapping
 
+from fmnist_core.container import Limits, container_limits, slots_for
+
 TRAINING_SLOTS_ENV = "FMNIST_TRAINING_SLOTS"
 MAX_TRAINING_SLOTS = 64
 
@@ -18,9 +20,11 @@ def usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
-def training_slots(environ: Mapping[str, str] = os.environ) -> tuple[int, list[str]]:
-    """How many trainings run at once: FMNIST_TRAINING_SLOTS, else one per usable CPU."""
-    default = usable_cpus()
+def training_slots(environ: Mapping[str, str] = os.environ,
+                   limits: Limits | None = None) -> tuple[int, list[str]]:
+    """How many trainings run at once: FMNIST_TRAINING_SLOTS, else the container's CPU quota
+    (rounded up), else one per CPU this process may use."""
+    default = slots_for(limits or container_limits(), usable_cpus())
     return whole_number(environ, TRAINING_SLOTS_ENV, default, low=1, high=MAX_TRAINING_SLOTS)
 
 
@@ -55,3 +59,8 @@ def database_url(environ: Mapping[str, str] = os.environ) -> str:
 def retention_days(environ: Mapping[str, str] = os.environ) -> tuple[int, list[str]]:
     """How many days runs are kept: FMNIST_RETENTION_DAYS, else 30."""
     return whole_number(environ, RETENTION_DAYS_ENV, DEFAULT_RETENTION_DAYS, low=1, high=3650)
+
+
+def startup_notes(environ: Mapping[str, str] = os.environ) -> list[str]:
+    """Every sentence about a bad server setting, for the start-up log and the home page."""
+    return [note for read in (training_slots, retention_days) for note in read(environ)[1]]

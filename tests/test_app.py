@@ -585,3 +585,18 @@ def test_build_and_learn_say_numbers_and_nouns_that_agree(real_data, epochs, sai
     at.switch_page("pages/5_Learn.py").run()
     assert_renders(at, "pages/5_Learn.py")
     assert any(f"**{epochs} epoch{'s' if epochs == '2' else ''}** make" in m.value for m in at.markdown)
+
+
+def test_a_bad_server_setting_is_said_on_the_home_page(real_data, monkeypatch):
+    from ui.resources import startup_notes
+
+    monkeypatch.setenv("FMNIST_RETENTION_DAYS", "forever")
+    startup_notes.clear()
+    try:
+        at = open_page(HOME)
+        assert_renders(at, HOME)
+        assert any("FMNIST_RETENTION_DAYS must be a whole number from 1 to 3650; got 'forever'. Using 30."
+                   in w.value for w in at.warning)
+    finally:
+        monkeypatch.undo()
+        startup_notes.clear()

@@ -9,8 +9,10 @@ from streamlit.runtime.scriptrunner import script_runner
 
 from fmnist_core.classroom import Desks
 from fmnist_core.config import ExperimentConfig
+from fmnist_core.container import container_limits
 from fmnist_core.data import FashionMNIST, load_fashion_mnist, mean_images, pixel_stats
 from fmnist_core.environment import database_url, retention_days, training_slots
+from fmnist_core.environment import startup_notes as environment_notes
 from fmnist_core.errors import DataUnavailableError
 from fmnist_core.store import RunStore, StoreWriter
 from fmnist_core.trainer_pool import TrainerPool
@@ -66,9 +68,8 @@ def _training_queue(_data: FashionMNIST):
     # background while the class looks at the data pages.
     from fmnist_core.jobs import TrainingQueue
 
-    slots, notes = training_slots()
-    for note in notes:
-        log.warning(note)
+    log.info(container_limits().describe())
+    slots, _ = training_slots()  # its note, if any, is among the startup notes
     return TrainingQueue(_data, slots=slots,
                          prepare=lambda trainers: _compile_the_lesson(_data, trainers))
 
@@ -94,6 +95,15 @@ def training_set_summary(_data: FashionMNIST):
 
 
 
+@st.cache_resource(show_spinner=False)
+def startup_notes() -> list[str]:
+    """What is wrong with the server's settings from the environment, said once at start."""
+    notes = environment_notes()
+    for note in notes:
+        log.warning(note)
+    return notes
+
+
 def server_name() -> str:
     """This server process, as the run store records it: host and process id."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -103,9 +113,7 @@ def server_name() -> str:
 def store_writer() -> StoreWriter:
     """The run store (FMNIST_DATABASE_URL, else a SQLite file), written in the background."""
     url = database_url()
-    days, notes = retention_days()
-    for note in notes:
-        log.warning(note)
+    days, _ = retention_days()  # its note, if any, is among the startup notes
     writer = StoreWriter(lambda: RunStore(url))
     # Once per server start: the runs this server was training when it stopped were lost with it.
     writer.interrupt_running_runs()

@@ -1,0 +1,94 @@
+"""What the container this server runs in allows it: CPUs (the cgroup quota) and memory (its limit).
+
+Inside a container `os.cpu_count()` reports the host's cores: on Community Cloud (a quota of at
+most 2 cores and 2.7 GB on a larger host) it said 16. The cgroup files say the truth: v2's
+`cpu.max` and `memory.max` under the unified hierarchy, v1's `cpu.cfs_quota_us` /
+`cpu.cfs_period_us` and `memory.limit_in_bytes` under each controller's folder. The root folder and
+`/proc/self/cgroup` are injectable, so tests use fake ones. A file that is missing or garbled
+means "no limit known", never a crash.
+"""
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+SELF_CGROUP = Path("/proc/self/cgroup")
+NO_LIMIT_BYTES = 1 << 60  # v1 writes "no limit" as a number near 2**63
+
+
+@dataclass(frozen=True)
+class Limits:
+    cpus: float | None  # the CPU quota in CPUs (1.5 = one and a half), None without one
+    memory_bytes: int | None
+
+    def describe(self) -> str:
+        cpus = f"a quota of {self.cpus:g} CPUs" if self.cpus else "no CPU quota"
+        memory = f"a memory limit of {self.memory_bytes / 2**30:.1f} GiB" if self.memory_bytes \
+            else "no memory limit"
+        return f"The container allows {cpus} and {memory}."
+
+
+def container_limits(root: Path = CGROUP_ROOT, self_cgroup: Path = SELF_CGROUP) -> Limits:
+    """The CPU quota and the memory limit of this process's cgroup (v2, else v1)."""
+    paths = _cgroup_paths(self_cgroup)
+    if "" in paths:  # v2: one hierarchy for every controller
+        folder = root / paths[""].lstrip("/")
+        return Limits(_cpus_v2(_read(folder / "cpu.max")), _bytes(_read(folder / "memory.max")))
+    cpu = root / "cpu" / paths.get("cpu", "/").lstrip("/")
+    memory = root / "memory" / paths.get("memory", "/").lstrip("/")
+    return Limits(_cpus_v1(_read(cpu / "cpu.cfs_quota_us"), _read(cpu / "cpu.cfs_period_us")),
+                  _bytes(_read(memory / "memory.limit_in_bytes")))
+
+
+def slots_for(limits: Limits, usable_cpus: int) -> int:
+    """Trainings at once: the CPU quota rounded up, never more than the CPUs the process may use."""
+    if limits.cpus is None:
+        return usable_cpus
+    return max(1, min(usable_cpus, math.ceil(limits.cpus)))
+
+
+def _cgroup_paths(self_cgroup: Path) -> dict[str, str]:
+    """{controller: path} from /proc/self/cgroup; v2's single line has the controller ""."""
+    paths = {}
+    for line in (_read(self_cgroup) or "").splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        _, controllers, path = parts
+        for controller in controllers.split(","):
+            paths[controller] = path
+    if "" in paths and any(name in paths for name in ("cpu", "memory")):
+        del paths[""]  # a hybrid machine: the v1 controllers are the ones in use
+    return paths
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
+
+
+def _cpus_v2(text: str | None) -> float | None:
+    """cpu.max: "max 100000" (none) or "200000 100000" (2 CPUs)."""
+    parts = (text or "").split()
+    if len(parts) != 2 or parts[0] == "max":
+        return None
+    return _cpus_v1(parts[0], parts[1])
+
+
+def _cpus_v1(quota: str | None, period: str | None) -> float | None:
+    try:
+        quota_us, period_us = int(quota), int(period)
+    except (TypeError, ValueError):
+        return None
+    return quota_us / period_us if quota_us > 0 and period_us > 0 else None
+
+
+def _bytes(text: str | None) -> int | None:
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        return None  # "max", missing or garbled: no limit known
+    return value if 0 < value < NO_LIMIT_BYTES else None
