@@ -34,11 +34,11 @@ def container_limits(root: Path = CGROUP_ROOT, self_cgroup: Path = SELF_CGROUP) 
     paths = _cgroup_paths(self_cgroup)
     if "" in paths:  # v2: one hierarchy for every controller
         folder = root / paths[""].lstrip("/")
-        return Limits(_cpus_v2(_read(folder / "cpu.max")), _bytes(_read(folder / "memory.max")))
+        return Limits(_cpus_v2(read_text(folder / "cpu.max")), _bytes(read_text(folder / "memory.max")))
     cpu = root / "cpu" / paths.get("cpu", "/").lstrip("/")
     memory = root / "memory" / paths.get("memory", "/").lstrip("/")
-    return Limits(_cpus_v1(_read(cpu / "cpu.cfs_quota_us"), _read(cpu / "cpu.cfs_period_us")),
-                  _bytes(_read(memory / "memory.limit_in_bytes")))
+    return Limits(_cpus_v1(read_text(cpu / "cpu.cfs_quota_us"), read_text(cpu / "cpu.cfs_period_us")),
+                  _bytes(read_text(memory / "memory.limit_in_bytes")))
 
 
 def slots_for(limits: Limits, usable_cpus: int) -> int:
@@ -48,10 +48,26 @@ def slots_for(limits: Limits, usable_cpus: int) -> int:
     return max(1, min(usable_cpus, math.ceil(limits.cpus)))
 
 
+def cgroup_memory_usage(root: Path = CGROUP_ROOT, self_cgroup: Path = SELF_CGROUP) -> int | None:
+    """Bytes the container's cgroup uses now (v2 memory.current, v1 memory.usage_in_bytes) less
+    the file cache the kernel reclaims first (memory.stat's inactive_file, as `docker stats` and
+    Kubernetes count); None where it cannot be read."""
+    paths = _cgroup_paths(self_cgroup)
+    if "" in paths:
+        folder, usage, reclaimable = root / paths[""].lstrip("/"), "memory.current", "inactive_file"
+    else:
+        folder = root / "memory" / paths.get("memory", "/").lstrip("/")
+        usage, reclaimable = "memory.usage_in_bytes", "total_inactive_file"
+    in_use = _whole(read_text(folder / usage))
+    if in_use is None:
+        return None
+    return max(0, in_use - (_stat(read_text(folder / "memory.stat"), reclaimable) or 0))
+
+
 def _cgroup_paths(self_cgroup: Path) -> dict[str, str]:
     """{controller: path} from /proc/self/cgroup; v2's single line has the controller ""."""
     paths = {}
-    for line in (_read(self_cgroup) or "").splitlines():
+    for line in (read_text(self_cgroup) or "").splitlines():
         parts = line.split(":", 2)
         if len(parts) != 3:
             continue
@@ -63,7 +79,7 @@ def _cgroup_paths(self_cgroup: Path) -> dict[str, str]:
     return paths
 
 
-def _read(path: Path) -> str | None:
+def read_text(path: Path) -> str | None:
     try:
         return path.read_text().strip()
     except OSError:
@@ -92,3 +108,15 @@ def _bytes(text: str | None) -> int | None:
     except (TypeError, ValueError):
         return None  # "max", missing or garbled: no limit known
     return value if 0 < value < NO_LIMIT_BYTES else None
+
+
+def _whole(text: str | None) -> int | None:
+    return int(text) if text is not None and text.isdigit() else None
+
+
+def _stat(text: str | None, key: str) -> int | None:
+    """One value from memory.stat's "key value" lines."""
+    for words in map(str.split, (text or "").splitlines()):
+        if len(words) == 2 and words[0] == key:
+            return _whole(words[1])
+    return None

@@ -1,13 +1,21 @@
 """The server's own settings, read from the environment and checked at the door, like a link's values.
 
 Each reader returns the value and a list of notes: a bad value is named in one sentence and the
-default is used, so a typo in a deployment never stops the class.
+default is used, so a typo in a deployment never stops the class. Also what the server's memory
+is at, against the container's limit (`container`), for the training queue.
 """
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
-from fmnist_core.container import Limits, container_limits, slots_for
+from fmnist_core.container import (
+    Limits,
+    cgroup_memory_usage,
+    container_limits,
+    read_text,
+    slots_for,
+)
 
 TRAINING_SLOTS_ENV = "FMNIST_TRAINING_SLOTS"
 MAX_TRAINING_SLOTS = 64
@@ -20,11 +28,16 @@ def usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
+def training_cpus(limits: Limits | None = None) -> int:
+    """The CPUs trainings can keep busy: the container's quota rounded up, else the usable CPUs."""
+    return slots_for(limits or container_limits(), usable_cpus())
+
+
 def training_slots(environ: Mapping[str, str] = os.environ,
                    limits: Limits | None = None) -> tuple[int, list[str]]:
     """How many trainings run at once: FMNIST_TRAINING_SLOTS, else the container's CPU quota
     (rounded up), else one per CPU this process may use."""
-    default = slots_for(limits or container_limits(), usable_cpus())
+    default = training_cpus(limits)
     return whole_number(environ, TRAINING_SLOTS_ENV, default, low=1, high=MAX_TRAINING_SLOTS)
 
 
@@ -44,6 +57,21 @@ def whole_number(environ: Mapping[str, str], name: str, default: int, *, low: in
     return value, []
 
 
+def process_rss() -> int | None:
+    """This process's resident memory in bytes (VmRSS), or None where /proc cannot tell."""
+    for line in (read_text(Path("/proc/self/status")) or "").splitlines():
+        if line.startswith("VmRSS:"):
+            words = line.split()
+            return int(words[1]) * 1024 if len(words) == 3 and words[1].isdigit() else None
+    return None
+
+
+def server_memory_usage() -> int | None:
+    """The memory the server counts against its limit: its cgroup's, else this process's RSS."""
+    usage = cgroup_memory_usage()
+    return usage if usage is not None else process_rss()
+
+
 DATABASE_URL_ENV = "FMNIST_DATABASE_URL"
 RETENTION_DAYS_ENV = "FMNIST_RETENTION_DAYS"
 DEFAULT_RETENTION_DAYS = 30
@@ -61,6 +89,17 @@ def retention_days(environ: Mapping[str, str] = os.environ) -> tuple[int, list[s
     return whole_number(environ, RETENTION_DAYS_ENV, DEFAULT_RETENTION_DAYS, low=1, high=3650)
 
 
+MAX_TRAINING_MINUTES_ENV = "FMNIST_MAX_TRAINING_MINUTES"
+DEFAULT_MAX_TRAINING_MINUTES = 5
+
+
+def max_training_minutes(environ: Mapping[str, str] = os.environ) -> tuple[int, list[str]]:
+    """How long one training may run before it is stopped: FMNIST_MAX_TRAINING_MINUTES, else 5."""
+    return whole_number(environ, MAX_TRAINING_MINUTES_ENV, DEFAULT_MAX_TRAINING_MINUTES, low=1,
+                        high=240)
+
+
 def startup_notes(environ: Mapping[str, str] = os.environ) -> list[str]:
     """Every sentence about a bad server setting, for the start-up log and the home page."""
-    return [note for read in (training_slots, retention_days) for note in read(environ)[1]]
+    return [note for read in (training_slots, retention_days, max_training_minutes)
+            for note in read(environ)[1]]

@@ -7,6 +7,8 @@ chunks, plain-Python hooks report progress and may stop the run. The compiled lo
 later runs of the same architecture (see `_Trainer` and `TrainerPool`).
 """
 
+import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -16,7 +18,8 @@ import tensorflow as tf
 
 from fmnist_core.architecture import layer_specs
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.data import IMAGE_SHAPE, FashionMNIST
+from fmnist_core.data import IMAGE_SHAPE, TRAIN_IMAGES, FashionMNIST
+from fmnist_core.estimate import DEFAULT_CALIBRATION, Calibration, step_parts
 from fmnist_core.evaluation import loss_and_accuracy
 from fmnist_core.history import EpochRecord
 from fmnist_core.model import LOSS, PREDICT_BATCH, build_model, scores_in_batches
@@ -26,6 +29,10 @@ from fmnist_core.trainer_pool import TrainerPool
 CHUNK_SECONDS = 0.25  # one compiled call runs about this long, so a stop is honoured well within 1 s
 MAX_CHUNK_STEPS = 200
 CHUNK_IMAGES = 6400  # bounds the chunk buffer: 6,400 images = 5 MB
+CONV_CALIBRATION_STEPS = 40  # a convnet step takes ≈ 5 ms here (a dense one 0.23 ms): 40 take 0.2 s
+
+_thread_pools = threading.Lock()
+_thread_pools_sized: tuple[int, int] | None = None
 
 
 def train(
@@ -72,7 +79,7 @@ def _epochs(config, data, trainer, on_epoch, on_progress, should_stop):
     for epoch in range(1, config.epochs + 1):
         epoch_started = time.perf_counter()
         order = np.random.default_rng([config.seed, epoch]).permutation(fit_indices)
-        step, chunk, loss_sum, correct = 0, 5, 0.0, 0
+        step, chunk, loss_sum, correct = 0, min(5, trainer.max_steps), 0.0, 0
         while step < steps and not (stopped := should_stop()):
             chunk_started = time.perf_counter()
             last = min(step + chunk, steps)
@@ -215,3 +222,56 @@ def _next_chunk(chunk: int, seconds: float) -> int:
     """Steps for the next compiled call, so that each lasts about CHUNK_SECONDS."""
     target = chunk * CHUNK_SECONDS / max(seconds, 1e-3)
     return int(min(max(target, 1), chunk * 4))
+
+
+def size_thread_pools(slots: int, cpus: int) -> tuple[int, int] | None:
+    """Sizes TensorFlow's thread pools, once per process, for `slots` trainings side by side on
+    `cpus` CPUs: each training's ops get cpus // slots threads (at least 1) and up to `slots` ops
+    run at once. Returns (intra-op, inter-op) threads; None, logged, when TensorFlow ran first."""
+    global _thread_pools_sized
+    if slots < 1 or cpus < 1:
+        raise ValueError(f"slots and cpus must be at least 1; got {slots} and {cpus}")
+    with _thread_pools:
+        if _thread_pools_sized is None:
+            intra, inter = max(1, cpus // slots), slots
+            try:
+                tf.config.threading.set_intra_op_parallelism_threads(intra)
+                tf.config.threading.set_inter_op_parallelism_threads(inter)
+            except RuntimeError as error:  # TensorFlow already ran: it keeps its own pools
+                logging.getLogger(__name__).warning("TensorFlow's thread pools were not sized: %s",
+                                                    error)
+                return None
+            _thread_pools_sized = intra, inter
+        return _thread_pools_sized
+
+
+def calibrate(data: FashionMNIST, trainers: TrainerPool | None = None) -> Calibration:
+    """This server's `Calibration`, measured in about a second on real steps: the lesson's model
+    (a trainer from `trainers`, compiled if none is idle) scales the dense costs, a convnet (compiled
+    here, then kept in `trainers` for the class's first one) the convolutions'."""
+    trainers = trainers or TrainerPool()
+    lesson, convnet = ExperimentConfig(), ExperimentConfig(architecture="cnn")
+    with trainers.borrow(trainer_key(lesson), lambda: _Trainer(lesson)) as trainer:
+        measured = _seconds_per_step(trainer, data, lesson, trainer.max_steps, repeats=3)
+    dense = measured / sum(step_parts(lesson, DEFAULT_CALIBRATION))
+    with trainers.borrow(trainer_key(convnet), lambda: _Trainer(convnet)) as trainer:
+        measured = _seconds_per_step(trainer, data, convnet, CONV_CALIBRATION_STEPS, repeats=2)
+    dense_part, conv_part = step_parts(convnet, DEFAULT_CALIBRATION.scaled(dense, 1.0))
+    # A busy moment can leave little of the step to the convolutions: never count them as free.
+    conv = max(measured - dense_part, 0.1 * conv_part) / conv_part
+    return DEFAULT_CALIBRATION.scaled(dense, conv)
+
+
+def _seconds_per_step(trainer: "_Trainer", data: FashionMNIST, config: ExperimentConfig,
+                      steps: int, repeats: int) -> float:
+    """The fastest of `repeats` chunks of `steps` steps, after one to compile and warm up: the
+    machine's speed rather than a busy moment's. The weights trained here are replaced by the
+    next run's (`copy_weights_from`)."""
+    images = np.random.default_rng(0).permutation(TRAIN_IMAGES)[:steps * config.batch_size]
+    trainer.fit_chunk(data, images[:config.batch_size])
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        trainer.fit_chunk(data, images)
+        best = min(best, time.perf_counter() - started)
+    return best / steps

@@ -2,8 +2,18 @@
 
 import pytest
 
-from fmnist_core.container import Limits, container_limits, slots_for
-from fmnist_core.environment import TRAINING_SLOTS_ENV, startup_notes, training_slots, usable_cpus
+from fmnist_core.container import Limits, cgroup_memory_usage, container_limits, slots_for
+from fmnist_core.environment import (
+    MAX_TRAINING_MINUTES_ENV,
+    TRAINING_SLOTS_ENV,
+    max_training_minutes,
+    process_rss,
+    server_memory_usage,
+    startup_notes,
+    training_cpus,
+    training_slots,
+    usable_cpus,
+)
 
 
 def test_training_slots_default_to_the_containers_cpus():
@@ -25,13 +35,17 @@ def test_a_bad_value_is_named_and_the_default_used():
                         f"Using {usable_cpus()}.")
 
 
-def cgroup(tmp_path, files: dict[str, str], self_cgroup: str):
-    """A fake /sys/fs/cgroup and /proc/self/cgroup."""
+def fake_cgroup(tmp_path, files: dict[str, str], self_cgroup: str) -> tuple:
+    """A fake /sys/fs/cgroup and /proc/self/cgroup, as the readers take them."""
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     (tmp_path / "self").write_text(self_cgroup)
-    return container_limits(tmp_path, tmp_path / "self")
+    return tmp_path, tmp_path / "self"
+
+
+def cgroup(tmp_path, files: dict[str, str], self_cgroup: str):
+    return container_limits(*fake_cgroup(tmp_path, files, self_cgroup))
 
 
 def test_a_cgroup_v2_quota_and_memory_limit(tmp_path):
@@ -78,3 +92,53 @@ def test_startup_notes_name_every_bad_setting():
     notes = startup_notes({"FMNIST_TRAINING_SLOTS": "lots", "FMNIST_RETENTION_DAYS": "0"})
     assert [note.split(" must ")[0] for note in notes] == ["FMNIST_TRAINING_SLOTS", "FMNIST_RETENTION_DAYS"]
     assert startup_notes({}) == []
+
+
+def test_memory_usage_and_limit_from_cgroup_v2_less_the_reclaimable_cache(tmp_path):
+    where = fake_cgroup(tmp_path, {"app/memory.max": "2899102924",
+                                   "app/memory.current": "1500000000",
+                                   "app/memory.stat": "anon 1000000000\ninactive_file 300000000\n"},
+                        "0::/app\n")
+    assert container_limits(*where).memory_bytes == 2899102924
+    assert cgroup_memory_usage(*where) == 1_200_000_000
+
+
+def test_memory_usage_from_cgroup_v1_as_on_this_machine(tmp_path):
+    where = fake_cgroup(tmp_path, {"memory/box/memory.usage_in_bytes": "945639424",
+                                   "memory/box/memory.limit_in_bytes": "9223372036854771712",
+                                   "memory/box/memory.stat": "cache 5\ntotal_inactive_file 45639424\n"},
+                        "4:memory:/box\n1:cpu:/\n0::/\n")
+    assert container_limits(*where).memory_bytes is None  # v1's "no limit"
+    assert cgroup_memory_usage(*where) == 900_000_000
+
+
+@pytest.mark.parametrize("files", [{}, {"app/memory.current": "lots"}, {"app/memory.current": ""},
+                                   {"app/memory.current": "-3"}])
+def test_unreadable_memory_usage_is_none(tmp_path, files):
+    assert cgroup_memory_usage(*fake_cgroup(tmp_path, files, "0::/app\n")) is None
+
+
+def test_a_garbled_memory_stat_counts_no_cache(tmp_path):
+    where = fake_cgroup(tmp_path, {"app/memory.current": "1000", "app/memory.stat": "inactive_file x\n"},
+                        "0::/app\n")
+    assert cgroup_memory_usage(*where) == 1000
+
+
+def test_this_servers_memory_usage_is_known_on_linux():
+    assert server_memory_usage() > 0 and process_rss() > 0
+
+
+def test_training_cpus_follow_the_quota_never_past_the_usable_cpus():
+    assert training_cpus(Limits(0.5, None)) == 1
+    assert training_cpus(Limits(64.0, None)) == usable_cpus()
+    assert training_cpus(Limits(None, None)) == usable_cpus()
+
+
+def test_max_training_minutes():
+    assert max_training_minutes({}) == (5, [])
+    assert max_training_minutes({MAX_TRAINING_MINUTES_ENV: "30"}) == (30, [])
+    for text in ("0", "241", "ten", "2.5"):
+        assert max_training_minutes({MAX_TRAINING_MINUTES_ENV: text}) == (5, [
+            f"FMNIST_MAX_TRAINING_MINUTES must be a whole number from 1 to 240; got {text!r}. Using 5."])
+    assert [note.split(" must ")[0] for note in startup_notes({MAX_TRAINING_MINUTES_ENV: "0"})] == [
+        "FMNIST_MAX_TRAINING_MINUTES"]

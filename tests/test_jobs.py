@@ -10,7 +10,8 @@ import time
 import pytest
 
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.jobs import JobState, TrainingQueue
+from fmnist_core.estimate import Calibration, memory_needed
+from fmnist_core.jobs import JobState, TrainingJob, TrainingQueue
 from fmnist_core.run import RunState, TrainingRun
 
 WAIT = 10  # seconds: a bound for things that happen within a fraction of one
@@ -115,6 +116,97 @@ def test_every_worker_prepares_before_its_first_job():
 def test_slots_must_be_positive():
     with pytest.raises(ValueError, match="slots must be at least 1"):
         TrainingQueue(data=None, slots=-1, train=GatedTraining())
+
+
+@pytest.mark.parametrize("limits, message", [
+    ({"memory_limit": 0}, "memory_limit must be more than 0 bytes, got 0"),
+    ({"max_seconds": -1}, "max_seconds must be more than 0, got -1")])
+def test_limits_must_be_positive(limits, message):
+    with pytest.raises(ValueError, match=message):
+        TrainingQueue(data=None, slots=1, train=GatedTraining(), **limits)
+
+
+GB = 10**9
+NEEDED = memory_needed(configs(1)[0])  # every config of `configs` has the lesson's layers
+
+
+def test_a_training_waits_for_memory_first_in_line_then_starts_when_usage_drops():
+    training, usage = GatedTraining(), [0.1 * GB]
+    queue = TrainingQueue(data=None, slots=3, train=training, memory_limit=GB,
+                          memory_usage=lambda: usage[0])
+    first = queue.submit(configs(1)[0])
+    until(lambda: first.state == JobState.RUNNING, "the first job fits and runs")
+    usage[0] = 0.85 * GB - NEEDED + 1  # one byte too many for another training
+    second, third = queue.submit(configs(2)[1]), queue.submit(configs(3)[2])
+    until(lambda: second.waiting_for is not None, "the second says why it waits")
+    assert second.waiting_for == (f"memory: the server is at {usage[0] / GB:.1f} of its 1.0 GB, and "
+                                  f"this training needs about {NEEDED / GB:.1f} GB")
+    time.sleep(0.6)  # the queue has looked again: still no room, and a slot is free
+    assert second.state == third.state == JobState.WAITING and training.started == [0]
+    assert third.waiting_for is None and queue.ahead_of(third) == 1  # first come, first served
+    usage[0] = 0.2 * GB
+    until(lambda: second.state == third.state == JobState.RUNNING, "both start once there is room")
+    assert second.waiting_for is None and training.started == [0, 1, 2]
+    training.release.set()
+    until(lambda: not any(job.active for job in (first, second, third)), "every job finishes")
+
+
+def test_a_started_training_counts_before_the_server_feels_it():
+    training = GatedTraining()
+    # The usage stays as it was with nothing running: room for one training's estimate, not two.
+    queue = TrainingQueue(data=None, slots=2, train=training, memory_limit=GB,
+                          memory_usage=lambda: 0.85 * GB - 1.5 * NEEDED)
+    first, second = (queue.submit(config) for config in configs(2))
+    until(lambda: first.state == JobState.RUNNING, "the first job runs")
+    until(lambda: second.waiting_for is not None, "the second waits for memory")
+    training.release.set()
+    until(lambda: second.state == JobState.DONE, "the second runs once the first has finished")
+
+
+def test_a_training_too_big_for_an_empty_server_fails_at_once():
+    training = GatedTraining()
+    training.release.set()
+    queue = TrainingQueue(data=None, slots=1, train=training, memory_limit=int(0.2 * GB),
+                          memory_usage=lambda: int(0.1 * GB))
+    big = queue.submit(ExperimentConfig(hidden_layers=(1024, 1024, 1024), batch_size=4096))
+    after = queue.submit(ExperimentConfig(hidden_layers=(16,), train_size=1000, epochs=1))
+    until(lambda: big.state == JobState.FAILED, "the big job fails")
+    assert big.error == (f"This training needs about {memory_needed(big.config) / GB:.1f} GB of memory, "
+                         "more than the server can give it even with no other training running (it is at "
+                         "0.1 of its 0.2 GB, and trainings may fill it to 85%): try a smaller batch or "
+                         "fewer neurons.")
+    until(lambda: after.state == JobState.FAILED, "the next one too: 0.1 GB cannot hold it either")
+    assert big.result is None and big.waiting_for is None and training.started == []
+
+
+def test_a_training_past_the_time_limit_stops_keeping_its_epochs():
+    training = GatedTraining()  # never released: it would run for ever
+    queue = TrainingQueue(data=None, slots=1, train=training, max_seconds=0.2)
+    job = queue.submit(configs(1)[0])
+    until(lambda: not job.active, "the job is stopped")
+    assert job.state == JobState.CANCELLED and job.result.stopped and 0.2 < job.elapsed < WAIT
+    assert job.stopped_because == "it reached the 0.2-second limit for one training"
+
+
+def test_the_limit_reads_in_minutes():
+    job = TrainingJob(configs(1)[0], time_limit=300)
+    job.started = time.monotonic() - 301
+    assert job._should_stop() and job.stopped_because == "it reached the 5-minute limit for one training"
+    assert TrainingJob(configs(1)[0], time_limit=300).stopped_because is None  # not started yet
+
+
+def test_the_first_worker_ready_calibrates_once():
+    calls, measured, training = [], Calibration(seconds_per_flop=1e-9), GatedTraining()
+    training.release.set()
+
+    def calibrate(trainers):
+        calls.append(trainers)
+        return measured
+
+    queue = TrainingQueue(data=None, slots=2, train=training, calibrate=calibrate)
+    until(lambda: queue.calibration is measured, "the measured calibration is the queue's")
+    time.sleep(0.1)
+    assert calls == [queue.trainers]
 
 
 def test_real_trainings_in_parallel_slots(real_data):

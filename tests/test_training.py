@@ -143,3 +143,11 @@ def test_a_prepared_trainer_is_ready_in_the_pool(real_data):
     assert trainers.idle() == {trainer_key(config): 1}
     train(config, real_data, trainers=trainers)
     assert trainers.idle() == {trainer_key(config): 1}  # the run took it and gave it back
+
+
+def test_a_batch_bigger_than_a_chunk_of_small_steps_trains(real_data):
+    """Batches of 2,048: a chunk holds one batch (6,400 images / 2,048), so the first chunk too."""
+    config = ExperimentConfig(train_size=5000, batch_size=2048, epochs=1)
+    run = train(config, real_data)
+    assert run.epochs_done == 1 and config.steps_per_epoch == 3
+    assert run.history[0].accuracy > 0.1

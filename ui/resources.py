@@ -11,7 +11,7 @@ from fmnist_core.classroom import Desks
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.container import container_limits
 from fmnist_core.data import FashionMNIST, load_fashion_mnist, mean_images, pixel_stats
-from fmnist_core.environment import database_url, retention_days, training_slots
+from fmnist_core.environment import database_url, max_training_minutes, retention_days, training_slots
 from fmnist_core.environment import startup_notes as environment_notes
 from fmnist_core.errors import DataUnavailableError
 from fmnist_core.store import RunStore, StoreWriter
@@ -68,10 +68,14 @@ def _training_queue(_data: FashionMNIST):
     # background while the class looks at the data pages.
     from fmnist_core.jobs import TrainingQueue
 
-    log.info(container_limits().describe())
-    slots, _ = training_slots()  # its note, if any, is among the startup notes
-    return TrainingQueue(_data, slots=slots,
-                         prepare=lambda trainers: _compile_the_lesson(_data, trainers))
+    limits = container_limits()
+    log.info(limits.describe())
+    startup_notes()  # logs every bad setting's note (these readers' too), once per server
+    return TrainingQueue(_data, slots=training_slots(limits=limits)[0],
+                         prepare=lambda trainers: _compile_the_lesson(_data, trainers),
+                         memory_limit=limits.memory_bytes,
+                         max_seconds=60 * max_training_minutes()[0],
+                         calibrate=lambda trainers: _calibrate(_data, trainers))
 
 
 def _compile_the_lesson(data: FashionMNIST, trainers: TrainerPool) -> None:
@@ -80,10 +84,18 @@ def _compile_the_lesson(data: FashionMNIST, trainers: TrainerPool) -> None:
     prepare(ExperimentConfig(), data, trainers)
 
 
+def _calibrate(data: FashionMNIST, trainers: TrainerPool):
+    from fmnist_core.training import calibrate
+
+    return calibrate(data, trainers)
+
+
 def training_queue():
-    """One queue for the whole class: at most FMNIST_TRAINING_SLOTS trainings at a time. Each of
-    its workers compiles the lesson's model when the server first loads the data, so the class's
-    first trainings start at once."""
+    """One queue for the whole class: at most FMNIST_TRAINING_SLOTS trainings at a time (default:
+    the container's CPU quota), each started only when it fits the container's memory and stopped
+    after FMNIST_MAX_TRAINING_MINUTES. Each of its workers compiles the lesson's model when the
+    server first loads the data, so the class's first trainings start at once; the first one ready
+    then measures the server's speed for the estimates (its `calibration`)."""
     return _training_queue(dataset())
 
 
