@@ -128,6 +128,13 @@ class ExperimentConfig:
     def with_changes(self, **changes) -> "ExperimentConfig":
         return replace(self, **changes)
 
+    def changes_in_words(self, other: "ExperimentConfig") -> str:
+        """What `other` sets differently, as a learner reads it: "Epochs 3 instead of 10"."""
+        return ", ".join(
+            f"{setting.label} {setting.describe(getattr(other, setting.name))} instead of "
+            f"{setting.describe(getattr(self, setting.name))}"
+            for setting in SETTINGS if getattr(other, setting.name) != getattr(self, setting.name))
+
     def differences(self, other: "ExperimentConfig | None" = None) -> dict[str, str]:
         """The settings that differ from `other` (by default the lesson's), as text."""
         other_query = (other or ExperimentConfig()).to_query()

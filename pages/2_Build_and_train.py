@@ -6,6 +6,7 @@ from fmnist_core.architecture import layer_table, parameter_count
 from fmnist_core.run import REFERENCES, RunState, TrainingRun
 from fmnist_core.words import count, times
 from ui import classroom, session
+from ui.estimates import time_to_train
 from ui.live import curves, follow
 from ui.page import PAGES, page_link, setup
 from ui.resources import dataset
@@ -82,12 +83,15 @@ def train(config) -> None:
 st.subheader("Train")
 for error in session.errors():
     st.error(f"Training failed: {error}")
+for stop in session.stops():
+    st.warning(stop, icon=":material/timer:")
 if problem := st.session_state.pop(REFUSED, None):
     st.warning(problem)
 if session.jobs():
     st.caption("You can change the knobs meanwhile: they apply to your next run.")
     follow()
 else:
+    time_to_train(config)
     st.button("▶ Train", type="primary", help="Starts training with the settings above.",
               on_click=train, args=(config,))
     if session.runs():

@@ -600,3 +600,42 @@ def test_a_bad_server_setting_is_said_on_the_home_page(real_data, monkeypatch):
     finally:
         monkeypatch.undo()
         startup_notes.clear()
+
+
+def test_train_shows_its_estimate_and_offers_the_nearest_setting_within_the_limit(real_data):
+    at = open_page(BUILD, query={"epochs": "5"})
+    assert any(re.fullmatch(r"Estimated training time on this server: about \d+ s\.", caption.value)
+               for caption in at.caption), [caption.value for caption in at.caption]
+    assert not at.warning
+
+    at = open_page(BUILD, query={"batch_size": "1", "epochs": "100"})  # 6 million steps
+    [warning] = at.warning
+    assert re.match(r"This training would take about \d+ (minutes|hours), and one training may take at most "
+                    r"5 minutes here", warning.value), warning.value
+    [offer] = [b for b in at.button if b.label.startswith("Use ")]
+    assert re.fullmatch(r"Use Epochs \d+ instead of 100(, Training images [\d,]+ instead of 60,000)?",
+                        offer.label), offer.label
+    offer.click().run()
+    config = at.session_state[CONFIG]
+    assert config.batch_size == 1 and 1 <= config.epochs < 100  # fewer epochs, or fewer images too
+    assert at.slider(key="setting_epochs").value == config.epochs
+    assert not at.warning  # it fits now: the estimate is a caption again
+    assert any(caption.value.startswith("Estimated training time") for caption in at.caption)
+
+
+def test_a_training_past_the_servers_time_limit_stops_with_its_epochs_and_says_why(real_data):
+    from ui.resources import training_queue
+
+    queue = training_queue()
+    limit, queue.max_seconds = queue.max_seconds, 2  # the server's FMNIST_MAX_TRAINING_MINUTES
+    try:
+        at = open_page(BUILD, query={"epochs": "30", "train_size": "5000"})
+        train_in(at)
+    finally:
+        queue.max_seconds = limit
+    [run] = at.session_state[RUNS]
+    assert run.state is RunState.STOPPED and 1 <= run.epochs_done < 30
+    [stop] = [warning.value for warning in at.warning if "stopped after" in warning.value]
+    assert stop == (f"Run 1 stopped after {run.epochs_done} epoch"
+                    f"{'s' if run.epochs_done > 1 else ''} of 30: it reached the 2-second "
+                          "limit for one training. Its epochs are kept.")

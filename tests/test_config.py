@@ -106,3 +106,11 @@ def test_a_setting_describes_its_values_for_a_learner():
     assert by_name["architecture"].describe("cnn") == "Small convnet (CNN)"
     assert by_name["train_size"].describe(60_000) == "60,000"
     assert by_name["learning_rate"].describe(0.0001) == "0.0001"
+
+
+def test_changes_in_words_name_each_changed_setting_with_both_values():
+    lesson = ExperimentConfig()
+    shorter = lesson.with_changes(epochs=3, train_size=20_000)
+    assert lesson.changes_in_words(shorter) == \
+        "Epochs 3 instead of 10, Training images 20,000 instead of 60,000"
+    assert lesson.changes_in_words(lesson) == ""

@@ -5,6 +5,7 @@ import streamlit as st
 from fmnist_core import figures
 from fmnist_core.jobs import JobState, TrainingJob
 from fmnist_core.run import REFERENCES
+from fmnist_core.words import count
 from ui import session
 from ui.resources import training_queue
 
@@ -13,8 +14,11 @@ def _progress(job: TrainingJob) -> None:
     label = f"**{job.name}**" if job.name else "Training"
     if job.state is JobState.WAITING:
         ahead = training_queue().ahead_of(job)
-        st.info(f"{label}: waiting for a free trainer — **{ahead} ahead of you**. "
-                "It starts by itself.", icon=":material/hourglass_top:")
+        why = (f"waiting for {job.waiting_for}" if job.waiting_for
+               else "waiting for a free trainer")
+        place = f"**{count(ahead, 'training')} ahead of you**" if ahead else "**you are next**"
+        st.info(f"{label}: {why} — {place}. It starts by itself.",
+                icon=":material/hourglass_top:")
         if st.button("Cancel", key=f"cancel_{id(job)}"):
             job.cancel()
         return

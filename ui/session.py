@@ -22,6 +22,7 @@ from fmnist_core.run_list import RunList
 from fmnist_core.saving import SeatRecorder
 from fmnist_core.store import Seat, normalise_code
 from fmnist_core.store.seats import is_token
+from fmnist_core.words import count
 from ui.resources import desks, server_name, store_writer
 
 # A closed tab's training stops because Runtime.is_active_session says so (not public API).
@@ -31,6 +32,7 @@ if not callable(getattr(Runtime, "is_active_session", None)):
 
 CONFIG, RUNS, JOBS, URL_NOTES = "config", "runs", "jobs", "url_notes"
 EVALUATIONS, ERRORS, OUTPUTS = "evaluations", "training_errors", "layer_outputs"
+STOPS = "training_stops"
 TEACHER, CURVES, SEAT, MODEL = "teacher_controls", "training_curves", "seat", "stored_model"
 CODE_TRIES, SEAT_NOTES, KEPT, CLASS_CONTROLS = "code_tries", "seat_notes", "kept_params", "class_controls"
 MAX_TRAININGS = 3  # a student's trainings waiting or running at once: the queue is the class's
@@ -261,15 +263,25 @@ def start(configs: dict[str, ExperimentConfig]) -> str | None:
 
 
 def collect_finished() -> None:
-    """Moves ended trainings into the run list (or their error into `errors()`)."""
+    """Moves ended trainings into the run list (their error into `errors()`, and why the queue
+    stopped one into `stops()`)."""
     for job in desk().collect_ended():
         if job.error:
             st.session_state.setdefault(ERRORS, []).append(job.error)
+        if job.stopped_because and job.result:
+            st.session_state.setdefault(STOPS, []).append(
+                f"{job.name} stopped after {count(job.result.epochs_done, 'epoch')} of "
+                f"{job.config.epochs}: {job.stopped_because}. Its epochs are kept.")
 
 
 def errors() -> list[str]:
     """Training failures not yet shown; reading them clears them."""
     return st.session_state.pop(ERRORS, [])
+
+
+def stops() -> list[str]:
+    """Why the server stopped trainings, not yet shown; reading them clears them."""
+    return st.session_state.pop(STOPS, [])
 
 
 def presence() -> Callable[[], bool]:
