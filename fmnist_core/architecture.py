@@ -6,11 +6,13 @@ TensorFlow; `model.build_model` turns the same list into Keras layers, so the tw
 
 from dataclasses import dataclass
 from math import prod
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import CLASSES, IMAGE_SHAPE
+
+if TYPE_CHECKING:
+    import pandas
 
 CNN_FILTERS = (32, 64)
 KERNEL = 3
@@ -82,9 +84,11 @@ def parameter_count(config: ExperimentConfig) -> int:
     return sum(spec.params for spec in layer_specs(config))
 
 
-def layer_table(config: ExperimentConfig) -> pd.DataFrame:
+def layer_table(config: ExperimentConfig) -> "pandas.DataFrame":
     """The model summary, one row a layer, readable by a learner."""
-    return pd.DataFrame(
+    import pandas  # here, not at the top: the home page imports this module but draws no table
+
+    return pandas.DataFrame(
         [(s.name, s.kind, " × ".join(map(str, s.output_shape)), s.params, s.what_it_does)
          for s in layer_specs(config)],
         columns=["layer", "type", "output shape", "parameters", "what it does"],

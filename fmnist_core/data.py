@@ -8,13 +8,16 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from fmnist_core.download import FILES, MIRRORS, download_file, sha256_of
 from fmnist_core.errors import DATA_DIR_ENV, DataUnavailableError, corrupt_file
 from fmnist_core.idx import format_shape, read_idx_gz
+
+if TYPE_CHECKING:
+    import pandas
 
 CLASS_NAMES = (
     "T-shirt/top",
@@ -178,9 +181,11 @@ def class_counts(labels: np.ndarray) -> np.ndarray:
     return np.bincount(labels, minlength=len(CLASS_NAMES))
 
 
-def class_table(data: FashionMNIST) -> pd.DataFrame:
+def class_table(data: FashionMNIST) -> "pandas.DataFrame":
     """One row per class: label, name, and its number of train and test images."""
-    return pd.DataFrame(
+    import pandas  # here, not at the top: the home page imports this module but draws no table
+
+    return pandas.DataFrame(
         {
             "label": np.arange(len(CLASS_NAMES)),
             "name": CLASS_NAMES,

@@ -10,9 +10,9 @@ training only when it fits under MEMORY_SHARE of it; the first in line waits unt
 import logging
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Protocol
 
@@ -26,6 +26,7 @@ from fmnist_core.trainer_pool import TrainerPool
 # A training starts only if the server stays under this share of its memory limit: the estimate
 # is rough, and the pages, the desks and Python's garbage need room too.
 MEMORY_SHARE = 0.85
+FINISHED_KEPT = 8  # finished trainings kept to answer a request for exactly the same at once
 
 
 class JobState(StrEnum):
@@ -61,6 +62,7 @@ class TrainingJob:
     waiting_for: str | None = None  # why the first in line does not start yet, e.g. "memory: …"
     stopped_because: str | None = None  # why the queue stopped it, e.g. the time limit
     time_limit: float | None = None  # seconds it may train, set by the queue
+    earlier: bool = False  # answered at once by a training of exactly its settings and seed done before
     submitted: float = field(default_factory=time.monotonic)
     started: float | None = None
     finished: float | None = None
@@ -131,6 +133,26 @@ def _gigabytes(count: int) -> str:
     return f"{count / 1e9:.1f}"
 
 
+@dataclass(eq=False)
+class _Training:
+    """One training in the queue, for every job that asked for exactly its settings and seed
+    (training is deterministic: they would all get the same weights)."""
+
+    config: ExperimentConfig
+    jobs: list[TrainingJob]
+    history: list[EpochRecord] = field(default_factory=list)
+    progress: tuple[int, int, int] = (0, 0, 0)
+    started: float | None = None
+
+    def wanted(self) -> bool:
+        return any(not job._should_stop() for job in self.jobs)
+
+
+def _copy_for(job: TrainingJob, run: TrainingRun) -> TrainingRun:
+    """The job's own copy of a run (its id, its history list); the model and scores are shared."""
+    return replace(run, history=list(run.history), name=job.name, run_id=job.run_id)
+
+
 class TrainingQueue:
     """First come, first served, `slots` trainings at a time, on one shared dataset."""
 
@@ -139,15 +161,23 @@ class TrainingQueue:
                  memory_limit: int | None = None,
                  memory_usage: Callable[[], int | None] = server_memory_usage,
                  max_seconds: float | None = None,
-                 calibrate: Callable[[TrainerPool], Calibration] | None = None):
+                 calibrate: Callable[[TrainerPool], Calibration] | None = None,
+                 warm_up_after: float = 0.0,
+                 find_earlier: Callable[[ExperimentConfig], TrainingRun | None] | None = None):
         """`train` defaults to `training.train`, imported by the workers (TensorFlow loads in the
         background, its thread pools sized for `slots`); each worker calls `prepare(trainers)`, if
         given, before its first job, and the first to be ready `calibrate(trainers)`, whose result
         becomes `calibration`.
 
+        The workers start loading and preparing after `warm_up_after` seconds, or at the first
+        job if one comes sooner: the page that made the queue is drawn first.
         `memory_limit` (bytes; None: no admission) and `memory_usage()` (bytes in use now) decide
         when a training may start; `max_seconds` (None: no limit) stops one that runs longer.
         The queue owns `trainers`, the compiled trainers its runs reuse.
+
+        A job whose settings and seed equal a training in the queue joins it; one equal to a run
+        finished on this server (the last FINISHED_KEPT), or found by `find_earlier(config)` (the
+        run store), gets a copy of that run at once.
         """
         slots = slots or training_slots()[0]
         if slots < 1:
@@ -156,36 +186,78 @@ class TrainingQueue:
             raise ValueError(f"memory_limit must be more than 0 bytes, got {memory_limit}")
         if max_seconds is not None and max_seconds <= 0:
             raise ValueError(f"max_seconds must be more than 0, got {max_seconds}")
+        if warm_up_after < 0:
+            raise ValueError(f"warm_up_after must be 0 or more, got {warm_up_after}")
+        self._warm_up_at = time.monotonic() + warm_up_after
         self.data, self.slots, self._train, self._prepare = data, slots, train, prepare
         self.memory_limit, self._memory_usage, self.max_seconds = memory_limit, memory_usage, max_seconds
         self._calibrate, self.calibration = calibrate, DEFAULT_CALIBRATION
         self._calibration_started = False
         self._empty_usage: int | None = None  # the memory in use when no training last ran
         self.trainers = TrainerPool()
-        self._waiting: deque[TrainingJob] = deque()
-        self._running: dict[int, int] = {}  # id(job): the memory it was admitted with
+        self._find_earlier = find_earlier
+        self._waiting: deque[_Training] = deque()
+        self._running: dict[int, int] = {}  # id(training): the memory it was admitted with
+        self._under_way: dict[ExperimentConfig, _Training] = {}  # waiting or running, by config
+        self._finished: OrderedDict[ExperimentConfig, TrainingRun] = OrderedDict()
         self._lock = threading.Condition()
         for number in range(slots):
             threading.Thread(target=self._work, name=f"training-slot-{number}", daemon=True).start()
 
     def submit(self, config: ExperimentConfig, is_alive: Callable[[], bool] | None = None,
                name: str = "", observer: JobObserver | None = None) -> TrainingJob:
+        """Queues a training of `config` for this job, joins the one in the queue with exactly
+        these settings and seed, or answers at once with one finished earlier (`job.earlier`)."""
         job = TrainingJob(config, name, is_alive or (lambda: True), observer,
                           time_limit=self.max_seconds)
-        job._tell("queued")
         with self._lock:
-            self._waiting.append(job)
-            self._lock.notify()
+            earlier = self._finished.get(config)
+            if earlier is not None:
+                self._finished.move_to_end(config)
+        if earlier is None and config not in self._under_way and self._find_earlier is not None:
+            earlier = self._find_earlier(config)
+        if earlier is not None:
+            self._answer_with(job, earlier)
+            return job
+        with self._lock:
+            job._tell("queued")
+            training = self._under_way.get(config)
+            if training is None:
+                self._under_way[config] = training = _Training(config, [job])
+                self._waiting.append(training)
+                self._lock.notify()
+            else:
+                self._join(job, training)
         return job
+
+    def _answer_with(self, job: TrainingJob, earlier: TrainingRun) -> None:
+        job._tell("queued")
+        job.state, job.started, job.earlier = JobState.RUNNING, time.monotonic(), True
+        job._tell("started")
+        for record in earlier.history:
+            job._epoch_done(record)
+        job.progress = (earlier.epochs_done, 1, 1)
+        job.result = _copy_for(job, earlier)
+        job.state, job.finished = JobState.DONE, time.monotonic()
+        job._tell("ended")
+
+    def _join(self, job: TrainingJob, training: _Training) -> None:
+        """`job` follows `training` from where it is (under the lock: no epoch is told twice)."""
+        training.jobs.append(job)
+        if training.started is not None:
+            job.state, job.started, job.progress = JobState.RUNNING, training.started, training.progress
+            job._tell("started")
+            for record in training.history:
+                job._epoch_done(record)
 
     def ahead_of(self, job: TrainingJob) -> int:
         """How many trainings will start before this waiting one."""
         with self._lock:
             ahead = 0
-            for other in self._waiting:
-                if other is job:
+            for training in self._waiting:
+                if job in training.jobs:
                     return ahead
-                ahead += not other._should_stop()
+                ahead += training.wanted()
             return 0
 
     @property
@@ -198,24 +270,27 @@ class TrainingQueue:
         with self._lock:
             return len(self._waiting)
 
-    def _next_job(self) -> TrainingJob:
+    def _next_training(self) -> _Training:
         with self._lock:
             while True:
-                while self._waiting and self._waiting[0]._should_stop():
-                    self._end_waiting(self._waiting.popleft(), JobState.CANCELLED)
+                while self._waiting and not self._waiting[0].wanted():
+                    self._drop(self._waiting.popleft(), JobState.CANCELLED)
                 if self._waiting:
-                    job = self._waiting[0]
-                    needed = memory_needed(job.config) if self.memory_limit else 0
+                    training = self._waiting[0]
+                    needed = memory_needed(training.config) if self.memory_limit else 0
                     in_use, empty = self._memory_in_use()
                     refusal = self._never_fits(needed, empty)
                     if refusal:
-                        job.error = refusal
-                        self._end_waiting(self._waiting.popleft(), JobState.FAILED)
+                        for job in training.jobs:
+                            job.error = refusal
+                        self._drop(self._waiting.popleft(), JobState.FAILED)
                         continue
-                    job.waiting_for = self._why_wait(needed, in_use)
-                    if job.waiting_for is None:
+                    waiting_for = self._why_wait(needed, in_use)
+                    for job in training.jobs:
+                        job.waiting_for = waiting_for
+                    if waiting_for is None:
                         self._running[id(self._waiting.popleft())] = needed
-                        return job
+                        return training
                 # Waiting jobs may be cancelled without notice, and memory freed: look again soon.
                 self._lock.wait(timeout=0.5)
 
@@ -250,11 +325,25 @@ class TrainingQueue:
                 f"{_gigabytes(self.memory_limit)} GB, and this training needs about "
                 f"{_gigabytes(needed)} GB")
 
-    def _end_waiting(self, job: TrainingJob, state: JobState) -> None:
-        job.state, job.waiting_for, job.finished = state, None, time.monotonic()
-        job._tell("ended")
+    def _drop(self, training: _Training, state: JobState) -> None:
+        """Ends a training that never started, and each of its jobs with `state`."""
+        self._forget(training)
+        for job in training.jobs:
+            job.state, job.waiting_for, job.finished = state, None, time.monotonic()
+            job._tell("ended")
+
+    def _forget(self, training: _Training) -> None:
+        """From now on, a job with its config starts a training of its own."""
+        if self._under_way.get(training.config) is training:
+            del self._under_way[training.config]
+
+    def _wait_for_warm_up(self) -> None:
+        with self._lock:
+            while not self._waiting and (left := self._warm_up_at - time.monotonic()) > 0:
+                self._lock.wait(timeout=left)
 
     def _work(self) -> None:
+        self._wait_for_warm_up()
         try:
             if self._train is None:
                 _size_tensorflow(self.slots)  # before this worker's TensorFlow runs anything
@@ -264,25 +353,78 @@ class TrainingQueue:
             logging.getLogger(__name__).exception("preparing a trainer failed")
         self._calibrate_once()
         while True:
-            job = self._next_job()
-            job.state, job.started = JobState.RUNNING, time.monotonic()
-            job._tell("started")
-            try:
-                train = self._train or _default_train()
-                job.result = train(
-                    job.config, self.data, trainers=self.trainers, on_epoch=job._epoch_done,
-                    on_progress=lambda *progress, job=job: setattr(job, "progress", progress),
-                    should_stop=job._should_stop)
-                job.result.run_id = job.run_id
-                job.state = JobState.CANCELLED if job.result.stopped else JobState.DONE
-            except Exception as error:  # a failed run must not take its slot down with it
-                job.state, job.error = JobState.FAILED, f"{type(error).__name__}: {error}"
-            finally:
-                job._tell("ended")
-                job.finished = time.monotonic()
-                with self._lock:
-                    self._running.pop(id(job), None)
-                    self._lock.notify_all()  # its memory may let the first in line start
+            self._run(self._next_training())
+
+    def _run(self, training: _Training) -> None:
+        with self._lock:
+            training.started = time.monotonic()
+            for job in training.jobs:
+                job.state, job.started = JobState.RUNNING, training.started
+                job._tell("started")
+        result, error = None, None
+        try:
+            train = self._train or _default_train()
+            result = train(training.config, self.data, trainers=self.trainers,
+                           on_epoch=lambda record: self._epoch_done(training, record),
+                           on_progress=lambda *progress: self._progress(training, progress),
+                           should_stop=lambda: self._nobody_left(training),
+                           on_chunk=lambda run_so_far: self._let_leavers_go(training, run_so_far))
+        except Exception as failure:  # a failed run must not take its slot down with it
+            error = f"{type(failure).__name__}: {failure}"
+        finally:
+            with self._lock:
+                self._forget(training)
+                jobs = list(training.jobs)
+                if result is not None and not result.stopped:
+                    self._finished[training.config] = result
+                    while len(self._finished) > FINISHED_KEPT:
+                        self._finished.popitem(last=False)
+            for job in jobs:
+                self._end(job, result, error)
+            with self._lock:
+                self._running.pop(id(training), None)
+                self._lock.notify_all()  # its memory may let the first in line start
+
+    def _epoch_done(self, training: _Training, record: EpochRecord) -> None:
+        with self._lock:  # a job joining now gets this epoch from the history, or is told it here
+            training.history.append(record)
+            for job in training.jobs:
+                job._epoch_done(record)
+
+    def _progress(self, training: _Training, progress: tuple[int, int, int]) -> None:
+        training.progress = progress
+        for job in list(training.jobs):
+            job.progress = progress
+
+    def _nobody_left(self, training: _Training) -> bool:
+        """Whether every job has stopped or left; then the training stops, and takes no more."""
+        with self._lock:
+            if training.wanted():
+                return False
+            self._forget(training)
+            return True
+
+    def _let_leavers_go(self, training: _Training, run_so_far: Callable[[], TrainingRun]) -> None:
+        """Jobs that stop while others still watch leave with the run as it is now; the training
+        goes on for the others (when all stop, the training itself stops)."""
+        with self._lock:
+            leaving = [job for job in training.jobs if job._should_stop()]
+            if not leaving or len(leaving) == len(training.jobs):
+                return
+            training.jobs = [job for job in training.jobs if job not in leaving]
+        run = run_so_far()
+        for job in leaving:
+            self._end(job, run, None)
+
+    @staticmethod
+    def _end(job: TrainingJob, run: TrainingRun | None, error: str | None) -> None:
+        if run is not None:
+            job.result = _copy_for(job, run)
+            job.state = JobState.CANCELLED if run.stopped else JobState.DONE
+        else:
+            job.state, job.error = JobState.FAILED, error
+        job.finished = time.monotonic()
+        job._tell("ended")
 
     def _calibrate_once(self) -> None:
         """The first worker ready measures this server's speed; the others go on to their jobs."""

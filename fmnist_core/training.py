@@ -43,31 +43,47 @@ def train(
     on_epoch: Callable[[EpochRecord], None] | None = None,
     on_progress: Callable[[int, int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    on_chunk: Callable[[Callable[[], TrainingRun]], None] | None = None,
 ) -> TrainingRun:
     """Trains a new model for `config` on `data`, on a compiled trainer borrowed from `trainers`.
 
     on_epoch(record) is called after every completed epoch; on_progress(epoch, step, steps)
     every fraction of a second within one; should_stop() is asked as often, and when it says
-    yes the run ends with the epochs it completed and the model as it is.
+    yes the run ends with the epochs it completed and the model as it is. on_chunk(run_so_far)
+    is called as often too: run_so_far() gives that stopped run now, in a model of its own, while
+    this training goes on (for a learner who leaves a training shared with others).
     """
     started = time.perf_counter()
     should_stop = should_stop or (lambda: False)
-    model = build_model(config)
-    model.optimizer.build(model.trainable_variables)
+    model = _built(config)
     with (trainers or TrainerPool()).borrow(trainer_key(config), lambda: _Trainer(config)) as trainer:
         trainer.copy_weights_from(model)
+
+        def run_as_it_is(model, history, stopped, test_scores=None) -> TrainingRun:
+            if stopped or test_scores is None:
+                test_scores = trainer.logits(data.test_images)
+            trainer.copy_weights_to(model)
+            test_loss, test_accuracy = loss_and_accuracy(test_scores, data.test_labels)
+            return TrainingRun(config, list(history), model, test_loss, test_accuracy,
+                               time.perf_counter() - started,
+                               RunState.STOPPED if stopped else RunState.DONE, test_logits=test_scores)
+
+        def between_chunks(history) -> None:
+            on_chunk(lambda: run_as_it_is(_built(config), history, stopped=True))
+
         history, stopped, test_scores = _epochs(config, data, trainer, on_epoch, on_progress,
-                                                should_stop)
-        if stopped or test_scores is None:
-            test_scores = trainer.logits(data.test_images)
-        trainer.copy_weights_to(model)
-    test_loss, test_accuracy = loss_and_accuracy(test_scores, data.test_labels)
-    return TrainingRun(config, history, model, test_loss, test_accuracy,
-                       time.perf_counter() - started, RunState.STOPPED if stopped else RunState.DONE,
-                       test_logits=test_scores)
+                                                should_stop, between_chunks if on_chunk else None)
+        return run_as_it_is(model, history, stopped, test_scores)
 
 
-def _epochs(config, data, trainer, on_epoch, on_progress, should_stop):
+def _built(config: ExperimentConfig) -> keras.Model:
+    """A new model for `config`, its optimizer's variables made (to take a trainer's state)."""
+    model = build_model(config)
+    model.optimizer.build(model.trainable_variables)
+    return model
+
+
+def _epochs(config, data, trainer, on_epoch, on_progress, should_stop, on_chunk=None):
     """The training loop proper, on `trainer`'s model.
 
     Returns the history, whether it was stopped, and the last epoch's test-set scores (None when
@@ -88,6 +104,8 @@ def _epochs(config, data, trainer, on_epoch, on_progress, should_stop):
             chunk = min(_next_chunk(chunk, time.perf_counter() - chunk_started), trainer.max_steps)
             if on_progress:
                 on_progress(epoch, step, steps)
+            if on_chunk:
+                on_chunk(history)
         if stopped:
             break
         held_out_scores = trainer.logits(held_out_images)

@@ -1,5 +1,7 @@
 """Build & train: the knobs, the model summary they give, and a live training."""
 
+import secrets
+
 import streamlit as st
 
 from fmnist_core.architecture import layer_table, parameter_count
@@ -14,6 +16,7 @@ from ui.settings import apply, settings_widgets, teacher_panel
 from ui.take_home import take_home_buttons
 
 REFUSED = "train_refused"
+SEEDS = 10_000  # a new seed is drawn from 0–9,999: short enough to read and type
 
 setup("Build & train")
 data = dataset()
@@ -68,6 +71,11 @@ def show_result(run: TrainingRun) -> None:
         if run.stopped else ""
     st.success(f"**{run.name}{stopped}: test accuracy {run.test_accuracy:.2%}**, {verdict}. "
                f"Trained in {run.seconds:.0f} s.", icon=":material/check_circle:")
+    if session.answered_earlier(run):
+        st.info("**Trained earlier with exactly these settings and seed**: here is its result. "
+                "Train with a new seed to see how much runs differ.", icon=":material/history:")
+        st.button("Train with a new seed", icon=":material/casino:", on_click=train,
+                  args=(run.config.with_changes(seed=secrets.randbelow(SEEDS)),))
     if line := classroom.standing(run.test_accuracy):
         st.info(line, icon=":material/leaderboard:")
     page_link(PAGES["predictions"], "See its predictions", ":material/target:")
@@ -76,6 +84,8 @@ def show_result(run: TrainingRun) -> None:
 
 def train(config) -> None:
     """Train's click: queued before the page reruns, so that one run already shows it under way."""
+    if config != session.config():
+        apply(config)  # the knobs show what trains (a new seed, say)
     if problem := session.start({"": config}):
         st.session_state[REFUSED] = problem
 

@@ -639,3 +639,33 @@ def test_a_training_past_the_servers_time_limit_stops_with_its_epochs_and_says_w
     assert stop == (f"Run 1 stopped after {run.epochs_done} epoch"
                     f"{'s' if run.epochs_done > 1 else ''} of 30: it reached the 2-second "
                           "limit for one training. Its epochs are kept.")
+
+
+def test_a_training_asked_for_again_is_answered_at_once_and_a_new_seed_trains_anew(real_data):
+    settings = {"epochs": "2", "train_size": "2000", "seed": "4242"}
+    first = open_page(BUILD, query=settings)
+    train_in(first)
+    [trained] = first.session_state[RUNS]
+
+    classmate = open_page(BUILD, query=settings)
+    button(classmate, "▶ Train").click().run()
+    deadline = time.monotonic() + TIMEOUT
+    while classmate.session_state[JOBS] or not classmate.session_state[RUNS]:
+        assert time.monotonic() < deadline, "the earlier run was not served"
+        classmate.run()  # the job is done at once; the live fragment collects it
+    [copy] = classmate.session_state[RUNS]
+    assert copy.run_id != trained.run_id and copy.name == "Run 1"
+    assert copy.history == trained.history and copy.test_accuracy == trained.test_accuracy
+    assert any(info.value.startswith("**Trained earlier with exactly these settings and seed**")
+               for info in classmate.info)
+
+    button(classmate, "Train with a new seed").click().run()
+    new_seed = classmate.session_state[CONFIG].seed
+    assert new_seed != 4242 and classmate.number_input(key="setting_seed").value == new_seed
+    while classmate.session_state[JOBS]:
+        assert time.monotonic() < deadline + TRAINING_TIMEOUT
+        time.sleep(0.2)
+        classmate.run()
+    new = classmate.session_state[RUNS][-1]
+    assert new.config.seed == new_seed and new.history != trained.history
+    assert not any(info.value.startswith("**Trained earlier") for info in classmate.info)

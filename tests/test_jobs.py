@@ -11,7 +11,8 @@ import pytest
 
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.estimate import Calibration, memory_needed
-from fmnist_core.jobs import JobState, TrainingJob, TrainingQueue
+from fmnist_core.history import EpochRecord
+from fmnist_core.jobs import FINISHED_KEPT, JobState, TrainingJob, TrainingQueue
 from fmnist_core.run import RunState, TrainingRun
 
 WAIT = 10  # seconds: a bound for things that happen within a fraction of one
@@ -24,17 +25,20 @@ class GatedTraining:
         self.started, self.release = [], threading.Event()
         self.lock = threading.Lock()
 
-    def __call__(self, config, data, *, trainers, on_epoch, on_progress, should_stop):
+    def __call__(self, config, data, *, trainers, on_epoch, on_progress, should_stop, on_chunk):
         with self.lock:
             self.started.append(config.seed)
         on_progress(1, 0, config.steps_per_epoch)
+        history = [EpochRecord(1, 0.6, 0.7, 0.65, 0.72, 0.1)]
+        on_epoch(history[0])
         while not self.release.is_set():
+            on_chunk(lambda: TrainingRun(config, history, None, 0.0, 0.1, 0.0, state=RunState.STOPPED))
             if should_stop():
-                return TrainingRun(config, [], None, 0.0, 0.0, 0.0, state=RunState.STOPPED)
+                return TrainingRun(config, history, None, 0.0, 0.0, 0.0, state=RunState.STOPPED)
             time.sleep(0.01)
         if config.seed == 666:
             raise RuntimeError("out of memory")
-        return TrainingRun(config, [], None, 0.5, 0.8, 1.0, )
+        return TrainingRun(config, history, None, 0.5, 0.8, 1.0)
 
 
 def until(condition, what: str) -> None:
@@ -220,3 +224,129 @@ def test_real_trainings_in_parallel_slots(real_data):
     assert all(len(job.history) == 1 and job.progress == (1, 32, 32) for job in jobs)
     assert all(job.result.test_accuracy > 0.5 for job in jobs)
     assert len({job.result.test_accuracy for job in jobs}) == 3  # three seeds, three models
+
+
+def test_workers_warm_up_after_the_delay_or_at_the_first_job_if_sooner():
+    prepared, made = [], time.monotonic()
+    TrainingQueue(data=None, slots=1, train=GatedTraining(), warm_up_after=0.5,
+                  prepare=lambda trainers: prepared.append(time.monotonic() - made))
+    time.sleep(0.3)
+    assert prepared == []  # the page that made the queue is still drawing
+    until(lambda: prepared, "the worker warms up by itself")
+    assert prepared[0] >= 0.5
+
+    prepared, training = [], GatedTraining()
+    queue = TrainingQueue(data=None, slots=1, train=training, warm_up_after=60,
+                          prepare=lambda trainers: prepared.append(time.monotonic()))
+    queue.submit(configs(1)[0])
+    until(lambda: training.started, "a job starts without waiting for the warm-up")
+    assert len(prepared) == 1  # prepared first, then the job
+    training.release.set()
+
+
+
+class Recorder:
+    """A job observer (as the run store's `SeatRecorder`): what it was told, in order."""
+
+    def __init__(self):
+        self.events = []
+
+    def queued(self, job):
+        self.events.append("queued")
+
+    def started(self, job):
+        self.events.append("started")
+
+    def epoch_done(self, job, record):
+        self.events.append(f"epoch {record.epoch}")
+
+    def ended(self, job):
+        self.events.append(f"ended {job.state}")
+
+
+def test_equal_requests_share_one_training_and_each_gets_its_own_run():
+    training, watchers = GatedTraining(), [Recorder(), Recorder()]
+    queue = TrainingQueue(data=None, slots=2, train=training)
+    first = queue.submit(configs(1)[0], name="Run 1", observer=watchers[0])
+    until(lambda: first.history, "the first epoch is done")
+    second = queue.submit(configs(1)[0], name="Mine", observer=watchers[1])
+    # The second student joins the training under way, its finished epoch included.
+    assert second.state == JobState.RUNNING and second.history == first.history
+    assert queue.running == 1 and queue.waiting == 0
+    training.release.set()
+    until(lambda: not first.active and not second.active, "both finish")
+    assert training.started == [0]  # trained once
+    assert first.state == second.state == JobState.DONE
+    assert (first.result.name, second.result.name) == ("Run 1", "Mine")
+    assert first.result.run_id == first.run_id != second.result.run_id == second.run_id
+    assert first.result.test_accuracy == second.result.test_accuracy
+    assert watchers[0].events == watchers[1].events == ["queued", "started", "epoch 1", "ended done"]
+
+
+def test_one_students_stop_leaves_the_shared_training_going_for_the_other():
+    training = GatedTraining()
+    queue = TrainingQueue(data=None, slots=1, train=training)
+    staying, leaving = (queue.submit(configs(1)[0]) for _ in range(2))
+    until(lambda: staying.history, "the training is under way")
+    leaving.cancel()
+    until(lambda: not leaving.active, "the one who stopped leaves")
+    assert leaving.state == JobState.CANCELLED and leaving.result.stopped
+    assert leaving.result.test_accuracy == 0.1  # the run as it was when they left
+    assert staying.state == JobState.RUNNING
+    training.release.set()
+    until(lambda: staying.state == JobState.DONE, "the other's training finishes")
+    assert staying.result.test_accuracy == 0.8
+
+
+def test_the_training_stops_when_its_last_watcher_leaves():
+    training = GatedTraining()
+    queue = TrainingQueue(data=None, slots=1, train=training)
+    tab_open = threading.Event()
+    tab_open.set()
+    stopping = queue.submit(configs(1)[0])
+    closing = queue.submit(configs(1)[0], is_alive=tab_open.is_set)
+    until(lambda: stopping.history, "the training is under way")
+    stopping.cancel()
+    until(lambda: not stopping.active, "the first leaves")
+    assert closing.active
+    tab_open.clear()  # the other closes the tab: nobody watches any more
+    until(lambda: not closing.active, "the training stops")
+    assert closing.result.stopped and not training.release.is_set()
+    # A new request for the same starts a new training: the stopped one takes nobody.
+    again = queue.submit(configs(1)[0])
+    until(lambda: training.started == [0, 0], "a new training starts")
+    training.release.set()
+    until(lambda: again.state == JobState.DONE, "it finishes")
+
+
+def test_a_request_equal_to_a_finished_training_is_answered_at_once():
+    training, watcher = GatedTraining(), Recorder()
+    training.release.set()
+    queue = TrainingQueue(data=None, slots=1, train=training)
+    done = queue.submit(configs(1)[0])
+    until(lambda: done.state == JobState.DONE, "the first finishes")
+    repeat = queue.submit(configs(1)[0], name="Again", observer=watcher)
+    assert repeat.state == JobState.DONE and repeat.earlier and not done.earlier
+    assert training.started == [0]
+    assert repeat.result.name == "Again" and repeat.result.run_id == repeat.run_id
+    assert repeat.result.history == done.result.history
+    assert repeat.result.history is not done.result.history
+    assert watcher.events == ["queued", "started", "epoch 1", "ended done"]
+    # Only the newest FINISHED_KEPT are kept; a new seed is a new training.
+    others = [queue.submit(config) for config in configs(FINISHED_KEPT + 1)[1:]]
+    until(lambda: all(job.state == JobState.DONE for job in others), "the others finish")
+    assert not queue.submit(configs(1)[0]).earlier
+
+
+def test_a_request_equal_to_a_stored_run_is_answered_from_the_store():
+    asked, stored = [], TrainingRun(configs(1)[0], [EpochRecord(1, 0.5, 0.8, 0.5, 0.8, 1.0)],
+                                    None, 0.5, 0.8, 1.0)
+    training = GatedTraining()
+    queue = TrainingQueue(data=None, slots=1, train=training, find_earlier=lambda config: (
+        asked.append(config.seed) or (stored if config == stored.config else None)))
+    found = queue.submit(configs(1)[0])
+    assert found.earlier and found.result.test_accuracy == 0.8 and training.started == []
+    new = queue.submit(configs(2)[1])
+    assert not new.earlier and asked == [0, 1]
+    training.release.set()
+    until(lambda: new.state == JobState.DONE, "the new one trains")

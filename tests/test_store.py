@@ -699,3 +699,25 @@ def test_thirty_threads_saving_epochs_at_once_wait_for_sqlites_lock(sqlite_url):
     assert row_counts(store)["epochs"] == 300
     store.close()
 
+
+
+def test_the_newest_finished_run_of_exactly_a_config_is_found_whoever_trained_it(store, seat):
+    other = store.create_seat(Seat.new())
+    for owner, run_id, accuracy in ((seat, "older", 0.86), (other, "newer", 0.875)):
+        store.start_run(owner, run_id, "Run 1", CONFIG)
+        for epoch in range(1, 5):
+            store.save_epoch(owner, run_id, record(epoch))
+        finish(store, owner, run_id, weights=run_id.encode(), test_accuracy=accuracy)
+    store.start_run(seat, "stopped", "Run 2", CONFIG)
+    finish(store, seat, "stopped", state=RunState.STOPPED)
+    store.start_run(seat, "other-seed", "Run 3", CONFIG.with_changes(seed=7))
+    finish(store, seat, "other-seed")
+
+    run, weights = store.finished_like(CONFIG)
+    assert (run.run_id, run.name, run.state, weights) == ("newer", "", RunState.DONE, b"newer")
+    assert run.config == CONFIG and run.test_accuracy == 0.875
+    assert [r.epoch for r in run.history] == [1, 2, 3, 4] and run.test_logits.shape == (20, 10)
+    assert store.finished_like(CONFIG.with_changes(seed=8)) is None
+    store.start_run(seat, "no-weights", "Run 4", CONFIG.with_changes(epochs=5))
+    finish(store, seat, "no-weights", weights=None)
+    assert store.finished_like(CONFIG.with_changes(epochs=5)) is None  # its model cannot be loaded

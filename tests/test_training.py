@@ -151,3 +151,41 @@ def test_a_batch_bigger_than_a_chunk_of_small_steps_trains(real_data):
     run = train(config, real_data)
     assert run.epochs_done == 1 and config.steps_per_epoch == 3
     assert run.history[0].accuracy > 0.1
+
+
+def test_one_config_and_seed_give_bitwise_equal_weights_in_two_slots_at_once(real_data):
+    """Identical requests are trained once and shared: that is only honest if training is
+    deterministic, whichever slot (thread, compiled trainer) runs it and whatever runs beside it."""
+    trainers, runs = TrainerPool(), [None, None]
+
+    def run(number):
+        runs[number] = train(SHORT, real_data, trainers=trainers)
+
+    threads = [threading.Thread(target=run, args=(number,)) for number in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert trainers.idle() == {trainer_key(SHORT): 2}  # two trainers: the runs were side by side
+    for ours, theirs in zip(runs[0].model.get_weights(), runs[1].model.get_weights(), strict=True):
+        assert np.array_equal(ours, theirs)
+    assert np.array_equal(runs[0].test_logits, runs[1].test_logits)
+
+
+def test_a_learner_leaving_a_shared_training_takes_the_run_as_it_is(real_data):
+    left = []
+
+    def between_chunks(run_so_far):
+        if not left and progress[-1][0] == 2:
+            left.append(run_so_far())  # the first chunk of epoch 2: one epoch done
+
+    progress = []
+    run = train(SHORT, real_data, on_progress=lambda *args: progress.append(args),
+                on_chunk=between_chunks)
+    [early] = left
+    assert early.stopped and early.epochs_done == 1 and run.epochs_done == 2 and not run.stopped
+    assert early.history == run.history[:1] and early.model is not run.model
+    assert early.test_accuracy == pytest.approx(
+        Evaluation.from_logits(logits(early.model, real_data.test_images),
+                               real_data.test_labels).accuracy)
+    assert early.test_accuracy != run.test_accuracy

@@ -32,7 +32,7 @@ if not callable(getattr(Runtime, "is_active_session", None)):
 
 CONFIG, RUNS, JOBS, URL_NOTES = "config", "runs", "jobs", "url_notes"
 EVALUATIONS, ERRORS, OUTPUTS = "evaluations", "training_errors", "layer_outputs"
-STOPS = "training_stops"
+STOPS, EARLIER = "training_stops", "answered_earlier"
 TEACHER, CURVES, SEAT, MODEL = "teacher_controls", "training_curves", "seat", "stored_model"
 CODE_TRIES, SEAT_NOTES, KEPT, CLASS_CONTROLS = "code_tries", "seat_notes", "kept_params", "class_controls"
 MAX_TRAININGS = 3  # a student's trainings waiting or running at once: the queue is the class's
@@ -268,6 +268,8 @@ def collect_finished() -> None:
     for job in desk().collect_ended():
         if job.error:
             st.session_state.setdefault(ERRORS, []).append(job.error)
+        if job.earlier:
+            st.session_state.setdefault(EARLIER, set()).add(job.run_id)
         if job.stopped_because and job.result:
             st.session_state.setdefault(STOPS, []).append(
                 f"{job.name} stopped after {count(job.result.epochs_done, 'epoch')} of "
@@ -277,6 +279,11 @@ def collect_finished() -> None:
 def errors() -> list[str]:
     """Training failures not yet shown; reading them clears them."""
     return st.session_state.pop(ERRORS, [])
+
+
+def answered_earlier(run: TrainingRun) -> bool:
+    """Whether `run` was not trained for this learner but copied from an identical earlier one."""
+    return run.run_id in st.session_state.get(EARLIER, ())
 
 
 def stops() -> list[str]:

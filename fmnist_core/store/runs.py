@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -273,6 +273,25 @@ class RunStore(ClassStore):
             return connection.scalar(
                 select(run_weights.c.data).select_from(run_weights.join(runs).join(seats))
                 .where(_seat_is(seat), runs.c.run_id == run_id))
+
+    def finished_like(self, config: ExperimentConfig) -> tuple[TrainingRun, bytes] | None:
+        """The newest finished run, of any seat, trained with exactly `config` (settings and seed),
+        with its weights; None if there is none. Training is deterministic, so it is the run a new
+        request for `config` would train (its name and seat are not part of it)."""
+        with self._transaction() as connection:
+            row = connection.execute(
+                select(runs, run_weights.c.data.label("weights"))
+                .select_from(runs.join(run_weights))
+                .where(runs.c.config == json.dumps(config.to_query()),
+                       runs.c.state == RunState.DONE.value)
+                .order_by(runs.c.finished_at.desc(), runs.c.id.desc()).limit(1)).first()
+            if row is None:
+                return None
+            history = [EpochRecord(epoch.epoch, epoch.loss, epoch.accuracy, epoch.val_loss,
+                                   epoch.val_accuracy, epoch.seconds)
+                       for epoch in connection.execute(
+                           select(epochs).where(epochs.c.run == row.id).order_by(epochs.c.epoch))]
+        return replace(_training_run(row, history), name=""), row.weights
 
     def run_ids_with_weights(self, seat: Seat) -> set[str]:
         """The seat's runs whose model can be loaded."""
