@@ -13,8 +13,8 @@ student (each is its own Streamlit session), driven with Playwright's async API:
 1. every student opens `/Build_and_train?train_size=…&epochs=…&seed=…` at once;
 2. once all pages have loaded, student i presses "▶ Train" at i/(N-1) of the --stagger window;
 3. a small script in each page notes (browser clock, same machine) when it first shows the
-   queue ("waiting for a free trainer — N ahead of you"), a progress bar, the first
-   "epoch 1 of E" progress text, the success box ("Run 1: test accuracy 84.40%") or an error;
+   queue ("waiting for a free trainer — N trainings ahead of you" or "— you are next"), a
+   progress bar, the first "epoch 1 of E" progress text, the success box ("Run 1: test accuracy 84.40%") or an error;
 4. on success the student goes to Compare runs by the sidebar (the same session) and downloads
    the table as CSV; again once every student has finished. Each time the table must hold
    exactly one run, "Run 1", with this student's training-image count and test accuracy;
@@ -111,12 +111,12 @@ WATCH_JS = r"""
     let jobs = 0;
     for (const alert of [...document.querySelectorAll('[data-testid="stAlert"]')].filter(current)) {
       const text = alert.innerText;
-      const ahead = text.match(/waiting for a free trainer\D*(\d+) ahead of you/);
+      const ahead = text.match(/waiting for [^—]*— (?:(\d+) trainings? ahead of you|you are next)/);
       if (ahead) {
         jobs += 1;
         stamp('waiting');
         seen.last = text.slice(0, 200);
-        const n = +ahead[1];
+        const n = +(ahead[1] || 0);
         if (seen.aheads[seen.aheads.length - 1] !== n) seen.aheads.push(n);
       }
       if (/test accuracy/.test(text)) { stamp('result'); seen.resultText = text; }

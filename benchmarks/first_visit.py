@@ -59,7 +59,7 @@ WATCH_TRAINING = """() => {
     const result = shown('[data-testid="stAlert"]', /test accuracy/);
     const stamp = (key, yes) => { if (seen.click && !(key in seen) && yes) seen[key] = now - seen.click; };
     stamp('feedback', result || shown('[data-testid="stProgress"]', /./)
-          || shown('[data-testid="stAlert"]', /waiting for a free trainer/));
+          || shown('[data-testid="stAlert"]', /waiting for /));
     stamp('training', result || shown('[data-testid="stProgress"]', /epoch \\d of 5/));
     stamp('epoch_done', result || shown('[data-testid="stProgress"]', /epoch [2-5] of 5/));
     stamp('chart', [...document.querySelectorAll('.js-plotly-plot')].some((plot) =>

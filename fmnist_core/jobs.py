@@ -7,6 +7,7 @@ between compiled chunks: well within a second. Given the server's memory limit, 
 training only when it fits under MEMORY_SHARE of it; the first in line waits until it does.
 """
 
+import heapq
 import logging
 import threading
 import time
@@ -18,7 +19,7 @@ from typing import Protocol
 
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.environment import server_memory_usage, training_cpus, training_slots
-from fmnist_core.estimate import DEFAULT_CALIBRATION, Calibration, memory_needed
+from fmnist_core.estimate import DEFAULT_CALIBRATION, Calibration, estimated_seconds, memory_needed
 from fmnist_core.history import EpochRecord
 from fmnist_core.run import TrainingRun, new_run_id
 from fmnist_core.trainer_pool import TrainerPool
@@ -27,6 +28,7 @@ from fmnist_core.trainer_pool import TrainerPool
 # is rough, and the pages, the desks and Python's garbage need room too.
 MEMORY_SHARE = 0.85
 FINISHED_KEPT = 8  # finished trainings kept to answer a request for exactly the same at once
+PACE_WEIGHT = 0.3  # how much the latest finished training moves the queue's measured pace
 
 
 class JobState(StrEnum):
@@ -197,9 +199,12 @@ class TrainingQueue:
         self.trainers = TrainerPool()
         self._find_earlier = find_earlier
         self._waiting: deque[_Training] = deque()
-        self._running: dict[int, int] = {}  # id(training): the memory it was admitted with
+        self._running: dict[_Training, int] = {}  # each with the memory it was admitted with
         self._under_way: dict[ExperimentConfig, _Training] = {}  # waiting or running, by config
         self._finished: OrderedDict[ExperimentConfig, TrainingRun] = OrderedDict()
+        # Measured seconds ÷ estimated seconds of the trainings finished here, a moving average:
+        # trainings side by side, or a busy server, take longer than the calibration alone says.
+        self.pace = 1.0
         self._lock = threading.Condition()
         for number in range(slots):
             threading.Thread(target=self._work, name=f"training-slot-{number}", daemon=True).start()
@@ -260,6 +265,45 @@ class TrainingQueue:
                 ahead += training.wanted()
             return 0
 
+    def expected_start(self, job: TrainingJob) -> float | None:
+        """About how many seconds from now this waiting job should start (None if it is not
+        waiting): the trainings running and those ahead of it, each estimated at the queue's
+        measured pace, shared out over the slots in their order."""
+        with self._lock:
+            ahead = []
+            for training in self._waiting:
+                if job in training.jobs:
+                    break
+                if training.wanted():
+                    ahead.append(self._seconds_for(training.config))
+            else:
+                return None
+            free_at = [self._seconds_left(training) for training in self._running]
+            free_at += [0.0] * (self.slots - len(free_at))
+        heapq.heapify(free_at)
+        for seconds in ahead:
+            heapq.heappush(free_at, heapq.heappop(free_at) + seconds)
+        return free_at[0]
+
+    def _seconds_for(self, config: ExperimentConfig) -> float:
+        return self.pace * estimated_seconds(config, self.calibration)
+
+    def _seconds_left(self, training: _Training) -> float:
+        """A running training's time left: from its own progress once it has some, else its
+        estimate less the time it has run."""
+        elapsed = time.monotonic() - (training.started or time.monotonic())
+        epoch, step, steps = training.progress
+        done = ((epoch - 1) + step / steps) / training.config.epochs if steps else 0.0
+        if done > 0.05:
+            return elapsed * (1 - done) / done
+        return max(0.0, self._seconds_for(training.config) - elapsed)
+
+    def _measured(self, training: _Training, result: TrainingRun) -> None:
+        """Moves the pace towards this finished training's seconds ÷ its estimate."""
+        estimate = estimated_seconds(training.config, self.calibration)
+        ratio = min(max(result.seconds / estimate, 0.1), 10.0)  # one odd run moves it a little
+        self.pace += PACE_WEIGHT * (ratio - self.pace)
+
     @property
     def running(self) -> int:
         with self._lock:
@@ -289,7 +333,7 @@ class TrainingQueue:
                     for job in training.jobs:
                         job.waiting_for = waiting_for
                     if waiting_for is None:
-                        self._running[id(self._waiting.popleft())] = needed
+                        self._running[self._waiting.popleft()] = needed
                         return training
                 # Waiting jobs may be cancelled without notice, and memory freed: look again soon.
                 self._lock.wait(timeout=0.5)
@@ -376,13 +420,14 @@ class TrainingQueue:
                 self._forget(training)
                 jobs = list(training.jobs)
                 if result is not None and not result.stopped:
+                    self._measured(training, result)
                     self._finished[training.config] = result
                     while len(self._finished) > FINISHED_KEPT:
                         self._finished.popitem(last=False)
             for job in jobs:
                 self._end(job, result, error)
             with self._lock:
-                self._running.pop(id(training), None)
+                self._running.pop(training, None)
                 self._lock.notify_all()  # its memory may let the first in line start
 
     def _epoch_done(self, training: _Training, record: EpochRecord) -> None:

@@ -10,9 +10,9 @@ import time
 import pytest
 
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.estimate import Calibration, memory_needed
+from fmnist_core.estimate import Calibration, estimated_seconds, memory_needed
 from fmnist_core.history import EpochRecord
-from fmnist_core.jobs import FINISHED_KEPT, JobState, TrainingJob, TrainingQueue
+from fmnist_core.jobs import FINISHED_KEPT, PACE_WEIGHT, JobState, TrainingJob, TrainingQueue
 from fmnist_core.run import RunState, TrainingRun
 
 WAIT = 10  # seconds: a bound for things that happen within a fraction of one
@@ -350,3 +350,31 @@ def test_a_request_equal_to_a_stored_run_is_answered_from_the_store():
     assert not new.earlier and asked == [0, 1]
     training.release.set()
     until(lambda: new.state == JobState.DONE, "the new one trains")
+
+
+def test_a_waiting_job_knows_about_when_it_should_start():
+    training = GatedTraining()
+    queue = TrainingQueue(data=None, slots=2, train=training)
+    lesson, small = ExperimentConfig(epochs=2), ExperimentConfig(train_size=1000, epochs=1)
+    first, _ = queue.submit(lesson), queue.submit(small)
+    third, fourth = queue.submit(lesson.with_changes(seed=1)), queue.submit(small.with_changes(seed=1))
+    until(lambda: queue.running == 2, "two run")
+    assert queue.expected_start(first) is None  # running, not waiting
+    long, short = (estimated_seconds(config, queue.calibration) for config in (lesson, small))
+    # The third takes the slot the short one frees; the fourth the first one's, free before the
+    # third (short + long) ends.
+    assert queue.expected_start(third) == pytest.approx(short, abs=0.5)
+    assert queue.expected_start(fourth) == pytest.approx(long, abs=0.5)
+    training.release.set()
+    until(lambda: not fourth.active, "all finish")
+
+
+def test_the_queue_measures_its_pace_from_finished_trainings():
+    def training(config, data, **hooks):
+        return TrainingRun(config, [], None, 0.5, 0.8, seconds=3 * estimated_seconds(config))
+
+    queue = TrainingQueue(data=None, slots=1, train=training)
+    assert queue.pace == 1.0
+    job = queue.submit(configs(1)[0])
+    until(lambda: job.state == JobState.DONE, "it finishes")
+    assert queue.pace == pytest.approx(1 + PACE_WEIGHT * (3 - 1))

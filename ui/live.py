@@ -5,7 +5,7 @@ import streamlit as st
 from fmnist_core import figures
 from fmnist_core.jobs import JobState, TrainingJob
 from fmnist_core.run import REFERENCES
-from fmnist_core.words import count
+from fmnist_core.words import count, duration
 from ui import session
 from ui.resources import training_queue
 
@@ -17,7 +17,9 @@ def _progress(job: TrainingJob) -> None:
         why = (f"waiting for {job.waiting_for}" if job.waiting_for
                else "waiting for a free trainer")
         place = f"**{count(ahead, 'training')} ahead of you**" if ahead else "**you are next**"
-        st.info(f"{label}: {why} — {place}. It starts by itself.",
+        start = training_queue().expected_start(job)
+        when = f"should start in {duration(start)}" if start else "should start in a moment"
+        st.info(f"{label}: {why} — {place}; it {when}, by itself.",
                 icon=":material/hourglass_top:")
         if st.button("Cancel", key=f"cancel_{id(job)}"):
             job.cancel()
