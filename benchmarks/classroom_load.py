@@ -14,7 +14,8 @@ student (each is its own Streamlit session), driven with Playwright's async API:
 2. once all pages have loaded, student i presses "▶ Train" at i/(N-1) of the --stagger window;
 3. a small script in each page notes (browser clock, same machine) when it first shows the
    queue ("waiting for a free trainer — N trainings ahead of you" or "— you are next"), a
-   progress bar, the first "epoch 1 of E" progress text, the success box ("Run 1: test accuracy 84.40%") or an error;
+   progress bar, the first "epoch 1 of E" progress text, the success box ("Run 1: test accuracy
+   84.40%") or an error;
 4. on success the student goes to Compare runs by the sidebar (the same session) and downloads
    the table as CSV; again once every student has finished. Each time the table must hold
    exactly one run, "Run 1", with this student's training-image count and test accuracy;
