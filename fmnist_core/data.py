@@ -143,6 +143,11 @@ def _read_official(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     return array
 
 
+def on_disk() -> bool:
+    """Whether one of `data_dirs()` holds all four files (loading then needs no download)."""
+    return any(not _missing(folder) for folder in data_dirs())
+
+
 def load_fashion_mnist(
     data_dir: Path | str | None = None,
     *,

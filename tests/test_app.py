@@ -28,8 +28,8 @@ from fmnist_core.store import RunStore, Seat
 from tests.places import REPO
 from ui.session import CONFIG, JOBS, RUNS, SEAT
 
-APP = REPO / "app.py"
-HOME = "app.py"
+APP = REPO / "home.py"
+HOME = "home.py"
 # Every page the app has, new ones included: each must at least render.
 PAGE_FILES = [HOME, *sorted(path.relative_to(REPO).as_posix() for path in (REPO / "pages").glob("*.py"))]
 DATA_PAGES = [page for page in PAGE_FILES if page != HOME]

@@ -24,7 +24,7 @@ EXCEPTION = '[data-testid="stException"]'
 
 def url_path(page_file: Path) -> str:
     """The URL path Streamlit serves a page file at: pages/2_Build_and_train.py -> Build_and_train."""
-    return "" if page_file.name == "app.py" else re.sub(r"^\d+_", "", page_file.stem)
+    return "" if page_file.name == "home.py" else re.sub(r"^\d+_", "", page_file.stem)
 
 
 def page_title(page_file: Path) -> str:
@@ -33,7 +33,7 @@ def page_title(page_file: Path) -> str:
 
 
 # Every page, by URL path, with its title.
-TITLES = {url_path(file): page_title(file) for file in [REPO / "app.py", *(REPO / "pages").glob("*.py")]}
+TITLES = {url_path(file): page_title(file) for file in [REPO / "home.py", *(REPO / "pages").glob("*.py")]}
 
 
 def css_rgb(hex_colour: str) -> str:

@@ -8,7 +8,7 @@ from ui import classroom, session
 from ui.resources import store_writer
 
 PAGES = {
-    "home": "app.py",
+    "home": "home.py",
     "explore": "pages/1_Explore_the_data.py",
     "train": "pages/2_Build_and_train.py",
     "predictions": "pages/3_Predictions.py",

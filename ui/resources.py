@@ -10,7 +10,7 @@ from streamlit.runtime.scriptrunner import script_runner
 from fmnist_core.classroom import Desks
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.container import container_limits
-from fmnist_core.data import FashionMNIST, load_fashion_mnist, mean_images, pixel_stats
+from fmnist_core.data import FashionMNIST, load_fashion_mnist, mean_images, on_disk, pixel_stats
 from fmnist_core.environment import database_url, max_training_minutes, retention_days, training_slots
 from fmnist_core.environment import startup_notes as environment_notes
 from fmnist_core.errors import DataUnavailableError
@@ -157,3 +157,25 @@ def desks() -> Desks:
     writer = store_writer()
     return Desks(lambda seat: writer.read(
         lambda store: (store.runs_of_seat(seat), store.run_ids_with_weights(seat))))
+
+
+def warm_up() -> None:
+    """What the class's first visitor would otherwise wait for, done as the server starts: the
+    pages' modules imported, the run store opened (and migrated), the dataset read when it is on
+    disk (a download waits for a page, which shows its progress). TensorFlow is left to the
+    training queue, which loads it in the background once a data page has been drawn."""
+    import pandas  # noqa: F401  (the pages' tables)
+
+    import fmnist_core.figures  # noqa: F401
+    import ui.classroom  # noqa: F401
+    import ui.estimates  # noqa: F401
+    import ui.live  # noqa: F401
+    import ui.page  # noqa: F401
+
+    startup_notes()
+    store_writer().read(lambda store: None)
+    if on_disk():
+        data = _dataset()
+        if isinstance(data, FashionMNIST):
+            training_set_summary(data)
+
