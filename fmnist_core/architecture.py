@@ -14,7 +14,10 @@ from fmnist_core.data import CLASSES, IMAGE_SHAPE
 if TYPE_CHECKING:
     import pandas
 
-CNN_FILTERS = (32, 64)
+# One conv + pool block of 16 filters: with the lesson's "A convnet" change (batch 128, learning
+# rate 0.003) it passes 0.90 test accuracy in its third epoch, ≈ 15 s on the 2-core development
+# machine. Two blocks (32, 64) needed ≈ 250 s; (16, 32) ≈ 50 s at best (README, Performance).
+CNN_FILTERS = (16,)
 KERNEL = 3
 
 

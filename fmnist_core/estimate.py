@@ -23,12 +23,13 @@ MAX_CHUNK_STEPS = 200
 PREDICT_BATCH = 1000
 OPTIMIZER_SLOTS = {"adam": 2, "rmsprop": 1, "sgd": 0}  # arrays the optimizer keeps per weight
 # A step keeps each layer's outputs for the backward pass, then their gradients; measured here
-# (VmHWM), a CNN at batch 4,096 added 842 MB, 1.4× its forward outputs (4,096 × 162 kB).
+# (VmHWM), the CNN at batch 4,096 added 497 MB: 1.6× its forward outputs (4,096 × 72 kB) beyond
+# TRAINING_OVERHEAD_BYTES.
 ACTIVATION_COPIES = 1.5
 # What a training adds beyond its arrays (compiling its loop, TensorFlow's kernels and caches),
 # measured here with VmHWM on 2,000-image runs after the lesson's trainer was compiled, as in the
 # app: a run on a reused trainer +15 MB, a new dense trainer +20–50 MB beyond its arrays, the first
-# convnet ≈ +45 MB beyond its arrays. The very first training of a process adds 156 MB (the README's
+# convnet ≈ +15 MB beyond its arrays. The very first training of a process adds 156 MB (the README's
 # ≈ +175 MB: TensorFlow's runtime and XLA start), which the queue's workers pay while preparing the
 # lesson's model, before any student's training; the 15 % the queue keeps free covers a slack.
 TRAINING_OVERHEAD_BYTES = 60 * 2**20
@@ -38,16 +39,20 @@ TRAINING_OVERHEAD_BYTES = 60 * 2**20
 class Calibration:
     """Seconds per unit of a training's work. The defaults were measured on the idle 2-core
     development machine (the fastest of three chunks on compiled trainers: the lesson's model at
-    batches 1 to 4,096, three layers of 1,024, 16 neurons, the CNN at batches 1, 32 and 128; each
-    within 1.7× of its estimate); `training.calibrate` measures them on the server."""
+    batches 1 to 4,096, three layers of 1,024, 16 neurons, each within 1.7× of its estimate; the
+    CNN at batches 1 to 512, 1.6–37 ms a step, within 1.7×); `training.calibrate` measures them on
+    the server."""
 
     seconds_per_flop: float = 6.0e-12  # a dense layer's arithmetic, XLA-compiled: ≈ 170 GFLOP/s
     seconds_per_step: float = 2.5e-5  # each optimizer step's fixed cost in a compiled loop
     seconds_per_weight: float = 7.0e-10  # the optimizer's update of one weight, each step
     seconds_per_image: float = 1.6e-6  # gathering, casting and scoring one image of a batch
     seconds_per_run: float = 0.04  # building the run's model, copying its weights in and out
-    seconds_per_conv_flop: float = 7.0e-12  # a convolution's arithmetic (TensorFlow's own kernels)
-    seconds_per_conv_step: float = 1.3e-3  # a convnet's loop runs op by op (no XLA): per step
+    # A convnet's per-image cost, counted on its convolutions' arithmetic but standing for all of
+    # its step's work beyond the dense estimate (ReLU, pooling, the unfused dense layers): ≈ 0.05 ms
+    # an image for the one-block CNN.
+    seconds_per_conv_flop: float = 8.5e-11
+    seconds_per_conv_step: float = 2.5e-3  # a convnet's loop runs op by op (no XLA): per step
 
     def __post_init__(self):
         for field in fields(self):

@@ -14,7 +14,8 @@ CHANGES = {
     "A second hidden layer": {"hidden_layers": (128, 128)},
     "10 epochs": {"epochs": 10},
     "Raw pixels": {"normalize": False},
-    "A convnet": {"architecture": "cnn"},
+    # Bigger batches and steps: the convnet passes 0.90 test accuracy in ≈ 15 s here (23–42 s at 32).
+    "A convnet": {"architecture": "cnn", "batch_size": 128, "learning_rate": 0.003},
 }
 # The lesson's own exercises, each compared with the baseline (Compare runs).
 EXERCISES = (BASELINE, "64 neurons", "256 neurons", "50 epochs", "A second hidden layer")

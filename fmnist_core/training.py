@@ -22,6 +22,7 @@ from fmnist_core.data import IMAGE_SHAPE, TRAIN_IMAGES, FashionMNIST
 from fmnist_core.estimate import DEFAULT_CALIBRATION, Calibration, step_parts
 from fmnist_core.evaluation import loss_and_accuracy
 from fmnist_core.history import EpochRecord
+from fmnist_core.lesson import exercise_config
 from fmnist_core.model import LOSS, PREDICT_BATCH, build_model, scores_in_batches
 from fmnist_core.run import RunState, TrainingRun
 from fmnist_core.trainer_pool import TrainerPool
@@ -29,7 +30,7 @@ from fmnist_core.trainer_pool import TrainerPool
 CHUNK_SECONDS = 0.25  # one compiled call runs about this long, so a stop is honoured well within 1 s
 MAX_CHUNK_STEPS = 200
 CHUNK_IMAGES = 6400  # bounds the chunk buffer: 6,400 images = 5 MB
-CONV_CALIBRATION_STEPS = 40  # a convnet step takes ≈ 5 ms here (a dense one 0.23 ms): 40 take 0.2 s
+CONV_CALIBRATION_STEPS = 20  # the lesson's convnet step (batch 128) takes ≈ 10 ms here: 20 take 0.2 s
 
 _thread_pools = threading.Lock()
 _thread_pools_sized: tuple[int, int] | None = None
@@ -151,8 +152,8 @@ class _Trainer:
         self.images = np.zeros((self.max_steps * batch, *IMAGE_SHAPE), np.uint8)
         self.labels = np.zeros(self.max_steps * batch, np.int32)
         # XLA fuses a dense network's steps into far fewer, faster kernels; but its convolutions
-        # on CPU are ≈ 8× slower than TensorFlow's own (200 CNN steps: 23.7 s against 2.9 s,
-        # measured here), so a convnet runs as a plain TensorFlow graph.
+        # on CPU are slower than TensorFlow's own (oneDNN's): the lesson's convnet at batch 128
+        # took 28 ms a step against 9 ms, measured here; so a convnet runs as a plain graph.
         xla = not any(spec.kind == "conv" for spec in layer_specs(config))
         self.compiled_steps = _training_loop(self.model, batch, xla)
         self.compiled_scores = tf.function(
@@ -265,10 +266,10 @@ def size_thread_pools(slots: int, cpus: int) -> tuple[int, int] | None:
 
 def calibrate(data: FashionMNIST, trainers: TrainerPool | None = None) -> Calibration:
     """This server's `Calibration`, measured in about a second on real steps: the lesson's model
-    (a trainer from `trainers`, compiled if none is idle) scales the dense costs, a convnet (compiled
-    here, then kept in `trainers` for the class's first one) the convolutions'."""
+    (a trainer from `trainers`, compiled if none is idle) scales the dense costs, the lesson's
+    convnet (compiled here, then kept in `trainers` for the class's first one) the convolutions'."""
     trainers = trainers or TrainerPool()
-    lesson, convnet = ExperimentConfig(), ExperimentConfig(architecture="cnn")
+    lesson, convnet = ExperimentConfig(), exercise_config("A convnet")
     with trainers.borrow(trainer_key(lesson), lambda: _Trainer(lesson)) as trainer:
         measured = _seconds_per_step(trainer, data, lesson, trainer.max_steps, repeats=3)
     dense = measured / sum(step_parts(lesson, DEFAULT_CALIBRATION))

@@ -121,8 +121,9 @@ MEASURED_MB = [
     (ExperimentConfig(hidden_layers=(256,), train_size=2_000), 20),
     (ExperimentConfig(hidden_layers=(1024, 1024, 1024), train_size=2_000), 102),
     (ExperimentConfig(hidden_layers=(512, 512), dropout=0.2, train_size=2_000), 72),
-    (ExperimentConfig(architecture="cnn", train_size=2_000), 165),
-    (ExperimentConfig(architecture="cnn", batch_size=4096, train_size=4096), 842),
+    (ExperimentConfig(architecture="cnn", train_size=2_000), 103),
+    (ExperimentConfig(architecture="cnn", batch_size=128, train_size=2_000), 82),
+    (ExperimentConfig(architecture="cnn", batch_size=4096, train_size=4096), 497),
 ]
 
 
