@@ -33,7 +33,9 @@ from tests.test_browser import VIEWPORT, expect_page
 
 SETTLE_SECONDS = 20  # a class looks at the data for longer than this before the first Train
 TIMEOUT_MS = 120_000
-LESSON = "/Build_and_train?epochs=5"  # the lesson's model and data, 5 epochs (a few seconds)
+# The lesson's model and data, 5 epochs (a few seconds); each tab its own seed, or the server
+# would answer a repeat at once with the run it trained before.
+LESSON = "/Build_and_train?epochs=5&seed={seed}"
 
 
 def new_tab(browser, url: str):
@@ -97,9 +99,9 @@ def open_home_then_explore(browser, url: str) -> tuple[float, float]:
     return home, explore
 
 
-def train_in_a_new_tab(browser, url: str) -> dict:
+def train_in_a_new_tab(browser, url: str, seed: int) -> dict:
     context, page = new_tab(browser, url)
-    page.goto(LESSON)
+    page.goto(LESSON.format(seed=seed))
     times = first_epoch(page)
     page.locator('[data-testid="stAlert"]').filter(has_text="test accuracy").wait_for()
     context.close()
@@ -113,10 +115,10 @@ def one_visit(browser, env: dict, warm_tabs: int) -> dict:
         try:
             server.start(60)
             home, explore = open_home_then_explore(browser, server.url)
-            now = train_in_a_new_tab(browser, server.url)
+            now = train_in_a_new_tab(browser, server.url, seed=1)
             time.sleep(SETTLE_SECONDS)
             again = open_home_then_explore(browser, server.url)
-            warm = [train_in_a_new_tab(browser, server.url) for _ in range(warm_tabs)]
+            warm = [train_in_a_new_tab(browser, server.url, seed=2 + tab) for tab in range(warm_tabs)]
         finally:
             server.stop()
     visit = {"home_s": home, "explore_s": explore, "home_again_s": again[0],
