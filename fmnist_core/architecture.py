@@ -26,13 +26,14 @@ class LayerSpec:
     """One layer: its Keras name and kind, the size of its output, weights, and its job."""
 
     name: str
-    kind: str  # rescaling, reshape, conv, pool, flatten, dense, dropout
+    kind: str  # rescaling, reshape, conv, pool, flatten, dense, batchnorm, activation, dropout
     output_shape: tuple[int, ...]
-    params: int
+    params: int  # as Keras counts them: batch normalisation's running statistics included
     what_it_does: str
     units: int = 0
     activation: str | None = None
     rate: float = 0.0
+    running: int = 0  # of `params`, those not learned by the optimizer (running statistics)
 
 
 def layer_specs(config: ExperimentConfig) -> list[LayerSpec]:
@@ -48,10 +49,16 @@ def layer_specs(config: ExperimentConfig) -> list[LayerSpec]:
                            "Unrolls its input into one long row of numbers; nothing to learn."))
     width = specs[-1].output_shape[0]
     for number, units in enumerate(config.hidden_layers, start=1):
-        specs.append(LayerSpec(
-            f"hidden_{number}", "dense", (units,), (width + 1) * units,
-            f"{units} neurons; each weighs all {width:,} inputs, adds a bias and applies "
-            f"{config.activation}.", units=units, activation=config.activation))
+        if config.batch_norm:
+            specs.append(LayerSpec(
+                f"hidden_{number}", "dense", (units,), (width + 1) * units,
+                f"{units} neurons; each weighs all {width:,} inputs and adds a bias.", units=units))
+            specs += _normalised(config, number, (units,))
+        else:
+            specs.append(LayerSpec(
+                f"hidden_{number}", "dense", (units,), (width + 1) * units,
+                f"{units} neurons; each weighs all {width:,} inputs, adds a bias and applies "
+                f"{config.activation}.", units=units, activation=config.activation))
         if config.dropout > 0:
             specs.append(LayerSpec(
                 f"dropout_{number}", "dropout", (units,), 0,
@@ -75,7 +82,9 @@ def _conv_blocks(config: ExperimentConfig) -> list[LayerSpec]:
             (KERNEL * KERNEL * channels + 1) * filters,
             f"{filters} learned {KERNEL}×{KERNEL} filters slide over the image, each lighting up "
             "where its pattern (an edge, a corner) appears.", units=filters,
-            activation=config.activation))
+            activation=None if config.batch_norm else config.activation))
+        if config.batch_norm:
+            specs += _normalised(config, number, (height, width, filters), "conv_")
         height, width, channels = height // 2, width // 2, filters
         specs.append(LayerSpec(
             f"pool_{number}", "pool", (height, width, channels), 0,
@@ -83,8 +92,27 @@ def _conv_blocks(config: ExperimentConfig) -> list[LayerSpec]:
     return specs
 
 
+def _normalised(config: ExperimentConfig, number: int, shape: tuple[int, ...],
+                prefix: str = "") -> list[LayerSpec]:
+    """Batch normalisation of a layer's outputs, then its activation."""
+    units = shape[-1]
+    return [LayerSpec(f"{prefix}batchnorm_{number}", "batchnorm", shape, 4 * units,
+                      "Rescales each output to mean 0 and spread 1 over the batch, then by a "
+                      "learned scale and shift: every layer gets inputs of a steady size.",
+                      units=units, running=2 * units),
+            LayerSpec(f"{prefix}{config.activation}_{number}", "activation", shape, 0,
+                      f"Applies {config.activation} to each normalised output.",
+                      activation=config.activation)]
+
+
 def parameter_count(config: ExperimentConfig) -> int:
+    """Every weight, as Keras counts them (batch normalisation's running statistics too)."""
     return sum(spec.params for spec in layer_specs(config))
+
+
+def trainable_count(config: ExperimentConfig) -> int:
+    """The weights and biases the optimizer adjusts."""
+    return sum(spec.params - spec.running for spec in layer_specs(config))
 
 
 def layer_table(config: ExperimentConfig) -> "pandas.DataFrame":

@@ -11,6 +11,8 @@ from dataclasses import dataclass, fields, replace
 from fmnist_core.data import TRAIN_IMAGES
 
 MAX_HIDDEN_LAYERS = 3
+INITIALIZERS = ("glorot_uniform", "he_normal", "zeros")
+LR_SCHEDULES = ("constant", "step", "cosine")
 WIDGETS = ("layers", "slider", "select_slider", "radio", "selectbox", "toggle", "number")
 
 
@@ -79,6 +81,24 @@ SETTINGS = (
             low=0.0, high=0.5, step=0.05),
     Setting("seed", 42, "fixes the random start so a run can be repeated", "Seed", "number",
             low=0, high=2**31 - 1),
+    # What learners reach for next when asked how accuracy can be improved.
+    Setting("initializer", "glorot_uniform", "how the weights start before training",
+            "Weight initialisation", "selectbox", choices=INITIALIZERS,
+            option_labels={"glorot_uniform": "Glorot uniform (Keras's default)",
+                           "he_normal": "He normal (made for ReLU)",
+                           "zeros": "All zeros (cannot learn: see Learn)"}),
+    Setting("l2", 0.0, "weight decay: a penalty on large weights, added to the loss", "L2 weight decay",
+            "select_slider", low=0.0, high=0.1, options=(0.0, 0.00001, 0.0001, 0.001, 0.01)),
+    Setting("lr_schedule", "constant", "how the learning rate changes as training goes on",
+            "Learning-rate schedule", "selectbox", choices=LR_SCHEDULES,
+            option_labels={"constant": "Constant", "step": "Step: ÷10 at half-way and at ¾",
+                           "cosine": "Cosine: down to 0 by the last step"}),
+    Setting("batch_norm", False, "normalises each hidden layer's outputs over the batch, then "
+            "applies the activation", "Batch normalisation", "toggle", choices=(True, False)),
+    Setting("early_stopping", 0, "stops when the validation loss has not improved for this many "
+            "epochs and keeps the best epoch's weights; 0 is off, and it needs a validation split "
+            "(the test set never decides when to stop)", "Early stopping patience (epochs)",
+            "slider", low=0, high=20, step=1),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 _DEFAULT = {s.name: s.default for s in SETTINGS}
@@ -100,11 +120,19 @@ class ExperimentConfig:
     train_size: int = _DEFAULT["train_size"]
     validation_split: float = _DEFAULT["validation_split"]
     seed: int = _DEFAULT["seed"]
+    initializer: str = _DEFAULT["initializer"]
+    l2: float = _DEFAULT["l2"]
+    lr_schedule: str = _DEFAULT["lr_schedule"]
+    batch_norm: bool = _DEFAULT["batch_norm"]
+    early_stopping: int = _DEFAULT["early_stopping"]
 
     def __post_init__(self):
         object.__setattr__(self, "hidden_layers", _as_layers(self.hidden_layers))
         for setting in SETTINGS:
             _check(setting, getattr(self, setting.name))
+        if self.validation_split == 0:
+            # Without a validation split early stopping is off: only the test set could decide.
+            object.__setattr__(self, "early_stopping", 0)
 
     @property
     def steps_per_epoch(self) -> int:

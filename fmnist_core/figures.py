@@ -279,15 +279,26 @@ def training_curves(
     val_name: str = "test",
     references: Mapping[str, float] | None = None,
     epochs: int | None = None,
+    best_epochs: Mapping[str, int] | None = None,
 ) -> go.Figure:
     """Accuracy and loss per epoch of each named history, side by side; `epochs` fixes the x axis
-    while training."""
+    while training. `best_epochs` marks, for runs with early stopping, the epoch whose weights
+    they kept (a star on the held-out loss); where the run stopped is where its curve ends."""
     references = references or {}
     fig = make_subplots(rows=1, cols=2, subplot_titles=("accuracy", "loss"))
     for index, (name, records) in enumerate(histories.items()):
         colour = RUN_COLOURS[index % len(RUN_COLOURS)]
         for column, trace in _run_traces(name, records, colour, val_name):
             fig.add_trace(trace, row=1, col=column)
+        best = (best_epochs or {}).get(name)
+        if best is not None:
+            record = next(record for record in records if record.epoch == best)
+            fig.add_trace(go.Scatter(
+                x=[best], y=[record.val_loss], name="best epoch", legendgroup=name,
+                showlegend=False, mode="markers",
+                marker=dict(symbol="star", size=18, color=colour, line=dict(width=1, color="#000")),
+                hovertemplate=f"{name}: best epoch {best}, kept<br>{val_name} loss "
+                              "%{y:.3f}<extra></extra>"), row=1, col=2)
     if not histories:
         # Plotly draws no axes for a panel without traces.
         for column in (1, 2):

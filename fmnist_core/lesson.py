@@ -16,6 +16,8 @@ CHANGES = {
     "Raw pixels": {"normalize": False},
     # Bigger batches and steps: the convnet passes 0.90 test accuracy in ≈ 15 s here (23–42 s at 32).
     "A convnet": {"architecture": "cnn", "batch_size": 128, "learning_rate": 0.003},
+    "He initialisation": {"initializer": "he_normal"},
+    "All-zero weights": {"initializer": "zeros"},
 }
 # The lesson's own exercises, each compared with the baseline (Compare runs).
 EXERCISES = (BASELINE, "64 neurons", "256 neurons", "50 epochs", "A second hidden layer")
@@ -64,6 +66,13 @@ EXPERIMENTS = {
         "Epochs", {"10 epochs": "10 epochs", "50 epochs": "50 epochs"},
         "Training accuracy keeps climbing with more epochs; test accuracy levels off and the "
         "test loss starts rising: the network begins to memorise (over-fitting)."),
+    "initialisation": Experiment(
+        "Starting weights", {"Glorot (default)": BASELINE, "He normal": "He initialisation",
+                             "all zeros": "All-zero weights"},
+        "With every weight starting at zero, all hidden neurons compute the same output and get "
+        "the same update, so they stay identical for ever: 128 copies of one neuron (Inside the "
+        "network shows it). Random starting weights break that symmetry; Glorot and He only "
+        "choose how widely to spread them."),
     "architecture": Experiment(
         "Dense vs convolutional", {"dense (MLP)": BASELINE, "convnet (CNN)": "A convnet"},
         "Convolutions look at small patches wherever they are in the image: the CNN usually "

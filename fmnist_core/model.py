@@ -23,15 +23,21 @@ def build_model(config: ExperimentConfig) -> keras.Model:
     layers = [keras.Input(IMAGE_SHAPE, name="image")]
     # One seed per layer, derived from the config's, so two runs in parallel threads cannot
     # disturb each other's random start (Keras's global seed would be shared).
-    layers += [_keras_layer(spec, config.seed + number)
+    layers += [_keras_layer(spec, config, config.seed + number)
                for number, spec in enumerate(layer_specs(config))]
     model = keras.Sequential(layers, name=config.architecture)
     model.compile(optimizer=_optimizer(config), loss=LOSS, metrics=["accuracy"])
     return model
 
 
-def _keras_layer(spec: LayerSpec, seed: int) -> keras.layers.Layer:
-    weights = keras.initializers.GlorotUniform(seed=seed)
+INITIALIZERS = {"glorot_uniform": keras.initializers.GlorotUniform,
+                "he_normal": keras.initializers.HeNormal,
+                "zeros": lambda seed: keras.initializers.Zeros()}
+
+
+def _keras_layer(spec: LayerSpec, config: ExperimentConfig, seed: int) -> keras.layers.Layer:
+    weights = INITIALIZERS[config.initializer](seed=seed)
+    decay = keras.regularizers.L2(config.l2) if config.l2 else None
     match spec.kind:
         case "rescaling":
             return keras.layers.Rescaling(1 / 255, name=spec.name)
@@ -39,14 +45,20 @@ def _keras_layer(spec: LayerSpec, seed: int) -> keras.layers.Layer:
             return keras.layers.Reshape(spec.output_shape, name=spec.name)
         case "conv":
             return keras.layers.Conv2D(spec.units, KERNEL, activation=spec.activation,
-                                       kernel_initializer=weights, name=spec.name)
+                                       kernel_initializer=weights, kernel_regularizer=decay,
+                                       name=spec.name)
         case "pool":
             return keras.layers.MaxPooling2D(2, name=spec.name)
         case "flatten":
             return keras.layers.Flatten(name=spec.name)
         case "dense":
             return keras.layers.Dense(spec.units, activation=spec.activation,
-                                      kernel_initializer=weights, name=spec.name)
+                                      kernel_initializer=weights, kernel_regularizer=decay,
+                                      name=spec.name)
+        case "batchnorm":
+            return keras.layers.BatchNormalization(name=spec.name)
+        case "activation":
+            return keras.layers.Activation(spec.activation, name=spec.name)
         case "dropout":
             return keras.layers.Dropout(spec.rate, seed=seed, name=spec.name)
     raise ValueError(f"unknown layer kind {spec.kind!r}")
@@ -55,7 +67,19 @@ def _keras_layer(spec: LayerSpec, seed: int) -> keras.layers.Layer:
 def _optimizer(config: ExperimentConfig) -> keras.optimizers.Optimizer:
     optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
                   "rmsprop": keras.optimizers.RMSprop}
-    return optimizers[config.optimizer](learning_rate=config.learning_rate)
+    return optimizers[config.optimizer](learning_rate=learning_rate(config))
+
+
+def learning_rate(config: ExperimentConfig):
+    """The learning rate, or its schedule over the run's steps (`config.lr_schedule`)."""
+    rate, steps = config.learning_rate, config.epochs * config.steps_per_epoch
+    match config.lr_schedule:
+        case "step":  # ÷10 at half-way, ÷100 from three quarters on
+            return keras.optimizers.schedules.PiecewiseConstantDecay(
+                [steps // 2, steps * 3 // 4], [rate, rate / 10, rate / 100])
+        case "cosine":
+            return keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps)
+    return rate
 
 
 def scores_in_batches(images: np.ndarray, score: Callable[[np.ndarray], object]) -> np.ndarray:

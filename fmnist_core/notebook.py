@@ -76,28 +76,38 @@ def _what_the_model_is(config: ExperimentConfig) -> str:
 
 
 def _model(config: ExperimentConfig) -> str:
-    layers = ",\n".join(f"    {_layer(spec)}" for spec in layer_specs(config))
+    layers = ",\n".join(f"    {_layer(spec, config)}" for spec in layer_specs(config))
     return (f"model = keras.Sequential([\n    keras.Input(shape=(28, 28)),\n{layers},\n])\n"
             "model.summary()")
 
 
-def _layer(spec: LayerSpec) -> str:
+INITIALIZER_CODE = {"glorot_uniform": "", "he_normal": 'kernel_initializer="he_normal", ',
+                    "zeros": 'kernel_initializer="zeros", '}
+
+
+def _layer(spec: LayerSpec, config: ExperimentConfig) -> str:
     name = f'name="{spec.name}"'
+    weights = INITIALIZER_CODE[config.initializer] + (
+        f"kernel_regularizer=keras.regularizers.L2({config.l2:g}), " if config.l2 else "")
     match spec.kind:
         case "rescaling":
             return f"keras.layers.Rescaling(1 / 255, {name})"
         case "reshape":
             return f"keras.layers.Reshape({spec.output_shape}, {name})"
         case "conv":
-            return (f'keras.layers.Conv2D({spec.units}, {KERNEL}, activation="{spec.activation}", '
-                    f"{name})")
+            activation = f'activation="{spec.activation}", ' if spec.activation else ""
+            return f"keras.layers.Conv2D({spec.units}, {KERNEL}, {activation}{weights}{name})"
         case "pool":
             return f"keras.layers.MaxPooling2D(2, {name})"
         case "flatten":
             return f"keras.layers.Flatten({name})"
         case "dense":
             activation = f'activation="{spec.activation}", ' if spec.activation else ""
-            return f"keras.layers.Dense({spec.units}, {activation}{name})"
+            return f"keras.layers.Dense({spec.units}, {activation}{weights}{name})"
+        case "batchnorm":
+            return f"keras.layers.BatchNormalization({name})"
+        case "activation":
+            return f'keras.layers.Activation("{spec.activation}", {name})'
         case "dropout":
             return f"keras.layers.Dropout({spec.rate:g}, {name})"
     raise ValueError(f"unknown layer kind {spec.kind!r}")
@@ -112,14 +122,30 @@ def _what_training_is(config: ExperimentConfig) -> str:
 
 
 def _compile_and_fit(config: ExperimentConfig) -> str:
-    optimizer = f"keras.optimizers.{OPTIMIZERS[config.optimizer]}(learning_rate={config.learning_rate:g})"
+    lines = []
+    steps = f"{config.epochs} * {config.steps_per_epoch}"  # the run's steps: epochs × steps an epoch
+    rate = f"{config.learning_rate:g}"
+    if config.lr_schedule == "step":
+        lines.append(f"steps = {steps}  # {config.epochs} epochs of {config.steps_per_epoch} steps\n"
+                     "learning_rate = keras.optimizers.schedules.PiecewiseConstantDecay(\n"
+                     f"    [steps // 2, steps * 3 // 4], [{rate}, {rate} / 10, {rate} / 100])")
+        rate = "learning_rate"
+    elif config.lr_schedule == "cosine":
+        lines.append(f"learning_rate = keras.optimizers.schedules.CosineDecay({rate}, "
+                     f"decay_steps={steps})")
+        rate = "learning_rate"
+    optimizer = f"keras.optimizers.{OPTIMIZERS[config.optimizer]}(learning_rate={rate})"
     validation = (f", validation_split={config.validation_split:g}"
                   if config.validation_split > 0 else "")
-    return (f"model.compile(optimizer={optimizer},\n"
-            "              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),\n"
-            "              metrics=[\"accuracy\"])\n"
-            f"history = model.fit(train_images, train_labels, epochs={config.epochs}, "
-            f"batch_size={config.batch_size}{validation})")
+    callbacks = (", callbacks=[keras.callbacks.EarlyStopping(\n"
+                 f"    monitor=\"val_loss\", patience={config.early_stopping}, "
+                 "restore_best_weights=True)]" if config.early_stopping else "")
+    lines.append(f"model.compile(optimizer={optimizer},\n"
+                 "              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),\n"
+                 "              metrics=[\"accuracy\"])\n"
+                 f"history = model.fit(train_images, train_labels, epochs={config.epochs}, "
+                 f"batch_size={config.batch_size}{validation}{callbacks})")
+    return "\n".join(lines)
 
 
 def _predict_first() -> str:

@@ -54,6 +54,28 @@ class TrainingRun:
         return len(self.history)
 
     @property
+    def best_epoch(self) -> int | None:
+        """With early stopping, the epoch of the lowest validation loss: the weights it kept."""
+        if not self.config.early_stopping or not self.history:
+            return None
+        return min(self.history, key=lambda record: record.val_loss).epoch
+
+    @property
+    def stopped_early(self) -> bool:
+        """Ended by early stopping, before its last epoch."""
+        return self.state is RunState.DONE and self.epochs_done < self.config.epochs
+
+    @property
+    def ending(self) -> str:
+        """How it ended, as Compare says it: "done", "stopped at epoch 7 of 30, best epoch 5"."""
+        if self.stopped_early:
+            return (f"stopped at epoch {self.epochs_done} of {self.config.epochs}, "
+                    f"best epoch {self.best_epoch}")
+        if self.best_epoch is not None and self.best_epoch < self.epochs_done:
+            return f"{self.state.value}, best epoch {self.best_epoch}"
+        return self.state.value
+
+    @property
     def parameters(self) -> int:
         return parameter_count(self.config)
 
@@ -66,7 +88,7 @@ class TrainingRun:
             "hidden layers": " × ".join(map(str, config.hidden_layers)),
             "parameters": self.parameters,
             "epochs": self.epochs_done,
-            "ended": self.state.value,
+            "ended": self.ending,
             "batch": config.batch_size,
             "normalised": config.normalize,
             "train images": config.fit_images,

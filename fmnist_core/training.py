@@ -93,6 +93,7 @@ def _epochs(config, data, trainer, on_epoch, on_progress, should_stop, on_chunk=
     fit_indices, held_out_images, held_out_labels = split(config, data)
     steps, batch = config.steps_per_epoch, config.batch_size
     history, stopped, test_scores = [], False, None
+    best = _BestEpoch(config.early_stopping)
     for epoch in range(1, config.epochs + 1):
         epoch_started = time.perf_counter()
         order = np.random.default_rng([config.seed, epoch]).permutation(fit_indices)
@@ -117,7 +118,34 @@ def _epochs(config, data, trainer, on_epoch, on_progress, should_stop, on_chunk=
         history.append(record)
         if on_epoch:
             on_epoch(record)
+        if best.no_better_after(record, trainer):
+            break
+    if not stopped:
+        best.restore(trainer)
     return history, stopped, test_scores
+
+
+class _BestEpoch:
+    """Early stopping: the epoch with the lowest validation loss so far, and its weights."""
+
+    def __init__(self, patience: int):
+        self.patience, self.epoch, self.loss, self.weights = patience, 0, float("inf"), None
+
+    def no_better_after(self, record: EpochRecord, trainer: "_Trainer") -> bool:
+        """Notes `record`; True when `patience` epochs have passed without a better one."""
+        if not self.patience:
+            return False
+        if record.val_loss < self.loss:
+            self.epoch, self.loss = record.epoch, record.val_loss
+            self.weights = [np.array(variable) for variable in trainer.model.variables]
+            return False
+        return record.epoch - self.epoch >= self.patience
+
+    def restore(self, trainer: "_Trainer") -> None:
+        """Puts the best epoch's weights back into the trainer (if it was not the last)."""
+        if self.weights is not None:
+            for variable, value in zip(trainer.model.variables, self.weights, strict=True):
+                variable.assign(value)
 
 
 def split(config: ExperimentConfig, data: FashionMNIST):
@@ -205,6 +233,8 @@ def _training_loop(model: keras.Model, batch: int, xla: bool):
             losses = LOSS.call(labels, scores)  # per image: the padding is masked out below
             loss_sum = tf.reduce_sum(tf.where(valid, losses, 0.0))
             loss = loss_sum / tf.cast(count, tf.float32)  # the batch mean, as Keras's fit takes it
+            if model.losses:  # L2 weight decay (the loss reported is the data's alone)
+                loss += tf.add_n(model.losses)
         gradients = tape.gradient(loss, model.trainable_variables)
         model.optimizer.apply(gradients, model.trainable_variables)
         right = valid & tf.equal(tf.argmax(scores, axis=1, output_type=tf.int32), labels)
@@ -225,8 +255,11 @@ def _training_loop(model: keras.Model, batch: int, xla: bool):
 
 
 def trainer_key(config: ExperimentConfig) -> tuple:
-    """What a trainer is compiled for: the architecture, the optimizer and the batch size."""
-    return tuple(layer_specs(config)), config.optimizer, config.batch_size
+    """What a trainer is compiled for: the architecture, the optimizer, the batch size, the
+    weight decay and a learning-rate schedule (a constant rate is a variable the run sets)."""
+    schedule = None if config.lr_schedule == "constant" else (
+        config.lr_schedule, config.learning_rate, config.epochs * config.steps_per_epoch)
+    return tuple(layer_specs(config)), config.optimizer, config.batch_size, config.l2, schedule
 
 
 def prepare(config: ExperimentConfig, data: FashionMNIST, trainers: TrainerPool) -> None:

@@ -4,7 +4,7 @@ import secrets
 
 import streamlit as st
 
-from fmnist_core.architecture import layer_table, parameter_count
+from fmnist_core.architecture import layer_table, trainable_count
 from fmnist_core.run import REFERENCES, RunState, TrainingRun
 from fmnist_core.words import count, times
 from ui import classroom, session
@@ -35,7 +35,7 @@ with knobs:
 with summary:
     st.subheader("Model summary")
     st.table(layer_table(config).set_index("layer"))
-    total = parameter_count(config)
+    total = trainable_count(config)
     st.metric("Trainable parameters", f"{total:,}",
               help="Weights and biases the optimizer adjusts. The lesson's model has 101,770.")
     st.markdown(
@@ -50,7 +50,8 @@ with summary:
 
 
 def show_result(run: TrainingRun) -> None:
-    curves({run.name: run.history}, run.config.held_out_name, run.config.epochs)
+    curves({run.name: run.history}, run.config.held_out_name, run.config.epochs,
+           {run.name: run.best_epoch} if run.best_epoch else None)
     if run.state is RunState.INTERRUPTED:
         st.warning(f"**{run.name} was interrupted** after {run.epochs_done} of {run.config.epochs} "
                    "epochs: the server stopped while it trained. Its finished epochs are kept.",
@@ -67,8 +68,9 @@ def show_result(run: TrainingRun) -> None:
                "above human performance (83.5 %)" if run.test_accuracy >= human else
                "below the lesson's ≈ 88 % — try more epochs, more training images or "
                "normalised pixels")
-    stopped = f" (stopped after {run.epochs_done} of {run.config.epochs} epochs)" \
-        if run.stopped else ""
+    stopped = (f" ({run.ending})" if run.best_epoch else
+               f" (stopped after {run.epochs_done} of {run.config.epochs} epochs)" if run.stopped
+               else "")
     st.success(f"**{run.name}{stopped}: test accuracy {run.test_accuracy:.2%}**, {verdict}. "
                f"Trained in {run.seconds:.0f} s.", icon=":material/check_circle:")
     if session.answered_earlier(run):

@@ -62,7 +62,9 @@ by_name = {run.name: run for run in runs}
 held_out = {by_name[name].config.held_out_name for name in shown}
 st.plotly_chart(figures.training_curves({name: by_name[name].history for name in shown},
                                         val_name=" / ".join(sorted(held_out)) or "test",
-                                        references=REFERENCES))
+                                        references=REFERENCES,
+                                        best_epochs={name: by_name[name].best_epoch for name in shown
+                                                     if by_name[name].best_epoch}))
 
 downloads = st.columns(2)
 downloads[0].download_button("Table as CSV", table.to_csv(index=False), "runs.csv",

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from fmnist_core.architecture import layer_specs, layer_table, parameter_count
+from fmnist_core.architecture import layer_specs, layer_table, parameter_count, trainable_count
 from fmnist_core.config import ExperimentConfig
 from tests.places import REPO
 
@@ -16,6 +16,8 @@ CONFIGS = [
     ExperimentConfig(hidden_layers=(512, 256, 16), normalize=False),
     ExperimentConfig(architecture="cnn"),
     ExperimentConfig(architecture="cnn", hidden_layers=(64, 32), dropout=0.5),
+    ExperimentConfig(architecture="cnn", batch_norm=True, l2=0.001, initializer="he_normal"),
+    ExperimentConfig(hidden_layers=(64, 32), batch_norm=True, dropout=0.2, lr_schedule="cosine"),
 ]
 
 
@@ -58,7 +60,7 @@ def test_modules_marked_tensorflow_free_load_without_it():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.architecture}-{c.hidden_layers}")
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.architecture}{c.hidden_layers}{c.batch_norm}")
 def test_counts_and_shapes_equal_keras(config):
     from fmnist_core.model import build_model
 
@@ -69,3 +71,13 @@ def test_counts_and_shapes_equal_keras(config):
     for layer, spec in zip(model.layers, specs):
         assert tuple(layer.output.shape[1:]) == spec.output_shape
         assert layer.count_params() == spec.params
+
+
+def test_batch_normalisation_comes_before_the_activation_and_keeps_running_statistics():
+    config = ExperimentConfig(architecture="cnn", batch_norm=True)
+    specs = {spec.name: spec for spec in layer_specs(config)}
+    assert [spec.kind for spec in layer_specs(config)][2:5] == ["conv", "batchnorm", "activation"]
+    assert specs["conv_1"].activation is None and specs["conv_relu_1"].activation == "relu"
+    assert specs["batchnorm_1"].params == 4 * 128 and specs["batchnorm_1"].running == 2 * 128
+    assert trainable_count(config) == parameter_count(config) - 2 * (16 + 128)
+    assert trainable_count(ExperimentConfig()) == parameter_count(ExperimentConfig()) == 101_770

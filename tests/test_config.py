@@ -30,6 +30,11 @@ def test_default_is_the_lesson():
     ({"normalize": "yes"}, "normalize must be one of 1, 0"),
     ({"train_size": 50}, "train_size must be between 100 and 60000; got 50"),
     ({"validation_split": 0.6}, "validation_split must be between 0 and 0.5"),
+    ({"initializer": "ones"}, "initializer must be one of glorot_uniform, he_normal, zeros"),
+    ({"l2": 0.5}, "l2 must be between 0 and 0.1; got 0.5"),
+    ({"lr_schedule": "linear"}, "lr_schedule must be one of constant, step, cosine"),
+    ({"batch_norm": 1}, "batch_norm must be one of 1, 0"),
+    ({"early_stopping": 21, "validation_split": 0.1}, "early_stopping must be between 0 and 20"),
 ])
 def test_bad_values_name_the_setting_and_the_range(changes, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -45,7 +50,8 @@ def test_query_round_trip():
     config = ExperimentConfig(architecture="cnn", hidden_layers=(256, 64), activation="tanh",
                               dropout=0.25, optimizer="sgd", learning_rate=0.01, batch_size=64,
                               epochs=50, normalize=False, train_size=5000,
-                              validation_split=0.1, seed=7)
+                              validation_split=0.1, seed=7, initializer="he_normal", l2=0.0001,
+                              lr_schedule="cosine", batch_norm=True, early_stopping=3)
     query = config.to_query()
     assert all(isinstance(value, str) for value in query.values())
     assert query["hidden_layers"] == "256,64" and query["normalize"] == "0"
@@ -114,3 +120,11 @@ def test_changes_in_words_name_each_changed_setting_with_both_values():
     assert lesson.changes_in_words(shorter) == \
         "Epochs 3 instead of 10, Training images 20,000 instead of 60,000"
     assert lesson.changes_in_words(lesson) == ""
+
+
+def test_early_stopping_is_off_without_a_validation_split():
+    """Only the test set could decide when to stop, and it must stay unseen."""
+    assert ExperimentConfig(early_stopping=3).early_stopping == 0
+    assert ExperimentConfig(early_stopping=3, validation_split=0.1).early_stopping == 3
+    config, notes = ExperimentConfig.from_query({"early_stopping": "3"})
+    assert config.early_stopping == 0 and notes == []

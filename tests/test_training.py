@@ -8,6 +8,7 @@ import pytest
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.evaluation import Evaluation, loss_and_accuracy
 from fmnist_core.model import build_model, logits
+from fmnist_core.run import RunState
 from fmnist_core.trainer_pool import TrainerPool
 from fmnist_core.training import prepare, split, train, trainer_key
 
@@ -189,3 +190,58 @@ def test_a_learner_leaving_a_shared_training_takes_the_run_as_it_is(real_data):
         Evaluation.from_logits(logits(early.model, real_data.test_images),
                                real_data.test_labels).accuracy)
     assert early.test_accuracy != run.test_accuracy
+
+
+def test_early_stopping_ends_at_the_right_epoch_holding_the_best_epochs_weights(real_data):
+    # A high learning rate on 2,000 images: the validation loss soon stops improving.
+    config = ExperimentConfig(train_size=2000, validation_split=0.25, epochs=30, learning_rate=0.01,
+                              hidden_layers=(256,), early_stopping=2, seed=5)
+    run = train(config, real_data)
+    losses = [record.val_loss for record in run.history]
+    best = run.best_epoch
+    assert losses[best - 1] == min(losses)
+    assert run.epochs_done == best + 2 < 30  # two epochs without a better one, then it stopped
+    assert all(loss >= losses[best - 1] for loss in losses[best:])
+    assert run.stopped_early and run.state is RunState.DONE
+    assert run.ending == f"stopped at epoch {best + 2} of 30, best epoch {best}"
+    # Training is deterministic: the same run cut at the best epoch has exactly these weights.
+    cut = train(config.with_changes(epochs=best, early_stopping=0), real_data)
+    for kept, at_best in zip(run.model.get_weights(), cut.model.get_weights(), strict=True):
+        assert np.array_equal(kept, at_best)
+    assert run.test_accuracy == cut.test_accuracy
+
+
+def test_all_zero_starting_weights_keep_every_hidden_neuron_identical(real_data):
+    run = train(ExperimentConfig(initializer="zeros", train_size=2000, epochs=2), real_data)
+    kernel, bias = run.model.get_layer("hidden_1").get_weights()
+    assert np.all(kernel == kernel[:, :1]) and np.all(bias == bias[0])  # one neuron, 128 times
+    glorot = train(ExperimentConfig(train_size=2000, epochs=2), real_data)
+    assert glorot.test_accuracy > run.test_accuracy + 0.2
+
+
+def test_weight_decay_keeps_the_weights_smaller(real_data):
+    def size(run):
+        return sum(float(np.sum(kernel ** 2)) for kernel in run.model.get_weights()[::2])
+
+    plain = train(ExperimentConfig(train_size=3000, epochs=3), real_data)
+    decayed = train(ExperimentConfig(train_size=3000, epochs=3, l2=0.001), real_data)
+    assert size(decayed) < 0.7 * size(plain)
+
+
+@pytest.mark.parametrize(("schedule", "last_rate"), [("constant", 0.001), ("step", 0.00001),
+                                                     ("cosine", 0.0)])
+def test_a_learning_rate_schedule_runs_its_course_over_the_run(real_data, schedule, last_rate):
+    config = ExperimentConfig(train_size=1000, epochs=4, lr_schedule=schedule)
+    run = train(config, real_data)
+    optimizer = run.model.optimizer
+    assert int(optimizer.iterations) == 4 * config.steps_per_epoch
+    assert float(optimizer.learning_rate) == pytest.approx(last_rate, abs=1e-7)
+
+
+def test_batch_normalisation_learns_its_running_statistics(real_data):
+    config = ExperimentConfig(architecture="cnn", batch_norm=True, train_size=2000, epochs=1,
+                              batch_size=128)
+    run = train(config, real_data)
+    layer = run.model.get_layer("batchnorm_1")
+    assert not np.allclose(layer.moving_variance, 1.0) and not np.allclose(layer.moving_mean, 0.0)
+    assert run.test_accuracy > 0.5

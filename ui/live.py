@@ -37,11 +37,14 @@ def _progress(job: TrainingJob) -> None:
         job.cancel()
 
 
-def curves(histories: dict, val_name: str, epochs: int | None = None) -> None:
+def curves(histories: dict, val_name: str, epochs: int | None = None,
+           best_epochs: dict | None = None) -> None:
     """The accuracy and loss chart; rebuilt only when a curve grows (building one takes ≈ 0.1 s)."""
-    key = ({name: tuple(records) for name, records in histories.items()}, val_name, epochs)
+    key = ({name: tuple(records) for name, records in histories.items()}, val_name, epochs,
+           best_epochs)
     st.plotly_chart(session.last_made(session.CURVES, key, lambda: figures.training_curves(
-        histories, val_name=val_name, references=REFERENCES, epochs=epochs)))
+        histories, val_name=val_name, references=REFERENCES, epochs=epochs,
+        best_epochs=best_epochs)))
 
 
 @st.fragment(run_every=1.0)

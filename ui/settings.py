@@ -36,7 +36,11 @@ def settings_widgets() -> ExperimentConfig:
         with st.expander("Advanced settings"):
             columns = st.columns(2)
             for number, setting in enumerate(advanced):
-                values[setting.name] = _widget(columns[number % 2], setting, values[setting.name],
+                where = columns[number % 2]
+                if setting.name == "early_stopping" and values["validation_split"] == 0:
+                    values[setting.name] = _no_early_stopping(where, setting)
+                    continue
+                values[setting.name] = _widget(where, setting, values[setting.name],
                                                controls.get(setting.name) == "lock")
     chosen = ExperimentConfig(**values)
     if chosen != current:
@@ -68,6 +72,15 @@ def _widget(where, setting: Setting, current, locked: bool):
             return int(where.number_input(label, int(setting.low), int(setting.high), current,
                                           **common))
     raise ValueError(f"no widget for {setting.widget!r}")
+
+
+def _no_early_stopping(where, setting: Setting) -> int:
+    """Early stopping's control without a validation split: off, saying why."""
+    where.slider(setting.label, int(setting.low), int(setting.high), 0, disabled=True,
+                 key=_key("early_stopping_off"), help=setting.help.capitalize() + ".")
+    where.caption("Early stopping needs a validation split (set one above): the test set must "
+                  "never decide when to stop, or it would no longer be unseen.")
+    return 0
 
 
 def _layer_widgets(where, setting: Setting, layers: tuple[int, ...], locked: bool) -> tuple[int, ...]:
