@@ -9,7 +9,7 @@ from fmnist_core.run import REFERENCES, RunState, TrainingRun
 from fmnist_core.words import count, times
 from ui import classroom, session
 from ui.estimates import time_to_train
-from ui.live import curves, follow
+from ui.live import curves, follow, under_way
 from ui.page import PAGES, page_link, setup
 from ui.resources import dataset
 from ui.settings import apply, settings_widgets, teacher_panel
@@ -99,10 +99,16 @@ for stop in session.stops():
     st.warning(stop, icon=":material/timer:")
 if problem := st.session_state.pop(REFUSED, None):
     st.warning(problem)
-if session.jobs():
-    st.caption("You can change the knobs meanwhile: they apply to your next run.")
-    follow()
-else:
+
+
+@st.fragment
+def train_panel(config) -> None:
+    """Train and the last result. A click reruns only this part, which shows the training under
+    way at once (the browser took ≈ 0.5 s to redraw the whole page), then the whole page reruns
+    to follow it."""
+    if session.jobs():
+        under_way(session.jobs())
+        st.rerun()
     time_to_train(config)
     st.button("▶ Train", type="primary", help="Starts training with the settings above.",
               on_click=train, args=(config,))
@@ -112,3 +118,10 @@ else:
         st.caption("Press Train: the chart grows after every epoch. With the lesson's settings "
                    "expect about 88 % test accuracy after 10 epochs.")
         curves({}, config.held_out_name, config.epochs)  # drawn now, the chart appears at once later
+
+
+if session.jobs():
+    st.caption("You can change the knobs meanwhile: they apply to your next run.")
+    follow()
+else:
+    train_panel(config)

@@ -47,6 +47,12 @@ def curves(histories: dict, val_name: str, epochs: int | None = None,
         best_epochs=best_epochs)))
 
 
+def under_way(jobs: list[TrainingJob]) -> None:
+    """Each training's place in the queue or its progress bar, with its Cancel or Stop."""
+    for job in jobs:
+        _progress(job)
+
+
 @st.fragment(run_every=1.0)
 def follow() -> None:
     """Redraws this session's trainings; when the last one ends, records the runs and redraws."""
@@ -54,8 +60,12 @@ def follow() -> None:
     if not any(job.active for job in jobs):
         session.collect_finished()
         st.rerun()
-    for job in jobs:
-        _progress(job)
+    under_way(jobs)
+    if not any(job.history for job in jobs):
+        # A chart is the slowest thing the browser draws (a long task of 0.3–0.5 s here, which
+        # held back the progress bar): an empty one waits for the first epoch.
+        st.caption("The chart appears after the first epoch.")
+        return
     val_names = {job.config.held_out_name for job in jobs}
     curves({job.name or "this run": list(job.history) for job in jobs},
            " / ".join(sorted(val_names)), max(job.config.epochs for job in jobs))
