@@ -23,7 +23,7 @@ st.markdown(
 )
 
 st.subheader("The 10 classes")
-st.dataframe(class_table(data), hide_index=True, width="content")
+st.table(class_table(data).set_index("label"))  # plain HTML: lighter for the browser than a grid
 
 st.subheader("Sample images")
 controls = st.columns([2, 1, 1, 1])
