@@ -91,10 +91,7 @@ class TrainingJob:
 
     @property
     def fraction_done(self) -> float:
-        epoch, step, steps = self.progress
-        if not steps:
-            return 0.0
-        return min(((epoch - 1) + step / steps) / self.config.epochs, 1.0)
+        return _fraction_done(self.progress, self.config.epochs)
 
     @property
     def seconds_left(self) -> float | None:
@@ -122,6 +119,14 @@ class TrainingJob:
                 getattr(self.observer, event)(self, *args)
             except Exception:
                 logging.getLogger(__name__).exception("the observer of a training failed")
+
+
+def _fraction_done(progress: tuple[int, int, int], epochs: int) -> float:
+    """How much of a training's `epochs` its (epoch, step, steps) progress has done."""
+    epoch, step, steps = progress
+    if not steps:
+        return 0.0
+    return min(((epoch - 1) + step / steps) / epochs, 1.0)
 
 
 def _limit_text(seconds: float) -> str:
@@ -219,8 +224,9 @@ class TrainingQueue:
             earlier = self._finished.get(config)
             if earlier is not None:
                 self._finished.move_to_end(config)
-        if earlier is None and config not in self._under_way and self._find_earlier is not None:
-            earlier = self._find_earlier(config)
+            under_way = config in self._under_way
+        if earlier is None and not under_way and self._find_earlier is not None:
+            earlier = self._find_earlier(config)  # the run store: read outside the lock
         if earlier is not None:
             self._answer_with(job, earlier)
             return job
@@ -292,8 +298,7 @@ class TrainingQueue:
         """A running training's time left: from its own progress once it has some, else its
         estimate less the time it has run."""
         elapsed = time.monotonic() - (training.started or time.monotonic())
-        epoch, step, steps = training.progress
-        done = ((epoch - 1) + step / steps) / training.config.epochs if steps else 0.0
+        done = _fraction_done(training.progress, training.config.epochs)
         if done > 0.05:
             return elapsed * (1 - done) / done
         return max(0.0, self._seconds_for(training.config) - elapsed)

@@ -130,11 +130,13 @@ class _BestEpoch:
 
     def __init__(self, patience: int):
         self.patience, self.epoch, self.loss, self.weights = patience, 0, float("inf"), None
+        self.last = 0  # the last epoch noted
 
     def no_better_after(self, record: EpochRecord, trainer: "_Trainer") -> bool:
         """Notes `record`; True when `patience` epochs have passed without a better one."""
         if not self.patience:
             return False
+        self.last = record.epoch
         if record.val_loss < self.loss:
             self.epoch, self.loss = record.epoch, record.val_loss
             self.weights = [np.array(variable) for variable in trainer.model.variables]
@@ -143,7 +145,7 @@ class _BestEpoch:
 
     def restore(self, trainer: "_Trainer") -> None:
         """Puts the best epoch's weights back into the trainer (if it was not the last)."""
-        if self.weights is not None:
+        if self.weights is not None and self.epoch != self.last:
             for variable, value in zip(trainer.model.variables, self.weights, strict=True):
                 variable.assign(value)
 
