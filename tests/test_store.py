@@ -21,6 +21,7 @@ from fmnist_core.history import EpochRecord
 from fmnist_core.run import RunState
 from fmnist_core.store import (
     MODELS_KEPT,
+    Heartbeat,
     RunStore,
     Seat,
     StoreUnavailable,
@@ -32,7 +33,7 @@ from fmnist_core.store import (
 )
 from fmnist_core.store.migrate import alembic_config, upgrade
 from fmnist_core.store.seats import CODE_ALPHABET
-from fmnist_core.store.tables import metadata, runs, seats, utc_now
+from fmnist_core.store.tables import metadata, runs, seats, servers, utc_now
 
 CONFIG = ExperimentConfig(hidden_layers=(64, 32), epochs=4, batch_size=128, dropout=0.2)
 RUN = "run-1"
@@ -60,9 +61,10 @@ def described(training_runs) -> list[tuple]:
 
 
 def row_counts(store: RunStore) -> dict[str, int]:
+    """The rows of every table of the learners' data (the servers' heartbeats are not theirs)."""
     with store.engine.connect() as connection:
         return {table.name: connection.scalar(select(func.count()).select_from(table))
-                for table in metadata.sorted_tables}
+                for table in metadata.sorted_tables if table is not servers}
 
 
 def wait_until(condition, seconds: float = 10.0) -> None:
@@ -212,13 +214,7 @@ def test_a_run_cut_off_keeps_its_epochs_and_is_marked_interrupted_at_the_next_st
     assert run.history == [record(1), record(2)]
     assert np.isnan(run.test_accuracy) and run.test_logits is None and run.seconds == 3.0
     assert store.weights_of_run(seat, RUN) is None
-    assert store.interrupt_running_runs() == 0
-
-
-def test_interrupting_without_a_server_takes_every_running_run(store, seat):
-    for number, server in enumerate(["a", "b", ""]):
-        store.start_run(seat, f"run-{number}", f"Run {number}", CONFIG, server=server)
-    assert store.interrupt_running_runs() == 3
+    assert store.interrupt_running_runs("server-a") == 0
 
 
 def test_a_queued_run_waits_then_trains_then_finishes(store, seat):
@@ -257,20 +253,112 @@ def test_an_abandoned_run_is_deleted_unless_it_has_an_epoch(store, seat):
         store.abandon_run(Seat.new(), "done")
 
 
-def test_a_server_start_deletes_its_waiting_runs_and_interrupts_its_running_ones(store, seat):
+def test_a_server_start_keeps_the_epochs_of_its_lost_runs_and_deletes_those_without(store, seat):
     store.queue_run(seat, "waiting", "Waiting", CONFIG, server="server-a")
     store.queue_run(seat, "waiting-with-an-epoch", "Odd", CONFIG, server="server-a")
     store.save_epoch(seat, "waiting-with-an-epoch", record(1))
     store.queue_run(seat, "waiting-elsewhere", "Elsewhere", CONFIG, server="server-b")
     store.start_run(seat, "running", "Running", CONFIG, server="server-a")
     store.save_epoch(seat, "running", record(1))
+    store.start_run(seat, "before-its-first-epoch", "Just started", CONFIG, server="server-a")
 
-    assert store.interrupt_running_runs("server-a") == 3
+    assert store.interrupt_running_runs("server-a") == 4
     assert [(run.run_id, run.state) for run in store.runs_of_seat(seat)] == [
         ("waiting-with-an-epoch", RunState.INTERRUPTED), ("waiting-elsewhere", RunState.WAITING),
         ("running", RunState.INTERRUPTED)]
-    assert store.interrupt_running_runs() == 1
+    assert store.interrupt_running_runs("server-b") == 1
     assert [run.run_id for run in store.runs_of_seat(seat)] == ["waiting-with-an-epoch", "running"]
+
+
+def heard_at(store: RunStore) -> dict[str, object]:
+    with store.engine.connect() as connection:
+        return dict(connection.execute(select(servers.c.name, servers.c.heard_at)).all())
+
+
+def fall_silent(store: RunStore, server: str, seconds: float) -> None:
+    """Makes `server`'s last heartbeat `seconds` older, as if it had stopped beating then."""
+    with store.engine.begin() as connection:
+        connection.execute(update(servers).where(servers.c.name == server)
+                           .values(heard_at=heard_at(store)[server] - timedelta(seconds=seconds)))
+
+
+def test_a_heartbeat_leaves_living_servers_runs_and_marks_those_of_silent_ones_lost(store, seat):
+    for server in ("server-a", "server-b"):
+        assert store.heartbeat(server, silent_after=30) == 0
+        store.start_run(seat, f"{server}-running", "Running", CONFIG, server=server)
+        store.save_epoch(seat, f"{server}-running", record(1))
+        store.queue_run(seat, f"{server}-waiting", "Waiting", CONFIG, server=server)
+    store.start_run(seat, "before-any-heartbeat", "Old", CONFIG, server="an-older-version")
+    store.save_epoch(seat, "before-any-heartbeat", record(1))
+
+    # A server that never beat (a run saved before the heartbeats) is gone; both others are alive.
+    assert store.heartbeat("server-a", silent_after=30) == 1
+    assert {run.run_id: run.state for run in store.runs_of_seat(seat)} == {
+        "server-a-running": RunState.RUNNING, "server-a-waiting": RunState.WAITING,
+        "server-b-running": RunState.RUNNING, "server-b-waiting": RunState.WAITING,
+        "before-any-heartbeat": RunState.INTERRUPTED}
+
+    fall_silent(store, "server-b", seconds=31)  # killed 31 s ago
+    assert store.heartbeat("server-a", silent_after=30) == 2
+    [run] = [run for run in store.runs_of_seat(seat) if run.run_id == "server-b-running"]
+    assert (run.state, run.history) == (RunState.INTERRUPTED, [record(1)])
+    assert "server-b-waiting" not in {run.run_id for run in store.runs_of_seat(seat)}  # never trained
+    assert set(heard_at(store)) == {"server-a"}  # the silent one is forgotten
+    assert store.heartbeat("server-a", silent_after=30) == 0
+    assert [run.state for run in store.runs_of_seat(seat) if run.run_id.startswith("server-a")] == [
+        RunState.RUNNING, RunState.WAITING]
+
+
+def test_a_run_marked_lost_under_a_server_that_was_only_slow_is_done_when_it_finishes(store, seat):
+    store.heartbeat("server-a", silent_after=30)
+    store.start_run(seat, RUN, "Run 1", CONFIG, server="server-a")
+    store.save_epoch(seat, RUN, record(1))
+    fall_silent(store, "server-a", seconds=60)  # its database was out of reach for a minute
+    assert store.heartbeat("server-b", silent_after=30) == 1
+    store.save_epoch(seat, RUN, record(2))  # server-a's writes arrive
+    finish(store, seat, RUN)
+    [run] = store.runs_of_seat(seat)
+    assert (run.state, run.epochs_done, run.test_accuracy) == (RunState.DONE, 2, 0.875)
+
+
+@pytest.mark.parametrize("server, silent_after", [("", 30), (None, 30), ("a", 0), ("a", True),
+                                                  ("a", float("inf"))])
+def test_a_heartbeat_needs_a_name_and_a_positive_silence(sqlite_url, server, silent_after):
+    store = RunStore(sqlite_url)
+    with pytest.raises(ValueError):
+        store.heartbeat(server, silent_after)
+    store.close()
+
+
+def test_a_server_whose_heartbeat_stops_has_its_runs_marked_by_another(postgresql_url):
+    # Two servers as two processes would be: each its own store and writer, on one PostgreSQL.
+    writers = [StoreWriter(lambda: RunStore(postgresql_url)) for _ in range(2)]
+    seat = writers[0].read(lambda store: store.create_seat(Seat.new()))
+    hearts = [Heartbeat(writer, name, every=0.1, silent_after=1.0).start()
+              for writer, name in zip(writers, ("server-a", "server-b"), strict=True)]
+    wait_until(lambda: set(writers[0].read(heard_at)) == {"server-a", "server-b"})
+    for writer, name in zip(writers, ("server-a", "server-b"), strict=True):
+        writer.start_run(seat, f"on-{name}", name, CONFIG, server=name)
+        writer.save_epoch(seat, f"on-{name}", record(1))
+        assert writer.flush(10)
+
+    hearts[0].stop()  # server-a dies
+    wait_until(lambda: writers[1].read(lambda store: [run.state for run in store.runs_of_seat(seat)])
+               == [RunState.INTERRUPTED, RunState.RUNNING])
+    time.sleep(0.5)  # server-b, still beating, keeps its own run
+    assert [run.state for run in writers[1].read(lambda store: store.runs_of_seat(seat))] == [
+        RunState.INTERRUPTED, RunState.RUNNING]
+    hearts[1].stop()
+    for writer in writers:
+        writer.close()
+
+
+def test_a_heartbeat_on_an_unreachable_database_is_none(closed_port):
+    writer = StoreWriter(lambda: RunStore(f"postgresql://learner@127.0.0.1:{closed_port}/runs",
+                                          busy_timeout=1))
+    assert Heartbeat(writer, "server-a").beat() is None
+    assert writer.problem is not None
+    writer.close(timeout=0.1)
 
 
 def test_only_the_newest_runs_keep_their_weights(store, seat):
@@ -513,6 +601,40 @@ def test_a_database_of_the_first_revision_is_brought_to_head_with_its_runs(datab
     store.close()
 
 
+def test_a_run_left_running_before_the_heartbeats_is_lost_at_the_first_heartbeat(database_url):
+    # A single server of revision 0003 was killed while it trained: its run is still "running",
+    # and no server has a heartbeat yet.
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        upgrade(connection, FIRST_REVISION)
+        values = {**FROZEN_SEAT, "now": utc_now(), "weights": b"frozen weights",
+                  "test_logits": np.arange(20, dtype="<f2").tobytes()}
+        for statement in FIRST_REVISION_ROWS:
+            clause = text(statement)
+            if ":now" in statement:
+                clause = clause.bindparams(bindparam("now", type_=DateTime(timezone=True)))
+            connection.execute(clause, values)
+        upgrade(connection, "0003")
+        connection.execute(text(
+            """INSERT INTO runs (seat_id, run_id, name, config, server, state, created_at)
+               VALUES ((SELECT id FROM seats WHERE token_hash = :token_hash), 'cut-off', 'Run 2',
+                       '{"epochs": "5"}', 'old-host:4242', 'running', :now)""").bindparams(
+            bindparam("now", type_=DateTime(timezone=True))), values)
+        connection.execute(text(
+            """INSERT INTO epochs (run, epoch, loss, accuracy, val_loss, val_accuracy, seconds)
+               VALUES ((SELECT id FROM runs WHERE run_id = 'cut-off'), 1, 0.6, 0.78, 0.55, 0.8, 2.0)"""))
+    engine.dispose()
+
+    store = RunStore(database_url)  # brought to head: the servers table is there, empty
+    assert heard_at(store) == {}
+    seat = Seat(FROZEN_TOKEN, FROZEN_CODE)
+    assert store.heartbeat("new-host:8501", silent_after=30) == 1
+    assert [(run.run_id, run.state, run.epochs_done) for run in store.runs_of_seat(seat)] == [
+        ("frozen-run", RunState.DONE, 1), ("cut-off", RunState.INTERRUPTED, 1)]
+    assert set(heard_at(store)) == {"new-host:8501"}
+    store.close()
+
+
 def test_how_long_an_epoch_took_to_reach_the_database_is_kept(store):
     seat = store.create_seat(Seat.new())
     store.start_run(seat, RUN, "Run 1", CONFIG)
@@ -627,6 +749,7 @@ def test_a_server_start_marks_its_lost_runs_interrupted_before_its_new_runs(sqli
     store = RunStore(sqlite_url)
     seat = store.create_seat(Seat.new())
     store.start_run(seat, RUN, "Lost in a restart", CONFIG, server="server-a")
+    store.save_epoch(seat, RUN, record(1))
     store.close()
     writer = StoreWriter(lambda: RunStore(sqlite_url))
     writer.interrupt_running_runs("server-a")

@@ -1,7 +1,6 @@
 """What one server process holds once and shares read-only with every browser session."""
 
 import logging
-import os
 import socket
 
 import streamlit as st
@@ -14,7 +13,7 @@ from fmnist_core.data import FashionMNIST, load_fashion_mnist, mean_images, on_d
 from fmnist_core.environment import database_url, max_training_minutes, retention_days, training_slots
 from fmnist_core.environment import startup_notes as environment_notes
 from fmnist_core.errors import DataUnavailableError
-from fmnist_core.store import RunStore, StoreWriter
+from fmnist_core.store import Heartbeat, RunStore, StoreWriter
 from fmnist_core.trainer_pool import TrainerPool
 
 log = logging.getLogger(__name__)
@@ -135,19 +134,22 @@ def startup_notes() -> list[str]:
 
 
 def server_name() -> str:
-    """This server process, as the run store records it: host and process id."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This server, as the run store records it: host and port, the same after a restart."""
+    return f"{socket.gethostname()}:{st.get_option('server.port')}"
 
 
 @st.cache_resource(show_spinner=False)
 def store_writer() -> StoreWriter:
-    """The run store (FMNIST_DATABASE_URL, else a SQLite file), written in the background."""
+    """The run store (FMNIST_DATABASE_URL, else a SQLite file), written in the background; this
+    server's heartbeat in it tells the other servers sharing it that this one is alive."""
     url = database_url()
     days, _ = retention_days()  # its note, if any, is among the startup notes
     writer = StoreWriter(lambda: RunStore(url))
     # Once per server start: the runs this server was training when it stopped were lost with it.
-    writer.interrupt_running_runs()
+    # Other servers' runs are theirs; those of servers gone silent, the heartbeat marks.
+    writer.interrupt_running_runs(server_name())
     writer.delete_expired(days)
+    Heartbeat(writer, server_name()).start()
     return writer
 
 

@@ -8,7 +8,8 @@ SQLite file in the user's data folder. A teacher's class (`classes.py`): `ClassI
 plan balanced. `StoreUnavailable` means the database cannot be reached; `UnknownSeat` and
 `UnknownRun`, that a write named a seat or run the database does not have; `ClassNotFound`,
 `ClassFull` and `NotTheTeacher` say in one sentence for the page why a class cannot be had.
-Nothing here imports TensorFlow or streamlit.
+`Heartbeat` tells the other app servers sharing the database that this one is alive, and marks the
+runs of servers gone silent as lost. Nothing here imports TensorFlow or streamlit.
 """
 
 from fmnist_core.store.classes import ClassCounts, ClassInfo, ClassRun, Membership, fewest_first
@@ -20,10 +21,11 @@ from fmnist_core.store.errors import (
     UnknownRun,
     UnknownSeat,
 )
+from fmnist_core.store.heartbeat import Heartbeat
 from fmnist_core.store.runs import MODELS_KEPT, RunStore, default_database_url
 from fmnist_core.store.seats import Seat, normalise_code
 from fmnist_core.store.writer import StoreWriter
 
-__all__ = ["MODELS_KEPT", "ClassCounts", "ClassFull", "ClassInfo", "ClassNotFound", "ClassRun", "Membership",
-           "NotTheTeacher", "RunStore", "Seat", "StoreUnavailable", "StoreWriter", "UnknownRun",
+__all__ = ["MODELS_KEPT", "ClassCounts", "ClassFull", "ClassInfo", "ClassNotFound", "ClassRun", "Heartbeat",
+           "Membership", "NotTheTeacher", "RunStore", "Seat", "StoreUnavailable", "StoreWriter", "UnknownRun",
            "UnknownSeat", "default_database_url", "fewest_first", "normalise_code"]

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, delete, event, exists, insert, select, update
+from sqlalchemy import Engine, create_engine, delete, event, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.exc import ArgumentError
@@ -46,7 +46,16 @@ from fmnist_core.store.seats import (
     token_key,
     unlocked,
 )
-from fmnist_core.store.tables import classes, epochs, members, run_weights, runs, seats, utc_now
+from fmnist_core.store.tables import (
+    classes,
+    epochs,
+    members,
+    run_weights,
+    runs,
+    seats,
+    servers,
+    utc_now,
+)
 
 LOGITS_DTYPE = np.dtype("<f2")  # float16: 200 kB for the 10,000 test images, plenty for the figures
 _RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -301,20 +310,46 @@ class RunStore(ClassStore):
                 select(runs.c.run_id).select_from(run_weights.join(runs).join(seats))
                 .where(_seat_is(seat))))
 
-    def interrupt_running_runs(self, server: str | None = None) -> int:
-        """At a server's start: its runs still marked running or waiting (all servers' when None)
-        were lost. Running ones become interrupted, with the epochs they finished; waiting ones never
-        trained, so they are deleted (one with epochs, which cannot normally be, is interrupted).
-        Returns how many runs were lost.
-        """
-        condition = runs.c.state.in_(_UNFINISHED)
-        if server is not None:
-            condition &= runs.c.server == server
-        never_trained = (runs.c.state == RunState.WAITING.value) & ~exists().where(epochs.c.run == runs.c.id)
+    def interrupt_running_runs(self, server: str) -> int:
+        """At a server's start: the runs it still had waiting or running when it last stopped were
+        lost (see `_lose_runs`). Returns how many."""
+        if not isinstance(server, str):
+            raise TypeError(f"server must be a str; got {server!r}.")
         with self._transaction(write=True) as connection:
-            deleted = connection.execute(delete(runs).where(condition, never_trained)).rowcount
-            return deleted + connection.execute(
-                update(runs).where(condition).values(state=RunState.INTERRUPTED.value)).rowcount
+            return self._lose_runs(connection, runs.c.server == server)
+
+    def heartbeat(self, server: str, silent_after: float) -> int:
+        """Notes that `server` is alive now. The servers not heard from for `silent_after` seconds
+        are gone: their unfinished runs were lost with them (see `_lose_runs`), and they are
+        forgotten. Returns how many runs were lost.
+
+        On PostgreSQL "now" is the database's clock, so servers on machines whose clocks differ
+        agree on who is silent; a SQLite file is on the one machine of all its servers.
+        """
+        if not isinstance(server, str) or not server:
+            raise ValueError(f"A server's name is a non-empty str; got {server!r}.")
+        if isinstance(silent_after, bool) or not isinstance(silent_after, int | float) \
+                or not 0 < silent_after < math.inf:
+            raise ValueError(f"silent_after must be a positive number of seconds; got {silent_after!r}.")
+        with self._transaction(write=True) as connection:
+            now = utc_now() if self._sqlite else connection.scalar(select(func.now()))
+            self._upsert(connection, servers, {"name": server, "heard_at": now}, key=("name",))
+            cutoff = now - timedelta(seconds=silent_after)
+            heard = select(servers.c.name).where(servers.c.heard_at >= cutoff)
+            lost = self._lose_runs(connection, runs.c.server.not_in(heard))
+            connection.execute(delete(servers).where(servers.c.heard_at < cutoff))
+            return lost
+
+    @staticmethod
+    def _lose_runs(connection: Connection, condition) -> int:
+        """The runs waiting or running that match `condition` were lost with their server: those
+        that finished an epoch become interrupted, with their epochs; the others never trained
+        anything worth keeping and are deleted. Returns how many runs were lost."""
+        lost = runs.c.state.in_(_UNFINISHED) & condition
+        has_epochs = exists().where(epochs.c.run == runs.c.id)
+        deleted = connection.execute(delete(runs).where(lost, ~has_epochs)).rowcount
+        return deleted + connection.execute(
+            update(runs).where(lost).values(state=RunState.INTERRUPTED.value)).rowcount
 
     # Deleting
 

@@ -2,7 +2,8 @@
 
 A seat has runs; a run has one row per finished epoch, and its model's weights in a table of their
 own, so that listing runs never reads megabytes of weights. A class (a teacher's) has members, each
-a seat with a nickname; a run trained while its seat was a current member carries the class.
+a seat with a nickname; a run trained while its seat was a current member carries the class. Each
+app server that shares the database has a heartbeat row, so the others can tell when it is gone.
 """
 
 from datetime import UTC, datetime
@@ -131,4 +132,10 @@ run_weights = Table(
     "weights", metadata,
     Column("run", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     Column("data", LargeBinary, nullable=False),  # opaque: whatever the model saver wrote
+)
+
+servers = Table(
+    "servers", metadata,
+    Column("name", String(200), primary_key=True),  # as in runs.server: host:port
+    Column("heard_at", UTCDateTime, nullable=False),  # its last heartbeat, by the database's clock
 )

@@ -110,7 +110,7 @@ class StoreWriter:
     def delete_runs_of_seat(self, seat: Seat) -> None:
         self._enqueue("delete_runs_of_seat", lambda store: store.delete_runs_of_seat(seat))
 
-    def interrupt_running_runs(self, server: str | None = None) -> None:
+    def interrupt_running_runs(self, server: str) -> None:
         """Queued first at a server's start, it is done before any run that server starts."""
         self._enqueue(f"interrupt_running_runs of {server!r}",
                       lambda store: store.interrupt_running_runs(server))
