@@ -99,6 +99,15 @@ SETTINGS = (
             "epochs and keeps the best epoch's weights; 0 is off, and it needs a validation split "
             "(the test set never decides when to stop)", "Early stopping patience (epochs)",
             "slider", low=0, high=20, step=1),
+    # Data augmentation: each batch moved at random as it is trained on (off by default).
+    Setting("flip", False, "mirrors each training image left to right at random, half of the time",
+            "Random horizontal flip", "toggle", choices=(True, False)),
+    Setting("shift", 0, "moves each training image by up to this many pixels across and down, at "
+            "random", "Random shift (pixels)", "slider", low=0, high=6, step=1),
+    Setting("rotation", 0, "turns each training image by up to this many degrees either way, at "
+            "random", "Random rotation (degrees)", "slider", low=0, high=30, step=1),
+    Setting("zoom", 0.0, "scales each training image by up to this share in or out, at random",
+            "Random zoom", "slider", low=0.0, high=0.3, step=0.05),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 _DEFAULT = {s.name: s.default for s in SETTINGS}
@@ -125,6 +134,10 @@ class ExperimentConfig:
     lr_schedule: str = _DEFAULT["lr_schedule"]
     batch_norm: bool = _DEFAULT["batch_norm"]
     early_stopping: int = _DEFAULT["early_stopping"]
+    flip: bool = _DEFAULT["flip"]
+    shift: int = _DEFAULT["shift"]
+    rotation: int = _DEFAULT["rotation"]
+    zoom: float = _DEFAULT["zoom"]
 
     def __post_init__(self):
         object.__setattr__(self, "hidden_layers", _as_layers(self.hidden_layers))
@@ -133,6 +146,11 @@ class ExperimentConfig:
         if self.validation_split == 0:
             # Without a validation split early stopping is off: only the test set could decide.
             object.__setattr__(self, "early_stopping", 0)
+
+    @property
+    def augments(self) -> bool:
+        """Whether each training batch is flipped, shifted, turned or zoomed at random."""
+        return bool(self.flip or self.shift or self.rotation or self.zoom)
 
     @property
     def steps_per_epoch(self) -> int:

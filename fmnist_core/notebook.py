@@ -38,6 +38,7 @@ def lesson_cells(config: ExperimentConfig, *, title: str = "A run from Fashion-M
         Cell("markdown", "## Load the data\n\n60,000 training and 10,000 test images of 28×28 "
                          "grey pixels, each labelled 0 to 9."),
         Cell("code", _load_data(config)),
+        *_augmentation(config),
         Cell("markdown", "## Build the model\n\n" + _what_the_model_is(config)),
         Cell("code", _model(config)),
         Cell("markdown", "## Compile and train\n\n" + _what_training_is(config)),
@@ -65,6 +66,26 @@ def _load_data(config: ExperimentConfig) -> str:
                   "train_images, train_labels = train_images[chosen], train_labels[chosen]"]
     lines.append("print(train_images.shape, test_images.shape)")
     return "\n".join(lines)
+
+
+def _augmentation(config: ExperimentConfig) -> list[Cell]:
+    """Keras's image layers that move each training batch at random, as the run's did."""
+    if not config.augments:
+        return []
+    moves = ', fill_mode="constant", interpolation="nearest"'  # black from outside, pixels not blurred
+    layers = ((['keras.layers.RandomFlip("horizontal")'] if config.flip else []) +
+              ([f"keras.layers.RandomTranslation({config.shift} / 28, {config.shift} / 28{moves})"]
+               if config.shift else []) +
+              ([f"keras.layers.RandomRotation({config.rotation} / 360{moves})"] if config.rotation else []) +
+              ([f"keras.layers.RandomZoom({config.zoom:g}{moves})"] if config.zoom else []))
+    code = ("import tensorflow as tf\n\naugment = keras.Sequential([\n" +
+            "".join(f"    {layer},\n" for layer in layers) + '], name="augmentation")\n\n\n'
+            "def augmented(images, labels):  # Keras's image layers want a channel: 28×28×1\n"
+            "    return augment(images[..., None], training=True)[..., 0], labels")
+    return [Cell("markdown", "## Augment the data\n\nEach batch is moved at random as it is "
+                             "trained on, so the network sees new versions of the images in every "
+                             "epoch; the test images are never moved."),
+            Cell("code", code)]
 
 
 def _what_the_model_is(config: ExperimentConfig) -> str:
@@ -135,16 +156,29 @@ def _compile_and_fit(config: ExperimentConfig) -> str:
                      f"decay_steps={steps})")
         rate = "learning_rate"
     optimizer = f"keras.optimizers.{OPTIMIZERS[config.optimizer]}(learning_rate={rate})"
+    data = "train_images, train_labels"
     validation = (f", validation_split={config.validation_split:g}"
                   if config.validation_split > 0 else "")
+    if config.augments:  # batches from tf.data, moved as they go; validation held out by hand
+        if config.validation_split > 0:
+            lines.append(f"held_out = round(len(train_labels) * {config.validation_split:g})  "
+                         "# as validation_split takes them: the last ones\n"
+                         "validation = (train_images[-held_out:], train_labels[-held_out:])\n"
+                         "train_images, train_labels = train_images[:-held_out], "
+                         "train_labels[:-held_out]")
+            validation = ", validation_data=validation"
+        lines.append("batches = (tf.data.Dataset.from_tensor_slices((train_images, train_labels))\n"
+                     f"           .shuffle(len(train_labels)).batch({config.batch_size})"
+                     ".map(augmented))")
+        data = "batches"
+    batch = "" if config.augments else f", batch_size={config.batch_size}"
     callbacks = (", callbacks=[keras.callbacks.EarlyStopping(\n"
                  f"    monitor=\"val_loss\", patience={config.early_stopping}, "
                  "restore_best_weights=True)]" if config.early_stopping else "")
     lines.append(f"model.compile(optimizer={optimizer},\n"
                  "              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),\n"
                  "              metrics=[\"accuracy\"])\n"
-                 f"history = model.fit(train_images, train_labels, epochs={config.epochs}, "
-                 f"batch_size={config.batch_size}{validation}{callbacks})")
+                 f"history = model.fit({data}, epochs={config.epochs}{batch}{validation}{callbacks})")
     return "\n".join(lines)
 
 

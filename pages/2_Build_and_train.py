@@ -5,6 +5,8 @@ import secrets
 import streamlit as st
 
 from fmnist_core.architecture import layer_table, trainable_count
+from fmnist_core.augmentation import NOTATION, previews
+from fmnist_core.figures import image_grid
 from fmnist_core.run import REFERENCES, RunState, TrainingRun
 from fmnist_core.words import count, times
 from ui import classroom, session
@@ -47,6 +49,11 @@ with summary:
     )
     st.caption(f"After each epoch the network is measured on the {config.held_out_name} images "
                "it never trains on — that is the dashed line in the chart.")
+    if config.augments:
+        st.markdown("**What the network is fed:** augmentation moves every training image at "
+                    "random, anew in each epoch. Eight versions of the first one:")
+        st.plotly_chart(image_grid(*previews(data.train_images[0], config), columns=4))
+        st.caption(f"Under each: {NOTATION}. The test images are never moved.")
 
 
 def show_result(run: TrainingRun) -> None:

@@ -351,6 +351,20 @@ def test_a_teachers_link_locks_and_hides_settings(real_data):
     assert at.query_params["hide"] == "optimizer,seed"
 
 
+def test_augmentation_from_a_link_shows_what_the_network_is_fed_locked_or_hidden(real_data):
+    at = open_page(BUILD, query={"shift": "3", "flip": "1", "lock": "shift", "hide": "rotation,zoom"})
+    assert_renders(at, BUILD)
+    assert at.slider(key="setting_shift").value == 3 and at.slider(key="setting_shift").disabled
+    assert at.toggle(key="setting_flip").value and not at.toggle(key="setting_flip").disabled
+    assert not {"setting_rotation", "setting_zoom"} & {widget.key for widget in at.slider}
+    assert any("What the network is fed" in block.value for block in at.markdown)
+    [preview] = [spec for spec in chart_specs(at) if spec["data"][0]["type"] == "heatmap"]
+    captions = [note["text"] for note in preview["layout"]["annotations"]]
+    assert len(captions) == 8 and any("flipped" in caption for caption in captions)
+    plain = open_page(BUILD)
+    assert not any("What the network is fed" in block.value for block in plain.markdown)
+
+
 def test_the_teacher_panel_puts_locks_and_hides_in_the_link(real_data):
     at = open_page(BUILD, query={"hidden_layers": "256"})
     at.multiselect(key="teacher_lock").select("epochs").run()

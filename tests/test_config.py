@@ -35,6 +35,11 @@ def test_default_is_the_lesson():
     ({"lr_schedule": "linear"}, "lr_schedule must be one of constant, step, cosine"),
     ({"batch_norm": 1}, "batch_norm must be one of 1, 0"),
     ({"early_stopping": 21, "validation_split": 0.1}, "early_stopping must be between 0 and 20"),
+    ({"flip": "yes"}, "flip must be one of 1, 0"),
+    ({"shift": 7}, "shift must be between 0 and 6; got 7"),
+    ({"shift": 1.5}, "shift must be a whole number; got 1.5"),
+    ({"rotation": 31}, "rotation must be between 0 and 30; got 31"),
+    ({"zoom": 0.5}, "zoom must be between 0 and 0.3; got 0.5"),
 ])
 def test_bad_values_name_the_setting_and_the_range(changes, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -51,7 +56,8 @@ def test_query_round_trip():
                               dropout=0.25, optimizer="sgd", learning_rate=0.01, batch_size=64,
                               epochs=50, normalize=False, train_size=5000,
                               validation_split=0.1, seed=7, initializer="he_normal", l2=0.0001,
-                              lr_schedule="cosine", batch_norm=True, early_stopping=3)
+                              lr_schedule="cosine", batch_norm=True, early_stopping=3,
+                              flip=True, shift=2, rotation=10, zoom=0.15)
     query = config.to_query()
     assert all(isinstance(value, str) for value in query.values())
     assert query["hidden_layers"] == "256,64" and query["normalize"] == "0"

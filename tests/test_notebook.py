@@ -69,20 +69,23 @@ def test_the_script_runs_and_builds_exactly_the_apps_network(keras_home, tmp_pat
     assert "its label is Ankle boot." in result.stdout
 
 
-def test_the_notebook_is_valid_and_runs_a_convnet(keras_home, monkeypatch):
+def test_the_notebook_is_valid_and_runs_a_convnet_with_augmentation(keras_home, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     # The answers to "how can accuracy be improved?" that change the code, all at once.
     config = ExperimentConfig(architecture="cnn", epochs=2, train_size=500, normalize=False,
                               batch_norm=True, initializer="he_normal", l2=0.0001,
-                              lr_schedule="cosine", validation_split=0.2, early_stopping=1)
+                              lr_schedule="cosine", validation_split=0.2, early_stopping=1,
+                              flip=True, shift=2, rotation=10, zoom=0.1)
     notebook = nbformat.reads(as_notebook(config, title="My convnet", measured=0.81), as_version=4)
     assert notebook.cells[0].source.startswith("# My convnet")
     assert "`architecture=cnn`" in notebook.cells[0].source and "81.00%" in notebook.cells[0].source
     code = "\n".join(cell.source for cell in notebook.cells)
     for text in ("BatchNormalization", 'kernel_initializer="he_normal"', "keras.regularizers.L2(0.0001)",
                  "CosineDecay(0.001, decay_steps=2 * 13)", "EarlyStopping(",
-                 "patience=1, restore_best_weights=True"):
+                 "patience=1, restore_best_weights=True", 'RandomFlip("horizontal")',
+                 "RandomTranslation(2 / 28, 2 / 28", "RandomRotation(10 / 360", "RandomZoom(0.1",
+                 ".batch(32).map(augmented)", "validation_data=validation"):
         assert text in code, text
     notebook.cells.append(nbformat.v4.new_code_cell("import json\n" + PROBE))
     monkeypatch.setenv("KERAS_HOME", str(keras_home))

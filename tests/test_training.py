@@ -245,3 +245,15 @@ def test_batch_normalisation_learns_its_running_statistics(real_data):
     layer = run.model.get_layer("batchnorm_1")
     assert not np.allclose(layer.moving_variance, 1.0) and not np.allclose(layer.moving_mean, 0.0)
     assert run.test_accuracy > 0.5
+
+
+def test_augmented_training_is_repeatable_learns_and_differs_from_plain(real_data):
+    config = SHORT.with_changes(flip=True, shift=2, rotation=10, zoom=0.1)
+    trainers = TrainerPool()
+    first, again = (train(config, real_data, trainers=trainers) for _ in range(2))
+    for ours, theirs in zip(first.model.get_weights(), again.model.get_weights(), strict=True):
+        assert np.array_equal(ours, theirs)  # the same seed moves the same batches the same way
+    plain = train(SHORT, real_data, trainers=trainers)
+    assert first.history[0].loss != plain.history[0].loss  # the batches were moved
+    assert first.test_accuracy > 0.7  # the labels still fit their moved images
+    assert set(trainers.idle()) == {trainer_key(config), trainer_key(SHORT)}
