@@ -1,8 +1,9 @@
 """A class at once: N students open Build & train in a real browser and press Train together.
 
     python -m benchmarks.classroom_load [--sessions 30] [--train-size 5000] [--epochs 2]
-        [--runs 1] [--class] [--stagger 10] [--timeout 900] [--port 0] [--slots K]
-        [--data-dir DIR] [--database-url URL] [--trace FILE]
+        [--runs 1] [--class | --classes N] [--plan NAME] [--stagger 10] [--timeout 900]
+        [--port 0] [--slots K] [--data-dir DIR] [--database-url URL] [--trace FILE]
+        [--url URL | --stack FOLDER [--kill-server-at SECONDS]]
 
 Starts `streamlit run app.py` on 127.0.0.1 (a free port unless --port), with FMNIST_DATA_DIR
 (--data-dir, else the environment's, else ../shared/data/fashion-mnist beside the repository)
@@ -22,13 +23,31 @@ student (each is its own Streamlit session), driven with Playwright's async API:
 5. with --runs N, the student then trains N − 1 more runs on Build & train, one after another
    (the table must then hold Run 1 … Run N, all theirs): the server holds every student's runs.
 
-With --class, a teacher first starts a class on Home and keeps its board open all along, in a
-browser of its own at normal priority (`benchmarks.board_watch`: the teacher's laptop); each
-student joins the class (its code and a nickname, "student i") on Home before opening Build &
-train. The board's page notes (browser clock, this machine's) each time the number of points on
-its figure changes: the k-th point's latency is from the k-th run's end (its `finished_at` in the database)
-to the board showing k points (`board_p95_s`); `board_points` is what the board shows at the end,
-to be equal to the runs finished.
+With --class (--classes N: N classes, student i in class i mod N), a teacher first starts a class
+on Home and keeps its board open all along, in a browser of its own at normal priority
+(`benchmarks.board_watch`: the teacher's laptop); each student joins the class (its code and a
+nickname, "student i") on Home before opening Build & train. The board's page notes (browser clock,
+this machine's) each time the number of points on its figure changes: the k-th point's latency is
+from the k-th run's end (its `finished_at` in the database) to the board showing k points
+(`board_p95_s`); `board_points` is what the boards show at the end, and `boards_complete` whether
+each shows exactly its class's finished runs. With --plan (a ready-made class experiment, e.g.
+"Normalised or raw"), the teacher sets it before anyone joins; `plan_parts` counts, per class,
+the finished runs of each of its values, which the store's round-robin keeps balanced.
+
+Against servers of its own making: --url drives the app at that address (no server is started;
+--database-url names its run store), and --stack FOLDER drives the classroom that
+`deploy/stack.py start --folder FOLDER` runs (HAProxy in front of several app servers, one
+PostgreSQL; its address, database and servers from FOLDER/stack.json), sampling every app
+server's memory. `sessions_per_server` counts the students on each server by the balancer's
+cookie. With --kill-server-at S, S seconds after the first Train the app server training the
+most runs (one with an epoch saved, waited for) is killed with SIGKILL: its students' pages
+reconnect through the balancer to a survivor, where a student whose training shows as
+interrupted presses "Train again with these settings" and one whose training vanished (it had
+not finished an epoch) presses Train again (`retrained`); `reconnected` counts the killed
+server's students who finished on a survivor, `interrupted` the runs the database then holds as
+interrupted, `marked_lost_s` how long after the kill a survivor had marked all of the dead
+server's runs. At the end the killed server is started again (`stack.py start`) and 4 new
+browsers open the app: `after_restart_sessions` says where the balancer sent them.
 
 The server saves every run in its run store (--database-url, else a SQLite file in the log folder).
 Afterwards the benchmark reads that database: `lost` counts the students whose finished runs are not
@@ -39,8 +58,9 @@ the 95th percentile of the time from an epoch's end in a training to its row in 
 Each student's run is made identifiable: its own seed (101 + i) and its own training-image count
 (train_size − i: one image fewer per student, the same work) — the Compare table shows the image
 count but not the seed. A "leak" is a student who saw a run that is not theirs or more than one
-run: a table that is not exactly their one run, a result not named "Run 1", or more than one
-training (progress bar or waiting line) on their page at once.
+run: a table that is not exactly their one run (or, after a kill, their interrupted run and the one
+trained again), a result not named "Run 1" (then "Run 2"), or more than one training (progress bar
+or waiting line) on their page at once.
 
 Times, per student, in seconds:
 - wait  = click → first "epoch … of …" progress text: the whole time a student looks at a
@@ -65,6 +85,7 @@ import json
 import os
 import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -74,11 +95,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+from sqlalchemy import exists, func, select
 from sqlalchemy.engine import make_url
 
+from fmnist_core.classroom.plans import PLANS
 from fmnist_core.environment import DATABASE_URL_ENV, training_slots
 from fmnist_core.run import RunState
 from fmnist_core.store import RunStore, Seat
+from fmnist_core.store.tables import epochs, runs
 from tests.app_server import CHROMIUM, CHROMIUM_ARGS, AppServer, free_port
 from tests.places import REPO, SHARED_DATA_DIR
 from tests.test_browser import EXCEPTION, TITLES, VIEWPORT
@@ -90,6 +115,11 @@ POLL_SECONDS = 0.5  # how often Python reads what each page noted (the page note
 SEED_BASE = 101
 GRACE_SECONDS = 15  # kept at the end of --timeout to record failures and close
 VANISHED_SECONDS = 20  # after a training showed: the Train button back, no training nor result
+RETRY_SECONDS = 30  # after a server was killed: a download not there by then is asked for again
+KILLED_IDLE_SECONDS = 3  # a page back on a survivor, showing no training for this long: it vanished
+BUSY_WAIT_SECONDS = 60  # for a server training a run with an epoch saved, to kill it then
+BALANCER_COOKIE = "FMNIST_SERVER"  # the cookie deploy/haproxy.cfg sets: the session's app server
+STACK = REPO / "deploy" / "stack.py"
 
 # Runs in every page of a student's browser context (it survives the sidebar's in-app
 # navigation): stamps with Date.now() the first time each state shows.
@@ -121,6 +151,7 @@ WATCH_JS = r"""
         if (seen.aheads[seen.aheads.length - 1] !== n) seen.aheads.push(n);
       }
       if (/test accuracy/.test(text)) { stamp('result'); seen.resultText = text; }
+      if (/was interrupted/.test(text)) stamp('interrupted');
       if (/Training failed/.test(text)) { stamp('failed'); seen.errorText = text.slice(0, 500); }
     }
     for (const bar of [...document.querySelectorAll('[data-testid="stProgress"]')].filter(current)) {
@@ -178,27 +209,36 @@ def process_tree(pid: int) -> list[int]:
 
 
 class Sampler:
-    """Samples every SAMPLE_SECONDS, in a thread: the server tree's RSS (MB) and CPU (% of one core),
-    the CPU of this benchmark's other children (Playwright's driver and Chromium, % of one core)
-    and the whole machine's CPU (% of all its cores, other people's work included)."""
+    """Samples every SAMPLE_SECONDS, in a thread: the app servers' trees' RSS (MB, all together and
+    each server's peak) and CPU (% of one core), the CPU of this benchmark's other children
+    (Playwright's driver and Chromium, % of one core) and the whole machine's CPU (% of all its
+    cores, other people's work included)."""
 
-    def __init__(self, pid: int, browser_nice: int = 0):
-        # (monotonic time, server RSS MB, server CPU %, browser CPU %, machine CPU %)
-        self.pid, self.samples, self.browser_nice = pid, [], browser_nice
+    def __init__(self, pids: list[int], browser_nice: int = 0):
+        # (monotonic time, servers' RSS MB, servers' CPU %, browser CPU %, machine CPU %)
+        self.pids, self.samples, self.browser_nice = pids, [], browser_nice
+        self.peaks = dict.fromkeys(pids, 0.0)  # each server's peak RSS, MB
         self.exempt: set[int] = set()  # processes (with their trees) that are not students' browsers
         self._done = threading.Event()
         self._ticks_per_second = os.sysconf("SC_CLK_TCK")
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
 
     def now(self) -> tuple[float, int]:
-        """(RSS MB, CPU ticks) of the server's tree now."""
+        """(RSS MB, CPU ticks) of the servers' trees now."""
         rss, ticks = 0, 0
-        for pid in process_tree(self.pid):
-            try:
-                rss, ticks = rss + rss_kb(pid), ticks + cpu_ticks(pid)
-            except (OSError, StopIteration):
-                pass  # a child that just ended
+        for server in self.pids:
+            tree_rss = 0
+            for pid in process_tree(server):
+                try:
+                    tree_rss, ticks = tree_rss + rss_kb(pid), ticks + cpu_ticks(pid)
+                except (OSError, StopIteration):
+                    pass  # a child that just ended, or a server killed
+            self.peaks[server] = max(self.peaks[server], tree_rss / 1024)
+            rss += tree_rss
         return rss / 1024, ticks
+
+    def servers_tree(self) -> set[int]:
+        return set().union(*(process_tree(pid) for pid in self.pids))
 
     def _browser_ticks(self, server: set[int]) -> int:
         """CPU ticks of the browsers; keeps them at `browser_nice` (Chromium sets its own
@@ -217,13 +257,12 @@ class Sampler:
         return ticks
 
     def _run(self) -> None:
-        last = time.monotonic(), self.now()[1], self._browser_ticks(set(process_tree(self.pid))), \
-            *machine_ticks()
+        last = time.monotonic(), self.now()[1], self._browser_ticks(self.servers_tree()), *machine_ticks()
         while not self._done.wait(SAMPLE_SECONDS):
             (rss, ticks), moment = self.now(), time.monotonic()
-            now = moment, ticks, self._browser_ticks(set(process_tree(self.pid))), *machine_ticks()
+            now = moment, ticks, self._browser_ticks(self.servers_tree()), *machine_ticks()
             seconds = max(now[0] - last[0], 1e-3) * self._ticks_per_second
-            self.samples.append((moment, rss, 100 * (now[1] - last[1]) / seconds,
+            self.samples.append((moment, rss, 100 * max(now[1] - last[1], 0) / seconds,
                                  100 * max(now[2] - last[2], 0) / seconds,
                                  100 * (now[3] - last[3]) / max(now[4] - last[4], 1)))
             last = now
@@ -293,6 +332,10 @@ class Student:
     last: str = ""  # the last waiting line or progress text its page showed
     reconnects: int = 0  # websocket connections its page opened after the first
     seat: str | None = None  # the seat token in its page's link
+    server: str | None = None  # where the balancer sent its browser (its cookie), once loaded
+    server_at_end: str | None = None
+    interrupted: int = 0  # 1 once its page showed its training interrupted (its server killed)
+    retrained: bool = False  # it pressed Train again after its server was killed
     trained: int = 0  # runs finished, as its page said
     accuracy: float | None = None  # percent, from the first success box
     run_s: float | None = None  # the app's own training time, from the table
@@ -305,6 +348,12 @@ class Student:
     def finished(self) -> bool:
         return self.result is not None and self.error is None
 
+    def expected_runs(self) -> list[tuple[str, str]]:
+        """(name, how it ended) of each run it should have, in order: an interrupted one first,
+        if its server was killed under it, then those it finished."""
+        ends = ["interrupted"] * self.interrupted + ["done"] * self.trained
+        return [(f"Run {number}", end) for number, end in enumerate(ends, start=1)]
+
     def fail(self, error: str) -> None:
         if self.error is None:
             self.error = error
@@ -313,22 +362,31 @@ class Student:
 def check_table(student: Student, text: str) -> None:
     """The Compare table's CSV must be exactly this student's runs, Run 1 … Run N."""
     rows = list(csv.DictReader(io.StringIO(text)))
-    mine = (len(rows) == student.trained
-            and [row["run"] for row in rows] == [f"Run {n}" for n in range(1, student.trained + 1)]
+    first_done = student.interrupted
+    mine = ([(row["run"], row["ended"]) for row in rows] == student.expected_runs()
             and all(int(row["train images"]) == student.train_size for row in rows)
             and student.accuracy is not None
-            and abs(float(rows[0]["test accuracy"]) * 100 - student.accuracy) < 0.0051)
+            and abs(float(rows[first_done]["test accuracy"]) * 100 - student.accuracy) < 0.0051)
     if not mine:
         student.leak = student.leak or f"table {[dict(row) for row in rows]}"
     else:
-        student.run_s = float(rows[0]["seconds"])
+        student.run_s = float(rows[first_done]["seconds"])
         student.checks += 1
 
 
-async def read_table(page, student: Student) -> None:
-    async with page.expect_download() as download_info:
-        await page.get_by_role("button", name="Table as CSV").click()
-    download = await download_info.value
+async def read_table(page, student: Student, tries: int = 1) -> None:
+    """Downloads Compare's table and checks it; with `tries`, a download that does not come within
+    RETRY_SECONDS (the page's server killed meanwhile, the page reconnecting) is asked for again."""
+    for attempt in range(1, tries + 1):
+        try:
+            async with page.expect_download(timeout=RETRY_SECONDS * 1000 if attempt < tries else None) \
+                    as download_info:
+                await page.get_by_role("button", name="Table as CSV").click()
+            download = await download_info.value
+            break
+        except PlaywrightTimeoutError:
+            if attempt == tries:
+                raise
     check_table(student, Path(await download.path()).read_text())
     await page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
 
@@ -361,12 +419,61 @@ def note(student: Student, seen: dict) -> None:
         student.fail(seen.get("errorText", "Training failed")[:200])
 
 
+async def server_of(context) -> str | None:
+    """The app server the balancer keeps this browser on (its cookie); None without a balancer."""
+    return next((cookie["value"] for cookie in await context.cookies()
+                 if cookie["name"] == BALANCER_COOKIE), None)
+
+
+@dataclass
+class TaughtClass:
+    """One class of the benchmark: its code, its teacher's key, what its board showed."""
+    code: str
+    key: str
+    board_changes: list = field(default_factory=list)  # [[ms, points], …] from board_watch
+
+
+@dataclass
+class Kill:
+    """The app server killed mid-lesson (--kill-server-at)."""
+    after: float  # seconds after the first Train
+    server: dict | None = None  # its entry in stack.json
+    moment: float | None = None  # time.time() of the SIGKILL
+    marked: float | None = None  # time.time() when the database held none of its runs unfinished
+
+
+def server_name(server: dict) -> str:
+    """An app server of the stack as the run store names it (ui/resources.server_name)."""
+    return f"{socket.gethostname()}:{server['port']}"
+
+
+def training_by_server(store: RunStore) -> dict[str, int]:
+    """Runs training now with an epoch saved, by the server that trains them."""
+    with store.engine.connect() as connection:
+        return dict(connection.execute(
+            select(runs.c.server, func.count())
+            .where(runs.c.state == RunState.RUNNING.value, exists().where(epochs.c.run == runs.c.id))
+            .group_by(runs.c.server)).all())
+
+
+def unfinished_of(store: RunStore, server: str) -> int:
+    with store.engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(runs).where(
+            runs.c.server == server,
+            runs.c.state.in_([RunState.WAITING.value, RunState.RUNNING.value])))
+
+
 class Classroom:
     def __init__(self, url: str, students: list[Student], epochs: int, runs: int, stagger: float,
-                 deadline: float, opening: int, folder: Path, with_class: bool = False):
+                 deadline: float, opening: int, folder: Path, database_url: str, classes: int = 0,
+                 plan: str | None = None, stack: Path | None = None, kill_after: float | None = None):
         self.url, self.students, self.epochs, self.runs = url, students, epochs, runs
-        self.with_class, self.board_changes = with_class, []
-        self.class_code = self.teacher_key = None
+        self.database_url, self.class_count, self.plan = database_url, classes, plan
+        self.classes: list[TaughtClass] = []
+        self.stack = stack
+        self.kill = None if kill_after is None else Kill(kill_after)
+        self.table_tries = 1 if self.kill is None else 3
+        self.after_restart: dict[str, int] = {}
         self.stagger, self.deadline, self.folder = stagger, deadline, folder
         self.all_loaded, self.all_done = asyncio.Event(), asyncio.Event()
         self.opening = asyncio.Semaphore(opening)
@@ -401,19 +508,21 @@ class Classroom:
                 pass  # the students still under way are failed for it; no second look
             if self.all_done.is_set() and student.finished and not student.leak:
                 try:  # the table again, now that every training has ended
-                    await read_table(page, student)
+                    await read_table(page, student, self.table_tries)
                 except Exception as error:
                     student.fail(f"final table: {type(error).__name__}: {str(error)[:200]}")
+            student.server_at_end = await server_of(context)
             await context.close()
 
     async def _lesson(self, page, student: Student) -> None:
         train = page.get_by_role("button", name="▶ Train")
         settings = f"train_size={student.train_size}&epochs={self.epochs}&seed={student.seed}"
         async with self.opening:
-            if self.with_class:
+            if self.classes:
                 await page.goto(f"/?{settings}")
                 await open_page(page, "")
-                await page.get_by_role("textbox", name="Class code").fill(self.class_code)
+                taught = self.classes[student.index % len(self.classes)]
+                await page.get_by_role("textbox", name="Class code").fill(taught.code)
                 await page.get_by_role("textbox", name="Nickname").fill(f"student {student.index}")
                 await page.get_by_role("button", name="Join the class").click()
                 await page.get_by_text("You are in class").wait_for()
@@ -423,6 +532,7 @@ class Classroom:
                 await open_page(page, "Build_and_train")
             await train.wait_for()
         student.seat = parse_qs(urlparse(page.url).query).get("seat", [None])[0]
+        student.server = await server_of(page.context)
         student.loaded = time.time()
         self._update_events()
         await self.all_loaded.wait()
@@ -434,7 +544,11 @@ class Classroom:
             if time.monotonic() > self.deadline - GRACE_SECONDS:
                 raise TimeoutError(f"no result within --timeout; last shown: {student.last!r}")
             await asyncio.sleep(POLL_SECONDS)
-            note(student, await page.evaluate("() => window.__classroom"))
+            seen = await page.evaluate("() => window.__classroom")
+            if self._lost_with_its_server(student, seen):
+                await self._train_again(page, student, seen)
+                continue
+            note(student, seen)
         if student.error:
             return
         seen = await page.evaluate("() => window.__classroom")
@@ -442,7 +556,7 @@ class Classroom:
         if not match:
             raise RuntimeError(f"unreadable result: {seen.get('resultText')!r}")
         student.accuracy, student.trained = float(match[3]), 1
-        if match[1] != "Run 1":
+        if match[1] != f"Run {student.interrupted + 1}":
             student.leak = f"its result is {match[1]}"
         if match[2]:  # the app stops a training whose tab it believes closed
             student.fail(f"training{match[2]} ({student.reconnects} reconnects)")
@@ -453,9 +567,33 @@ class Classroom:
                 await self._go(page, "Build & train", "Build_and_train")
                 await train.click()
                 await page.locator('[data-testid="stAlert"]').filter(
-                    has_text=re.compile(rf"Run {number}: test accuracy")).wait_for()
+                    has_text=re.compile(rf"Run {number + student.interrupted}: test accuracy")).wait_for()
                 student.trained = number
             await self._compare(page, student)
+
+    def _lost_with_its_server(self, student: Student, seen: dict) -> bool:
+        """Whether the student's server was killed under its training and its page, back on a
+        survivor, shows the training interrupted, or no training at all (it had no epoch)."""
+        kill = self.kill
+        if kill is None or kill.moment is None or student.retrained \
+                or student.server != kill.server["name"] or seen.get("sockets", 1) < 2:
+            return False
+        idle_since = seen.get("idleSince", 0) / 1000
+        return "interrupted" in seen or (idle_since > kill.moment
+                                         and time.time() - idle_since > KILLED_IDLE_SECONDS)
+
+    async def _train_again(self, page, student: Student, seen: dict) -> None:
+        """What the student does on the survivor: "Train again" under an interrupted run, else
+        Train (the training it had asked for is gone)."""
+        student.retrained = True
+        if "interrupted" in seen:
+            student.interrupted = 1
+            await page.get_by_role("button", name="Train again with these settings").click()
+        else:
+            await page.get_by_role("button", name="▶ Train").click()
+        print(f"[{time.monotonic() - self.started:6.1f} s] student {student.index} trains again on a "
+              f"survivor ({'interrupted' if student.interrupted else 'its training had vanished'})",
+              file=sys.stderr, flush=True)
 
     async def _go(self, page, link: str, path: str) -> None:
         await page.locator('[data-testid="stSidebar"]').get_by_role("link", name=link).click()
@@ -464,7 +602,7 @@ class Classroom:
     async def _compare(self, page, student: Student) -> None:
         await self._go(page, "Compare runs", "Compare_runs")
         await page.locator('[data-testid="stDataFrame"]').wait_for()
-        await read_table(page, student)
+        await read_table(page, student, self.table_tries)
 
     def _update_events(self) -> None:
         if not self.all_loaded.is_set() and self._settled("loaded"):
@@ -510,9 +648,10 @@ class Classroom:
                   f"queued {queued}, training {training}, done {done}, failed {failed}; server RSS "
                   f"{sampler.now()[0]:.0f} MB, load {os.getloadavg()[0]:.1f}", file=sys.stderr)
 
-    async def open_board(self, browser, sampler: Sampler):
-        """The teacher starts a class on Home and opens its board on their own computer (a
-        browser of its own, at normal priority), where it stays open; returns that process."""
+    async def open_board(self, browser, sampler: Sampler, number: int):
+        """A teacher starts a class on Home (and, with --plan, sets its experiment) and opens its
+        board on their own computer (a browser of its own, at normal priority), where it stays
+        open; returns the class, that process and the file it writes."""
         context = await browser.new_context(viewport=VIEWPORT, base_url=self.url)
         context.set_default_timeout(self.left() * 1000)
         page = await context.new_page()
@@ -523,8 +662,14 @@ class Classroom:
                 .inner_text()).strip()
         await context.close()
         query = parse_qs(urlparse(link).query)
-        self.class_code, self.teacher_key = query["class"][0], query["key"][0]
-        out = self.folder / "board.json"
+        taught = TaughtClass(query["class"][0], query["key"][0])
+        if self.plan:  # as the teacher sets it on the board, before anyone joins
+            plan, store = PLANS[self.plan], RunStore(self.database_url, migrate=False)
+            try:
+                store.set_plan(taught.code, taught.key, plan.setting, plan.values)
+            finally:
+                store.close()
+        out = self.folder / f"board-{number}.json"
         watcher = subprocess.Popen([sys.executable, "-m", "benchmarks.board_watch", link, str(out)],
                                    cwd=REPO, preexec_fn=lambda: os.setpriority(os.PRIO_PROCESS, 0, 0))
         sampler.exempt.add(watcher.pid)
@@ -532,12 +677,65 @@ class Classroom:
             if watcher.poll() is not None or time.monotonic() > self.deadline:
                 raise RuntimeError("the teacher's board did not open")
             await asyncio.sleep(0.2)
-        return watcher, out
+        return taught, watcher, out
 
-    def close_board(self, watcher, out: Path) -> None:
+    @staticmethod
+    def close_board(taught: TaughtClass, watcher, out: Path) -> None:
         out.with_name(out.name + ".stop").touch()
         watcher.wait(timeout=60)
-        self.board_changes = json.loads(out.read_text())
+        taught.board_changes = json.loads(out.read_text())
+
+    async def kill_a_server(self) -> None:
+        """--kill-server-at: once the time has come, the app server training the most runs that
+        have an epoch saved (waited for, at most BUSY_WAIT_SECONDS) is killed, as a crash would."""
+        await self.all_loaded.wait()
+        await asyncio.sleep(max(self.first_click + self.kill.after - time.time(), 0))
+        servers = json.loads((self.stack / "stack.json").read_text())["servers"]
+        store, busy = RunStore(self.database_url, migrate=False), {}
+        try:
+            deadline = time.monotonic() + BUSY_WAIT_SECONDS
+            while not busy and time.monotonic() < deadline:
+                busy = await asyncio.to_thread(training_by_server, store)
+                await asyncio.sleep(0.1)
+        finally:
+            store.close()
+        victim = max(servers, key=lambda server: (busy.get(server_name(server), 0),
+                                                  sum(s.server == server["name"] for s in self.students)))
+        os.kill(victim["pid"], signal.SIGKILL)
+        self.kill.server, self.kill.moment = victim, time.time()
+        print(f"[{time.monotonic() - self.started:6.1f} s] killed {victim['name']} (pid {victim['pid']}), "
+              f"training {busy.get(server_name(victim), 0)} runs with an epoch saved", file=sys.stderr,
+              flush=True)
+
+    def wait_until_marked(self) -> None:
+        """Until a survivor has marked every unfinished run of the killed server as lost."""
+        store, name = RunStore(self.database_url, migrate=False), server_name(self.kill.server)
+        try:
+            while unfinished_of(store, name) and time.monotonic() < self.deadline:
+                time.sleep(0.5)
+            if not unfinished_of(store, name):
+                self.kill.marked = time.time()
+        finally:
+            store.close()
+
+    async def restart_and_open(self, browser, sessions: int = 4) -> dict[str, int]:
+        """The killed server started again (the stack's `start`); then `sessions` new browsers
+        open Home, each kept open while the next comes: where the balancer sends each."""
+        await asyncio.to_thread(subprocess.run, [sys.executable, STACK, "start", "--folder", self.stack],
+                                check=True, capture_output=True, timeout=300)
+        contexts, where = [], {}
+        try:
+            for _ in range(sessions):
+                contexts.append(await browser.new_context(viewport=VIEWPORT, base_url=self.url))
+                page = await contexts[-1].new_page()
+                await page.goto("/")
+                await open_page(page, "")
+                server = await server_of(contexts[-1])
+                where[server] = where.get(server, 0) + 1
+        finally:
+            for context in contexts:
+                await context.close()
+        return where
 
     async def run(self, sampler: Sampler, started: float) -> None:
         from playwright.async_api import async_playwright
@@ -545,7 +743,9 @@ class Classroom:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             reporter = asyncio.create_task(self.report(sampler, started))
-            board = await self.open_board(browser, sampler) if self.with_class else None
+            killer = asyncio.create_task(self.kill_a_server()) if self.kill else None
+            boards = [await self.open_board(browser, sampler, number) for number in range(self.class_count)]
+            self.classes = [taught for taught, _, _ in boards]
             try:
                 await asyncio.wait_for(  # a backstop: each student keeps to the deadline
                     asyncio.gather(*(self.student(browser, s) for s in self.students)),
@@ -556,8 +756,15 @@ class Classroom:
                         student.fail("timeout")
             finally:
                 reporter.cancel()
-                if board is not None:
+                if killer is not None and not killer.done():
+                    killer.cancel()
+                for board in boards:
                     self.close_board(*board)
+            try:
+                if self.kill and self.kill.server:
+                    await asyncio.to_thread(self.wait_until_marked)
+                    self.after_restart = await self.restart_and_open(browser)
+            finally:
                 await browser.close()
 
 
@@ -567,27 +774,69 @@ def median(values: list[float]) -> float | None:
     return round(statistics.median(values), 2) if values else None
 
 
-def board_figures(classroom: Classroom, database_url: str) -> dict:
-    """How fast the board showed each finished run: p95 of its end → its point, and the points at
-    the end."""
-    if not classroom.with_class:
+def board_figures(classroom: Classroom) -> dict:
+    """How fast the boards showed each finished run: p95 of its end → its point; the points they
+    show at the end; whether each shows exactly its class's finished runs; with a plan, how many
+    finished runs each of its values has, per class."""
+    if not classroom.classes:
         return {}
-    store = RunStore(database_url)
+    store = RunStore(classroom.database_url)
     try:
-        runs = store.class_runs(classroom.class_code, classroom.teacher_key)
+        class_runs = [store.class_runs(taught.code, taught.key) for taught in classroom.classes]
     finally:
         store.close()
-    results = sorted(run.finished_at.timestamp() for run in runs if run.state is RunState.DONE)
-    changes = [(moment / 1000, points) for moment, points in classroom.board_changes]
-    latencies = []
-    for count, result in enumerate(results, start=1):
-        shown = next((moment for moment, points in changes if points >= count), None)
-        latencies.append(None if shown is None else max(shown - result, 0.0))
+    latencies, points, complete, parts = [], 0, True, []
+    for taught, found in zip(classroom.classes, class_runs, strict=True):
+        results = sorted(run.finished_at.timestamp() for run in found if run.state is RunState.DONE)
+        changes = [(moment / 1000, shown) for moment, shown in taught.board_changes]
+        for count, result in enumerate(results, start=1):
+            shown = next((moment for moment, shown in changes if shown >= count), None)
+            latencies.append(None if shown is None else max(shown - result, 0.0))
+        final = changes[-1][1] if changes else 0
+        points, complete = points + final, complete and final == len(results)
+        if classroom.plan:
+            setting = PLANS[classroom.plan].setting
+            values = [run.config.to_query().get(setting, "") for run in found if run.state is RunState.DONE]
+            parts.append({value: values.count(value) for value in PLANS[classroom.plan].values})
     seen = sorted(latency for latency in latencies if latency is not None)
-    return {"board_points": changes[-1][1] if changes else 0,
+    return {"board_points": points, "boards_complete": complete,
             "board_missed": sum(latency is None for latency in latencies),
             "board_median_s": median(seen),
-            "board_p95_s": round(seen[int(0.95 * (len(seen) - 1))], 2) if seen else None}
+            "board_p95_s": round(seen[int(0.95 * (len(seen) - 1))], 2) if seen else None} \
+        | ({"plan_parts": parts} if classroom.plan else {})
+
+
+def servers_figures(classroom: Classroom, students: list[Student], sampler: Sampler) -> dict:
+    """Where the balancer put the students; after a kill, what became of the dead server's."""
+    if classroom.stack is None:
+        return {}
+    sessions: dict[str, int] = {}
+    for student in students:
+        sessions[student.server] = sessions.get(student.server, 0) + 1
+    figures = {"sessions_per_server": sessions,
+               "peak_rss_mb_per_server": [round(peak, 1) for peak in sampler.peaks.values()]}
+    kill = classroom.kill
+    if kill is None or kill.server is None:
+        return figures
+    theirs = [s for s in students if s.server == kill.server["name"]]
+    store = RunStore(classroom.database_url)
+    try:
+        interrupted = sum(run.state is RunState.INTERRUPTED for s in students if s.seat
+                          for run in store.runs_of_seat(Seat(s.seat)))
+    finally:
+        store.close()
+    return figures | {
+        "killed_server": kill.server["name"],
+        "killed_at_s": round(kill.moment - classroom.first_click, 1),
+        "on_killed_server": len(theirs),
+        "reconnected": sum(s.finished and s.reconnects > 0 and s.server_at_end not in (None, s.server)
+                           for s in theirs),
+        "interrupted": interrupted,
+        "saw_interrupted": sum(s.interrupted for s in students),
+        "retrained": sum(s.retrained for s in students),
+        "marked_lost_s": round(kill.marked - kill.moment, 1) if kill.marked else None,
+        "after_restart_sessions": classroom.after_restart,
+    }
 
 
 def saved(database_url: str, students: list[Student]) -> dict:
@@ -599,10 +848,9 @@ def saved(database_url: str, students: list[Student]) -> dict:
         for student in (s for s in students if s.trained):
             runs = store.runs_of_seat(Seat(student.seat)) if student.seat else []
             lost += not (
-                [run.name for run in runs] == [f"Run {n}" for n in range(1, student.trained + 1)]
-                and all(run.state is RunState.DONE and run.config.train_size == student.train_size
-                        for run in runs)
-                and abs(runs[0].test_accuracy * 100 - student.accuracy) < 0.0051)
+                [(run.name, run.state.value) for run in runs] == student.expected_runs()
+                and all(run.config.train_size == student.train_size for run in runs)
+                and abs(runs[student.interrupted].test_accuracy * 100 - student.accuracy) < 0.0051)
         delays = sorted(store.epoch_save_seconds())
         runs_saved = sum(len(store.runs_of_seat(Seat(s.seat))) for s in students if s.seat)
     finally:
@@ -690,8 +938,19 @@ def main(argv: list[str] | None = None) -> dict:
                         help="training images of student 0; student i trains on i fewer")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--runs", type=int, default=1, help="runs each student trains, one after another")
-    parser.add_argument("--class", dest="with_class", action="store_true",
+    parser.add_argument("--class", dest="classes", action="store_const", const=1, default=0,
                         help="the students join one class whose board the teacher keeps open")
+    parser.add_argument("--classes", type=int, help="N classes, each with its board open; student i "
+                        "joins class i mod N")
+    parser.add_argument("--plan", choices=sorted(PLANS), help="the classes' experiment, set before "
+                        "anyone joins")
+    parser.add_argument("--url", help="drive the app at this address instead of starting one (its run "
+                        "store: --database-url)")
+    parser.add_argument("--stack", type=Path, help="drive the classroom that deploy/stack.py runs "
+                        "from this folder: its balancer, database and app servers")
+    parser.add_argument("--kill-server-at", type=float, default=None, metavar="SECONDS",
+                        help="with --stack: kill (SIGKILL) the busiest app server this long after "
+                        "the first Train, restart it at the end")
     parser.add_argument("--database-url", default=None,
                         help="the server's run store (default: a new SQLite file in the log folder)")
     parser.add_argument("--stagger", type=float, default=10.0,
@@ -710,6 +969,15 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     if not 1 <= args.sessions <= args.train_size - 100 + 1:
         parser.error("need 1 ≤ sessions ≤ train_size − 99 (each student trains on one image fewer)")
+    if args.plan and not args.classes:
+        parser.error("--plan needs --class or --classes")
+    stack = json.loads((args.stack / "stack.json").read_text()) if args.stack else None
+    if args.kill_server_at is not None and stack is None:
+        parser.error("--kill-server-at needs --stack (which says where the app servers are)")
+    url = args.url or (stack and stack["url"])
+    database_url = args.database_url or (stack and stack["database_url"])
+    if url and not database_url:
+        parser.error("--url needs --database-url: the run store where the benchmark looks for the runs")
 
     started = time.monotonic()
     data_dir = args.data_dir or Path(os.environ.get("FMNIST_DATA_DIR") or SHARED_DATA_DIR)
@@ -722,23 +990,28 @@ def main(argv: list[str] | None = None) -> dict:
     folder = ARTIFACTS / f"{time.strftime('%Y%m%d-%H%M%S')}-{port}"
     folder.mkdir(parents=True, exist_ok=True)
 
-    database_url = args.database_url or f"sqlite:///{folder / 'runs.sqlite3'}"
+    database_url = database_url or f"sqlite:///{folder / 'runs.sqlite3'}"
     env[DATABASE_URL_ENV] = database_url
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    server = Server(folder, env, port)
+    server = None if url else Server(folder, env, port)
     sampler, baseline, loaded_rss = None, 0.0, []
     try:
-        server.start(min(SERVER_START_SECONDS, args.timeout))
+        if server is not None:
+            server.start(min(SERVER_START_SECONDS, args.timeout))
+            url = server.url
+        app_servers = (stack or {}).get("servers", ())
+        pids = [server.process.pid] if server else [entry["pid"] for entry in app_servers]
         if args.browser_nice:
             os.nice(args.browser_nice)  # after the server started: Playwright and Chromium inherit it
-        sampler = Sampler(server.process.pid, args.browser_nice).start()
+        sampler = Sampler(pids, args.browser_nice).start()
         time.sleep(1.0)  # a few samples of the idle server
         baseline = sampler.peak()
-        print(f"server {server.url} (pid {server.process.pid}) up after {time.monotonic() - started:.1f} s, "
-              f"{baseline:.0f} MB; {args.sessions} students, {slots} slots, load "
-              f"{os.getloadavg()[0]:.1f}; logs in {folder}", file=sys.stderr)
-        classroom = Classroom(server.url, students, args.epochs, args.runs, args.stagger,
-                              started + args.timeout, args.opening, folder, args.with_class)
+        print(f"app at {url} (pids {pids}), {baseline:.0f} MB, after {time.monotonic() - started:.1f} s; "
+              f"{args.sessions} students, {slots} slots, load {os.getloadavg()[0]:.1f}; logs in {folder}",
+              file=sys.stderr)
+        classroom = Classroom(url, students, args.epochs, args.runs, args.stagger, started + args.timeout,
+                              args.opening, folder, database_url, args.classes or 0, args.plan,
+                              args.stack, args.kill_server_at)
 
         async def drive():
             async def note_loaded():
@@ -750,18 +1023,19 @@ def main(argv: list[str] | None = None) -> dict:
 
         asyncio.run(drive())
         time.sleep(1.0)  # what the server keeps once the class is done
-        if any(student.error for student in students):
+        if server is not None and any(student.error for student in students):
             server.dump_stacks()
             print(f"the server's thread stacks are at the end of {server.log}", file=sys.stderr)
     finally:
         if sampler:
             sampler.stop()
-        server.stop()
+        if server is not None:
+            server.stop()
     if args.trace:
         write_trace(args.trace, sampler, students)
     report = summary(args, students, sampler, baseline, (loaded_rss or [0.0])[0],
                      time.monotonic() - started, slots, os.getloadavg()) | saved(database_url, students) \
-        | board_figures(classroom, database_url)
+        | board_figures(classroom) | servers_figures(classroom, students, sampler)
     print(json.dumps(report), flush=True)
     return report
 
