@@ -86,6 +86,12 @@ def first_layer_weight_images(model) -> np.ndarray:
     return kernel.T.reshape(-1, *IMAGE_SHAPE)
 
 
+def all_alike(weight_images: np.ndarray) -> bool:
+    """Whether every neuron has the very same incoming weights (as after all-zero starting weights:
+    each computed the same and got the same update, so none could learn anything different)."""
+    return bool(np.all(weight_images == weight_images[:1]))
+
+
 def conv_filters(model) -> np.ndarray:
     """The CNN's first convolution's learned filters as small images: (filters, 3, 3)."""
     kernel = model.get_layer("conv_1").get_weights()[0]  # (3, 3, 1, filters)

@@ -3,12 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from fmnist_core import figures
+from fmnist_core import figures, ladder
 from fmnist_core.architecture import layer_table, parameter_count
 from fmnist_core.data import sample_indices
 from fmnist_core.lesson import EXPERIMENTS, QUIZ, check
 from fmnist_core.words import count
 from ui import session
+from ui.estimates import time_to_train
 from ui.live import curves, follow
 from ui.page import PAGES, page_link, setup
 from ui.resources import dataset, training_set_summary
@@ -39,6 +40,38 @@ def experiment(key: str) -> None:
         st.dataframe(pd.DataFrame([run.summary() for run in done])[
             ["run", "parameters", "epochs", "test accuracy", "seconds"]], hide_index=True)
         st.caption(f"What to look for: {chosen.lesson}")
+
+
+def climb_the_ladder() -> None:
+    """Section 6: a rung to train beside the baseline, the best network at the top, and every rung
+    trained so far, overlaid, with what it gained."""
+    seed, busy = session.config().seed, bool(session.jobs())
+    choice, go = st.columns([3, 1], vertical_alignment="bottom")
+    rungs = {rung.change: rung for rung in ladder.RUNGS}
+    change = choice.selectbox("Rung to try", list(rungs), key="ladder_rung",
+                              format_func=lambda name: f"{name} — {rungs[name].idea}")
+    if go.button("▶ Train it", key="ladder_train", disabled=busy):
+        train_rung(change, seed)
+    top = ladder.TOP_RUNG
+    st.markdown(f"**At the top — {top.change}:** {top.idea}")
+    time_to_train(ladder.rung_config(top.change, seed))
+    if st.button(f"▶ Train {top.change.lower()}", key="ladder_top", disabled=busy):
+        train_rung(top.change, seed)
+    found = ladder.standings(runs)
+    if not found:
+        return
+    curves({standing.rung: standing.run.history for standing in found}, "held-out")
+    st.table(pd.DataFrame([standing.row() for standing in found]).set_index("rung"))
+    st.caption(f"Each gain is over the baseline with the same seed, in points of test accuracy; "
+               f"two seeds of one quick run differ by about {ladder.NOISE_POINTS} points, so a "
+               "smaller gain is no clear change. The runs are in Compare runs too.")
+
+
+def train_rung(change: str, seed: int) -> None:
+    if problem := session.start(ladder.to_train(change, seed, runs)):
+        st.warning(problem)
+    else:
+        st.rerun()
 
 
 def quiz(topic: str) -> None:
@@ -132,9 +165,12 @@ with st.container(border=True):
                 or "the lesson's settings")
         st.markdown(f"Your best run so far is **{best.name}**: test accuracy "
                     f"**{best.test_accuracy:.2%}**, with {what}.")
-    st.markdown("Things to try: more neurons or a second layer (more capacity), more epochs "
-                "(until over-fitting starts), dropout (against over-fitting), and a "
-                "convolutional network, which suits images best.")
-    experiment("neurons")
-    experiment("architecture")
+    st.markdown("Every answer the lesson gives is a rung of this ladder. Press one to train it "
+                "beside the baseline — the lesson's network on 10,000 images for 5 epochs — with "
+                "your seed, and see what it gains **on this data**: some changes do not help here.")
+    climb_the_ladder()
+    st.markdown("**Why not start every weight at zero?** Then every hidden neuron computes the same "
+                "thing and gets the same update: they stay identical, and 128 copies of one neuron "
+                "learn no more than one. Try it:")
+    experiment("initialisation")
     quiz("improve")

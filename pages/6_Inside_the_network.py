@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from fmnist_core import figures
-from fmnist_core.evaluation import conv_filters, first_layer_weight_images, softmax
+from fmnist_core.evaluation import all_alike, conv_filters, first_layer_weight_images, softmax
 from ui import session
 from ui.page import PAGES, page_link, setup
 from ui.resources import dataset
@@ -43,8 +43,15 @@ else:
                 "picture, its weights show what it looks for: **blue** pixels push it up when "
                 "they are light, **red** pixels push it down. Some neurons look like a trouser "
                 "or a shoe outline; many look like noise — it is their combination that counts.")
-    weights = first_layer_weight_images(model)[:WEIGHT_IMAGES]
-    limit = float(np.abs(weights).max())
+    every_neuron = first_layer_weight_images(model)
+    if all_alike(every_neuron):
+        st.warning(f"**All {len(every_neuron)} neurons have exactly the same weights.** This run "
+                   "started from all-zero weights: every neuron computed the same and got the same "
+                   "update, so they stayed copies of one neuron. Learn (question 6, starting "
+                   "weights) says why random starting weights are needed.",
+                   icon=":material/content_copy:")
+    weights = every_neuron[:WEIGHT_IMAGES]
+    limit = float(np.abs(weights).max()) or 1.0  # all zeros: any scale draws them white
     st.plotly_chart(figures.image_grid(weights, [f"neuron {n + 1}" for n in range(len(weights))],
                                        columns=8, colorscale=figures.WEIGHT_COLORSCALE, zmid=0,
                                        zmin=-limit, zmax=limit, show_scale=True))

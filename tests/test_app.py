@@ -22,6 +22,7 @@ from fmnist_core import figures
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.environment import DATABASE_URL_ENV
 from fmnist_core.errors import DATA_DIR_ENV
+from fmnist_core.lesson import QUICK
 from fmnist_core.run import RunState
 from fmnist_core.run_list import RunList
 from fmnist_core.store import RunStore, Seat
@@ -212,11 +213,11 @@ def test_model_summary_follows_the_sliders(real_data):
     assert not at.exception
 
 
-def train_in(at: AppTest) -> list[str]:
-    """Presses Train and reruns the page (as its live fragment does) until the run is in; returns
-    the progress bars' texts seen meanwhile."""
+def train_in(at: AppTest, label: str = "▶ Train") -> list[str]:
+    """Presses Train (or the button `label`) and reruns the page (as its live fragment does) until
+    the runs are in; returns the progress bars' texts seen meanwhile."""
     runs_before = len(at.session_state[RUNS])
-    button(at, "▶ Train").click().run()
+    button(at, label).click().run()
     progress = []
     deadline = time.monotonic() + TRAINING_TIMEOUT
     while at.session_state[JOBS] or len(at.session_state[RUNS]) == runs_before:
@@ -400,6 +401,27 @@ def test_learn_answers_with_the_learners_own_model_and_runs(runs, real_data):
     best = max(runs, key=lambda run: run.test_accuracy)
     assert f"Your best run so far is **{best.name}**: test accuracy **{best.test_accuracy:.2%}**" \
         in text
+
+
+def test_a_ladder_rung_trains_beside_the_baseline_and_shows_its_measured_gain(real_data):
+    at = open_page("pages/5_Learn.py", query={"seed": "3"})
+    at.selectbox(key="ladder_rung").set_value("Dropout").run()
+    train_in(at, "▶ Train it")
+    assert_renders(at, "pages/5_Learn.py")
+    baseline, dropout = at.session_state[RUNS]
+    assert (baseline.name, dropout.name) == ("Ladder: Baseline: the lesson", "Ladder: Dropout")
+    assert baseline.config == QUICK.with_changes(seed=3)
+    assert dropout.config == QUICK.with_changes(seed=3, dropout=0.2)
+    [table] = [table for table in at.table if "gain (points)" in table.value.columns]
+    assert list(table.value.index) == ["Baseline: the lesson", "Dropout"]
+    gain = (dropout.test_accuracy - baseline.test_accuracy) * 100
+    assert table.value.loc["Dropout", "gain (points)"] == f"{gain:+.1f}"
+    legend = {trace.get("legendgroup") for spec in chart_specs(at) for trace in spec["data"]}
+    assert {"Baseline: the lesson", "Dropout"} <= legend  # overlaid on one chart
+    # The next rung trains alone: the baseline with this seed is already there.
+    at.selectbox(key="ladder_rung").set_value("He initialisation").run()
+    train_in(at, "▶ Train it")
+    assert len(at.session_state[RUNS]) == 3
 
 
 def test_shuffle_draws_other_sample_images(real_data):

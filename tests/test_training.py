@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.evaluation import Evaluation, loss_and_accuracy
+from fmnist_core.evaluation import Evaluation, all_alike, first_layer_weight_images, loss_and_accuracy
 from fmnist_core.model import build_model, logits
 from fmnist_core.run import RunState
 from fmnist_core.trainer_pool import TrainerPool
@@ -217,6 +217,8 @@ def test_all_zero_starting_weights_keep_every_hidden_neuron_identical(real_data)
     assert np.all(kernel == kernel[:, :1]) and np.all(bias == bias[0])  # one neuron, 128 times
     glorot = train(ExperimentConfig(train_size=2000, epochs=2), real_data)
     assert glorot.test_accuracy > run.test_accuracy + 0.2
+    assert all_alike(first_layer_weight_images(run.model))  # what Inside the network checks
+    assert not all_alike(first_layer_weight_images(glorot.model))
 
 
 def test_weight_decay_keeps_the_weights_smaller(real_data):
