@@ -1,13 +1,18 @@
 """Training speed and memory: the tutorial's plain `model.fit` against `fmnist_core.train`.
 
     python -m benchmarks.train_speed [--epochs 10] [--repeats 2] [--cnn-epochs 0]
+    python -m benchmarks.train_speed --ladder
 
-Each training runs in its own child process (so memory is measured alone), tutorial and ours
-alternating, on the real data; then, with --cnn-epochs, the lesson's convnet ("A convnet") with
-ours and with Keras's `model.fit` of the very same network and batch. Prints one JSON line;
-seconds per epoch are medians over every epoch but the first (which pays for compilation);
-`cnn_seconds_to_090` counts ours's epochs, each with its test-set scoring, until the test accuracy
-first reaches 0.90 (null if it never does).
+Each training runs in its own child process (so memory is measured alone), tutorial, ours and
+ours with every augmentation on (`AUGMENTED`) alternating, on the real data; then, with
+--cnn-epochs, the lesson's convnet ("A convnet") with ours and with Keras's `model.fit` of the very
+same network and batch. Prints one JSON line; seconds per epoch are medians over every epoch but
+the first (which pays for compilation); `cnn_seconds_to_090` counts ours's epochs, each with its
+test-set scoring, until the test accuracy first reaches 0.90 (null if it never does).
+
+--ladder trains every rung of Learn's ladder (`fmnist_core.ladder`) one after another in one
+process, as a learner's clicks would, and prints `{"ladder": {rung: {"test_accuracy": …,
+"seconds": …}}}` (seconds of training, its compilation included).
 """
 
 import argparse
@@ -107,6 +112,22 @@ def keras_fit(data, config) -> tuple[list[float], float]:
     return seconds, accuracy
 
 
+AUGMENTED = {"flip": True, "shift": 2, "rotation": 10, "zoom": 0.1}
+
+
+def ladder(data) -> dict:
+    """Every rung's measured test accuracy and training seconds, in the ladder's order."""
+    from fmnist_core import ladder as rungs
+    from fmnist_core.training import train
+
+    climbed = {}
+    for change in rungs.ORDER:
+        run = train(rungs.rung_config(change, seed=42), data)
+        climbed[change] = {"test_accuracy": round(run.test_accuracy, 4), "seconds": round(run.seconds, 1)}
+        print(f"{change}: {climbed[change]}", file=sys.stderr, flush=True)
+    return {"ladder": climbed}
+
+
 def child(variant: str, epochs: int) -> None:
     """Runs one training and prints its figures as JSON."""
     # TensorFlow through fmnist_core, as in the app (which sets its options before it loads),
@@ -116,6 +137,9 @@ def child(variant: str, epochs: int) -> None:
     from fmnist_core.data import load_fashion_mnist
 
     data = load_fashion_mnist(download=False)
+    if variant == "ladder":
+        print(json.dumps(ladder(data)))
+        return
     baseline, accuracies = rss_mb(), []
     with PeakRss() as peak:
         if variant == "tutorial":
@@ -123,7 +147,9 @@ def child(variant: str, epochs: int) -> None:
         elif variant == "keras_cnn":
             seconds, accuracy = keras_fit(data, convnet(epochs))
         else:
-            config = convnet(epochs) if variant == "cnn" else ExperimentConfig(epochs=epochs)
+            config = (convnet(epochs) if variant == "cnn" else
+                      ExperimentConfig(epochs=epochs, **AUGMENTED) if variant == "augment" else
+                      ExperimentConfig(epochs=epochs))
             seconds, accuracy, accuracies = ours(data, config)
     print(json.dumps({"seconds": seconds, "accuracy": accuracy, "epoch_accuracies": accuracies,
                       "baseline_rss_mb": baseline, "peak_rss_mb": peak.peak}))
@@ -132,8 +158,10 @@ def child(variant: str, epochs: int) -> None:
 def run_child(variant: str, epochs: int) -> dict:
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.train_speed", "--child", variant, "--epochs",
-         str(epochs)], capture_output=True, text=True, check=True)
+         str(epochs)], stdout=subprocess.PIPE, text=True, check=True)
     figures = json.loads(result.stdout.strip().splitlines()[-1])
+    if variant == "ladder":
+        return figures
     print(f"{variant}: {[round(s, 2) for s in figures['seconds']]} s/epoch, "
           f"test accuracy {figures['accuracy']:.4f}", file=sys.stderr)
     return figures
@@ -159,13 +187,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--cnn-epochs", type=int, default=0,
                         help="also time the CNN for this many epochs (0: skip)")
-    parser.add_argument("--child", choices=["tutorial", "ours", "cnn", "keras_cnn"],
+    parser.add_argument("--ladder", action="store_true", help="train every rung of the ladder")
+    parser.add_argument("--child", choices=["tutorial", "ours", "augment", "cnn", "keras_cnn", "ladder"],
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.epochs)
         return
-    runs = {"tutorial": [], "ours": []}
+    if args.ladder:
+        print(json.dumps(run_child("ladder", args.epochs)))
+        return
+    runs = {"tutorial": [], "ours": [], "augment": []}
     for _ in range(args.repeats):
         for variant in runs:
             runs[variant].append(run_child(variant, args.epochs))
@@ -176,6 +208,9 @@ def main() -> None:
         "tutorial_s_per_epoch": round(tutorial_s, 3),
         "ours_s_per_epoch": round(ours_s, 3),
         "speedup": round(tutorial_s / ours_s, 2),
+        "augment_s_per_epoch": round(median_after_first(runs["augment"]), 3),
+        "augment_ratio": round(median_after_first(runs["augment"]) / ours_s, 2),
+        "augment_test_accuracy": round(statistics.median(r["accuracy"] for r in runs["augment"]), 4),
         "tutorial_test_accuracy": round(statistics.median(r["accuracy"] for r in runs["tutorial"]), 4),
         "ours_test_accuracy": round(statistics.median(r["accuracy"] for r in runs["ours"]), 4),
         "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs["ours"]), 1),

@@ -48,10 +48,10 @@ def climb_the_ladder() -> None:
     seed, busy = session.config().seed, bool(session.jobs())
     choice, go = st.columns([3, 1], vertical_alignment="bottom")
     rungs = {rung.change: rung for rung in ladder.RUNGS}
-    change = choice.selectbox("Rung to try", list(rungs), key="ladder_rung",
-                              format_func=lambda name: f"{name} — {rungs[name].idea}")
+    change = choice.selectbox("Rung to try", list(rungs), key="ladder_rung")
     if go.button("▶ Train it", key="ladder_train", disabled=busy):
         train_rung(change, seed)
+    st.markdown(f"*{change}:* {rungs[change].idea}")
     top = ladder.TOP_RUNG
     st.markdown(f"**At the top — {top.change}:** {top.idea}")
     time_to_train(ladder.rung_config(top.change, seed))

@@ -280,3 +280,38 @@ def test_a_teachers_link_gives_a_fresh_browser_the_same_lesson(browser, server):
     assert student_seat != teacher_seat
     screenshot(page, "41-student-from-link")
     student.close()
+
+
+def test_the_ladder_trains_a_rung_beside_the_baseline_and_its_notebook_uses_augmentation(page):
+    page.goto("/Learn?seed=5")
+    expect_page(page, "Learn")
+    rung = page.locator('[data-testid="stSelectbox"]').filter(has_text="Rung to try")
+    rung.scroll_into_view_if_needed()
+    rung.locator("input").fill("Data augmentation")  # the box filters its options as one types
+    page.keyboard.press("Enter")
+    page.get_by_text("Data augmentation: Images flipped and shifted").wait_for()
+    page.get_by_role("button", name="▶ Train it").click()
+    table = page.locator('[data-testid="stTable"]').filter(has_text="gain (points)")
+    table.wait_for(timeout=TRAINING_MS)
+    rows = table.locator("tbody tr")
+    rows.nth(1).wait_for(timeout=TRAINING_MS)
+    assert [rows.nth(i).locator("th").inner_text() for i in range(rows.count())] == [
+        "Baseline: the lesson", "Data augmentation"]
+    assert re.fullmatch(r"[+-]\d+\.\d", rows.nth(1).locator("td").nth(1).inner_text())
+    # Both runs on one chart: the legend names each.
+    legend = page.locator(".js-plotly-plot .legendtext").all_text_contents()
+    assert {"Baseline: the lesson", "Data augmentation"} <= set(legend), legend
+    assert page.locator(EXCEPTION).count() == 0
+    screenshot(page, "26-ladder")
+
+    sidebar_link(page, "Compare runs").click()
+    expect_page(page, "Compare_runs")
+    page.locator(".st-key-take_home_run input").fill("Ladder: Data augmentation")
+    page.keyboard.press("Enter")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download as notebook").click()
+    notebook = nbformat.read(download.value.path(), as_version=4)
+    nbformat.validate(notebook)
+    assert "`flip=1`" in notebook.cells[0].source and "`shift=2`" in notebook.cells[0].source
+    code = "\n".join(cell.source for cell in notebook.cells)
+    assert 'RandomFlip("horizontal")' in code and ".map(augmented)" in code
