@@ -52,7 +52,8 @@ def test_calibrating_is_short(warm):
 @pytest.mark.parametrize("config", [
     ExperimentConfig(train_size=10_000, epochs=2),
     ExperimentConfig(architecture="cnn", train_size=2_000, epochs=1),
-], ids=["mlp", "cnn"])
+    ExperimentConfig(train_size=10_000, epochs=2, flip=True, shift=2, rotation=10, zoom=0.1),
+], ids=["mlp", "cnn", "augmented"])
 def test_the_estimate_is_within_2x_of_a_real_training(real_data, warm, config):
     from fmnist_core.training import train
 
