@@ -40,8 +40,8 @@ RUNGS = (
     Rung("Batch normalisation", "Each hidden layer's outputs normalised over the batch."),
     Rung("A convnet", "Convolutions, which look at small patches wherever they are."),
 )
-TOP_RUNG = Rung(TOP, "The convnet with batch normalisation, flipped images and a cosine "
-                     "schedule, on all 60,000 images.")
+TOP_RUNG = Rung(TOP, "The convnet with 256 neurons, dropout, batch normalisation, flipped "
+                     "images and a cosine schedule, 20 epochs on all 60,000 images.")
 
 
 ORDER = (BASELINE, *(rung.change for rung in RUNGS), TOP)
