@@ -6,7 +6,7 @@ import streamlit as st
 from fmnist_core import figures, ladder
 from fmnist_core.architecture import layer_table, parameter_count
 from fmnist_core.data import sample_indices
-from fmnist_core.lesson import EXPERIMENTS, QUIZ, check
+from fmnist_core.lesson import EXPERIMENTS, QUICK, QUIZ, check
 from fmnist_core.words import count
 from ui import session
 from ui.estimates import time_to_train
@@ -166,8 +166,9 @@ with st.container(border=True):
         st.markdown(f"Your best run so far is **{best.name}**: test accuracy "
                     f"**{best.test_accuracy:.2%}**, with {what}.")
     st.markdown("Every answer the lesson gives is a rung of this ladder. Press one to train it "
-                "beside the baseline — the lesson's network on 10,000 images for 5 epochs — with "
-                "your seed, and see what it gains **on this data**: some changes do not help here.")
+                f"beside the baseline — the lesson's network on {QUICK.train_size:,} images for "
+                f"{count(QUICK.epochs, 'epoch')} — with your seed, and see what it gains **on this "
+                "data**: some changes do not help here.")
     climb_the_ladder()
     st.markdown("**Why not start every weight at zero?** Then every hidden neuron computes the same "
                 "thing and gets the same update: they stay identical, and 128 copies of one neuron "
