@@ -117,6 +117,7 @@ GRACE_SECONDS = 15  # kept at the end of --timeout to record failures and close
 VANISHED_SECONDS = 20  # after a training showed: the Train button back, no training nor result
 RETRY_SECONDS = 30  # after a server was killed: a download not there by then is asked for again
 KILLED_IDLE_SECONDS = 3  # a page back on a survivor, showing no training for this long: it vanished
+RETRAINS = 3  # a student presses Train again at most this often after its server was killed
 BUSY_WAIT_SECONDS = 60  # for a server training a run with an epoch saved, to kill it then
 BALANCER_COOKIE = "FMNIST_SERVER"  # the cookie deploy/haproxy.cfg sets: the session's app server
 STACK = REPO / "deploy" / "stack.py"
@@ -244,7 +245,7 @@ class Sampler:
         """CPU ticks of the browsers; keeps them at `browser_nice` (Chromium sets its own
         processes' priorities, some above the server's, on this machine that stands in for 30)."""
         ticks = 0
-        others = server.union(*(process_tree(pid) for pid in self.exempt))
+        others = server.union(*(process_tree(pid) for pid in tuple(self.exempt)))  # grows meanwhile
         for pid in process_tree(os.getpid())[1:]:
             if pid not in others:
                 try:
@@ -335,7 +336,7 @@ class Student:
     server: str | None = None  # where the balancer sent its browser (its cookie), once loaded
     server_at_end: str | None = None
     interrupted: int = 0  # 1 once its page showed its training interrupted (its server killed)
-    retrained: bool = False  # it pressed Train again after its server was killed
+    retrains: list[float] = field(default_factory=list)  # time.time() of each Train again, after a kill
     trained: int = 0  # runs finished, as its page said
     accuracy: float | None = None  # percent, from the first success box
     run_s: float | None = None  # the app's own training time, from the table
@@ -511,6 +512,8 @@ class Classroom:
                     await read_table(page, student, self.table_tries)
                 except Exception as error:
                     student.fail(f"final table: {type(error).__name__}: {str(error)[:200]}")
+                    print(f"student {student.index}: {student.error}", file=sys.stderr, flush=True)
+                    await self._screenshot(page, student)
             student.server_at_end = await server_of(context)
             await context.close()
 
@@ -573,19 +576,22 @@ class Classroom:
 
     def _lost_with_its_server(self, student: Student, seen: dict) -> bool:
         """Whether the student's server was killed under its training and its page, back on a
-        survivor, shows the training interrupted, or no training at all (it had no epoch)."""
+        survivor, shows the training interrupted, or no training at all (it had no epoch, or the
+        click went to the dying server): then, as a student would, it presses Train again."""
         kill = self.kill
-        if kill is None or kill.moment is None or student.retrained \
-                or student.server != kill.server["name"] or seen.get("sockets", 1) < 2:
+        if kill is None or kill.moment is None or student.server != kill.server["name"] \
+                or seen.get("sockets", 1) < 2 or len(student.retrains) >= RETRAINS:
             return False
+        if "interrupted" in seen and not student.retrains:
+            return True
         idle_since = seen.get("idleSince", 0) / 1000
-        return "interrupted" in seen or (idle_since > kill.moment
-                                         and time.time() - idle_since > KILLED_IDLE_SECONDS)
+        return idle_since > max([kill.moment, *student.retrains]) \
+            and time.time() - idle_since > KILLED_IDLE_SECONDS
 
     async def _train_again(self, page, student: Student, seen: dict) -> None:
         """What the student does on the survivor: "Train again" under an interrupted run, else
         Train (the training it had asked for is gone)."""
-        student.retrained = True
+        student.retrains.append(time.time())
         if "interrupted" in seen:
             student.interrupted = 1
             await page.get_by_role("button", name="Train again with these settings").click()
@@ -687,7 +693,8 @@ class Classroom:
 
     async def kill_a_server(self) -> None:
         """--kill-server-at: once the time has come, the app server training the most runs that
-        have an epoch saved (waited for, at most BUSY_WAIT_SECONDS) is killed, as a crash would."""
+        have an epoch saved (waited for, at most BUSY_WAIT_SECONDS) is killed, as a crash would;
+        then waits until a survivor has marked its runs."""
         await self.all_loaded.wait()
         await asyncio.sleep(max(self.first_click + self.kill.after - time.time(), 0))
         servers = json.loads((self.stack / "stack.json").read_text())["servers"]
@@ -706,6 +713,7 @@ class Classroom:
         print(f"[{time.monotonic() - self.started:6.1f} s] killed {victim['name']} (pid {victim['pid']}), "
               f"training {busy.get(server_name(victim), 0)} runs with an epoch saved", file=sys.stderr,
               flush=True)
+        await asyncio.to_thread(self.wait_until_marked)
 
     def wait_until_marked(self) -> None:
         """Until a survivor has marked every unfinished run of the killed server as lost."""
@@ -756,15 +764,15 @@ class Classroom:
                         student.fail("timeout")
             finally:
                 reporter.cancel()
-                if killer is not None and not killer.done():
-                    killer.cancel()
                 for board in boards:
                     self.close_board(*board)
             try:
-                if self.kill and self.kill.server:
-                    await asyncio.to_thread(self.wait_until_marked)
+                if killer is not None:
+                    await killer
                     self.after_restart = await self.restart_and_open(browser)
             finally:
+                if killer is not None and not killer.done():
+                    killer.cancel()
                 await browser.close()
 
 
@@ -833,7 +841,7 @@ def servers_figures(classroom: Classroom, students: list[Student], sampler: Samp
                            for s in theirs),
         "interrupted": interrupted,
         "saw_interrupted": sum(s.interrupted for s in students),
-        "retrained": sum(s.retrained for s in students),
+        "retrained": sum(bool(s.retrains) for s in students),
         "marked_lost_s": round(kill.marked - kill.moment, 1) if kill.marked else None,
         "after_restart_sessions": classroom.after_restart,
     }

@@ -8,8 +8,9 @@ and HAProxy in front of them. Start it, look at it, stop it:
 
 Everything lives in one folder (default ~/.local/share/fmnist-classroom/stack, or under
 $XDG_DATA_HOME): `stack.json` (its settings, ports and processes; it holds the database's password,
-so only its owner may read it), the PostgreSQL cluster `postgres/`, HAProxy's `servers.cfg` and the
-logs in `logs/`. The students' address is the balancer's, http://<this machine>:<port>/.
+so only its owner may read it), the PostgreSQL cluster `postgres/` (as root, in the postgres user's
+home instead, /var/lib/postgresql/fmnist-stack-…, since that user cannot reach root's), HAProxy's
+`servers.cfg` and the logs in `logs/`. The students' address is the balancer's, http://<this machine>:<port>/.
 
 - **PostgreSQL**: unless --database-url names one, a cluster of the stack's own (Debian's binaries
   in /usr/lib/postgresql/<version>/bin), on 127.0.0.1 with a password; initdb refuses to run as
@@ -28,9 +29,11 @@ hold), HAProxy, then PostgreSQL. A port of 0 means a free one, chosen once.
 
 import argparse
 import csv
+import hashlib
 import io
 import json
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -133,17 +136,28 @@ def postgres_bindir() -> Path:
     return Path(found[-1]).parent
 
 
-class Postgres:
-    """The stack's own cluster in `folder`, on 127.0.0.1:`port`, as an unprivileged user."""
+def cluster_folder(stack_folder: Path) -> Path:
+    """Where the stack's cluster lives: in its folder; as root, in the postgres user's home (which
+    it can reach, unlike root's), under a name of this stack's own."""
+    if os.geteuid() != 0:
+        return stack_folder / "postgres"
+    digest = hashlib.sha256(str(stack_folder).encode()).hexdigest()[:12]
+    return Path(pwd.getpwnam(POSTGRES_USER).pw_dir) / f"fmnist-stack-{digest}"
 
-    def __init__(self, folder: Path, port: int):
-        self.folder, self.port, self.bindir = folder, port, postgres_bindir()
+
+class Postgres:
+    """The stack's own cluster in `folder`, on 127.0.0.1:`port`, as an unprivileged user; the app's
+    password is kept in `password_file`."""
+
+    def __init__(self, folder: Path, password_file: Path, port: int):
+        self.folder, self.password_file, self.port = folder, password_file, port
+        self.bindir = postgres_bindir()
         self.data, self.log = folder / "data", folder / "server.log"
         self.as_user = ["runuser", "-u", POSTGRES_USER, "--"] if os.geteuid() == 0 else []
 
     @property
     def password(self) -> str:
-        return secret_file(self.folder.parent / "postgres-password")
+        return secret_file(self.password_file)
 
     @property
     def url(self) -> str:
@@ -166,9 +180,9 @@ class Postgres:
     def _make_cluster(self) -> None:
         """initdb; the superuser is reached only through the cluster's own socket folder, the
         app's role `fmnist` with its password over TCP. Made on a server with no TCP at all."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if self.as_user:
-            shutil.chown(self.folder, POSTGRES_USER)
+            shutil.chown(self.folder, POSTGRES_USER, POSTGRES_USER)
         self._run("initdb", "-D", self.data, "-U", POSTGRES_USER, "-E", "UTF8", "--locale=C",
                   "--auth-local=trust", "--auth-host=scram-sha-256")
         self._run("pg_ctl", "-D", self.data, "-l", self.log, "-w", "-o",
@@ -204,14 +218,17 @@ class Stack:
         return {**DEFAULTS, **self.state.get("settings", {})}
 
     def postgres(self) -> Postgres | None:
-        return None if self.settings["database_url"] else Postgres(self.folder / "postgres",
-                                                                   self.state["postgres_port"])
+        if self.settings["database_url"]:
+            return None
+        return Postgres(Path(self.state["postgres_folder"]), self.folder / "postgres-password",
+                        self.state["postgres_port"])
 
     def start(self, given: dict) -> None:
         settings = self.settings | {name: value for name, value in given.items() if value is not None}
         self.state["settings"] = settings
         for name in ("port", "stats_port", "postgres_port"):
             self.state[name] = self.state.get(name) or settings[name] or free_port()
+        self.state.setdefault("postgres_folder", str(cluster_folder(self.folder)))
         self.save()
         postgres = self.postgres()
         if postgres is not None and not postgres.running():
@@ -290,13 +307,14 @@ class Stack:
                 postgres.stop()
                 if self.settings["throwaway"]:
                     shutil.rmtree(postgres.folder, ignore_errors=True)
-                    (self.folder / "postgres-password").unlink(missing_ok=True)
+                    postgres.password_file.unlink(missing_ok=True)
                     self.state.pop("database_url", None)
         self.save()
 
     def status(self) -> dict:
         postgres = self.postgres() if self.state.get("settings") else None
         return {"url": self.state.get("url"), "stats_url": self.state.get("stats_url"),
+                "postgres_folder": None if postgres is None else str(postgres.folder),
                 "balancer": alive(self.state.get("haproxy_pid"), "haproxy")
                 and balancer_view(self.state["stats_url"]),
                 "database": "external" if postgres is None else postgres.running(),
