@@ -353,6 +353,18 @@ def test_a_server_whose_heartbeat_stops_has_its_runs_marked_by_another(postgresq
         writer.close()
 
 
+def test_a_heartbeat_ends_with_its_writer(sqlite_url):
+    writer = StoreWriter(lambda: RunStore(sqlite_url))
+    Heartbeat(writer, "server-a", every=0.05, silent_after=1.0).start()
+    wait_until(lambda: "server-a" in writer.read(heard_at))
+    writer.close()
+    store = RunStore(sqlite_url)
+    last = heard_at(store)["server-a"]
+    time.sleep(0.3)
+    assert heard_at(store) == {"server-a": last}
+    store.close()
+
+
 def test_a_heartbeat_on_an_unreachable_database_is_none(closed_port):
     writer = StoreWriter(lambda: RunStore(f"postgresql://learner@127.0.0.1:{closed_port}/runs",
                                           busy_timeout=1))

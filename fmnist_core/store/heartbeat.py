@@ -21,7 +21,8 @@ SILENT_AFTER_SECONDS = 30.0  # six beats missed: the server is gone
 
 
 class Heartbeat:
-    """Beats for `server` through `writer`'s store on a thread of its own, until `stop()`."""
+    """Beats for `server` through `writer`'s store on a thread of its own, until `stop()` or the
+    writer's `close()`."""
 
     def __init__(self, writer: StoreWriter, server: str, every: float = BEAT_SECONDS,
                  silent_after: float = SILENT_AFTER_SECONDS):
@@ -49,7 +50,7 @@ class Heartbeat:
         self._thread.join()
 
     def _run(self) -> None:
-        while True:
+        while not self._writer.closed:  # the server's store closed: nothing left to beat for
             self.beat()
             if self._stopped.wait(self._every):
                 return

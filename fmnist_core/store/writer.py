@@ -68,6 +68,11 @@ class StoreWriter:
             return self._write_problem or self._read_problem
 
     @property
+    def closed(self) -> bool:
+        with self._changed:
+            return self._closing
+
+    @property
     def pending(self) -> int:
         """Writes not yet in the database."""
         with self._changed:
