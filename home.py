@@ -18,7 +18,7 @@ st.markdown(
 for note in startup_notes():
     st.warning(f"**This server's settings:** {note}", icon=":material/settings_alert:")
 
-st.subheader("The path")
+st.header("The path")
 steps = st.columns(4)
 for column, (page, title, text) in zip(steps, [
     (PAGES["explore"], "1 · Explore the data", "The 10 classes, the images, their pixel "
@@ -35,7 +35,7 @@ for column, (page, title, text) in zip(steps, [
         st.caption(text)
         page_link(page, "Open", ":material/arrow_forward:")
 
-st.subheader("Your runs")
+st.header("Your runs")
 runs = session.runs()
 jobs = session.jobs()
 status = st.columns(3)
@@ -59,7 +59,7 @@ with st.container(border=True):
                 st.error(problem)
             else:
                 st.rerun()
-st.subheader("A class together")
+st.header("A class together")
 joining, starting = st.columns(2, gap="large")
 with joining.container(border=True):
     member, info = classroom.membership()

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from fmnist_core import figure_text
+from fmnist_core.figure_text import attach
 from fmnist_core.history import EpochRecord
 from fmnist_core.words import count
 
@@ -23,11 +24,18 @@ CAPTION_SIZE = 14
 PIXEL_COLORSCALE = "gray_r"
 # For first-layer weights: pass colorscale=WEIGHT_COLORSCALE, zmid=0 to image_grid.
 WEIGHT_COLORSCALE = "RdBu"
+# Every colour that carries meaning is at least 4.5:1 against the white background, as text must
+# be (WCAG 1.4.3; tests/test_palette.py): D3's run colours, darkened where they were lighter.
 CORRECT = "#1a7f37"
 WRONG = "#cf222e"
-OTHER = "#afb8c1"
+OTHER = "#6e7781"
 REFERENCE = "#57606a"
-RUN_COLOURS = qualitative.D3
+POSITIVE = "#0969da"
+RUN_COLOURS = ("#0969da", "#bc4c00", "#1a7f37", "#cf222e", "#8250df", "#8c564b", "#bf3989",
+               "#6e7781", "#9a6700", "#0a7b83")
+# A marker shape per run (or student), so that runs differ by more than their colour.
+MARKERS = ("circle", "square", "diamond", "triangle-up", "triangle-down", "star", "hexagon",
+           "pentagon", "cross", "x")
 
 # Mosaic geometry. GAP (in image pixels) separates tiles and leaves room for frames;
 # captions are sized in screen pixels, so they fit whatever the image scale.
@@ -167,6 +175,7 @@ def image_grid(
         )
     _image_axes(fig, ticks=False)
     rows, _ = grid.shape
+    attach(fig, f"{count(len(captions), 'image')} in a grid", figure_text.images(captions))
     return _style(fig, round(rows * grid.pixel_px) + 20, margin=dict(l=10, r=10, t=10, b=10))
 
 
@@ -197,6 +206,7 @@ def image_heatmap(
         )
     )
     _image_axes(fig, ticks=True)
+    attach(fig, title, figure_text.image(image, title, colorscale))
     return _style(
         fig,
         900 if show_values else 560,
@@ -221,10 +231,12 @@ def pixel_histogram(image: np.ndarray, *, normalised: bool) -> go.Figure:
     )
     fig.update_xaxes(title_text=axis_title, range=[0, 256 * grey_level])
     fig.update_yaxes(title_text="number of pixels")
+    attach(fig, f"Histogram of {axis_title}", figure_text.pixel_values(image, normalised=normalised))
     return _style(fig, 380, bargap=0.05, margin=dict(l=60, r=20, t=20, b=60))
 
 
-def _run_traces(name: str, records: Sequence[EpochRecord], colour: str, val_name: str):
+def _run_traces(name: str, records: Sequence[EpochRecord], colour: str, symbol: str,
+                val_name: str):
     """Yield (panel column, trace) for one run: train solid, held-out dashed, both panels."""
     epochs = [record.epoch for record in records]
     for column, metric in ((1, "accuracy"), (2, "loss")):
@@ -241,7 +253,7 @@ def _run_traces(name: str, records: Sequence[EpochRecord], colour: str, val_name
                     showlegend=column == 1,
                     mode="lines+markers",
                     line=dict(color=colour, dash=dash, width=3),
-                    marker_size=8,
+                    marker=dict(size=8, symbol=symbol),
                     hovertemplate=f"{name} {split}<br>epoch %{{x}}: %{{y:.3f}}<extra></extra>",
                 ),
             )
@@ -288,7 +300,8 @@ def training_curves(
     fig = make_subplots(rows=1, cols=2, subplot_titles=("accuracy", "loss"))
     for index, (name, records) in enumerate(histories.items()):
         colour = RUN_COLOURS[index % len(RUN_COLOURS)]
-        for column, trace in _run_traces(name, records, colour, val_name):
+        symbol = MARKERS[index % len(MARKERS)]
+        for column, trace in _run_traces(name, records, colour, symbol, val_name):
             fig.add_trace(trace, row=1, col=column)
         best = (best_epochs or {}).get(name)
         if best is not None:
@@ -314,6 +327,8 @@ def training_curves(
     # Accuracy tops out at 1; the floor follows the data so small gains stay visible.
     fig.update_yaxes(range=[_accuracy_floor(records, references), 1.0], row=1, col=1)
     fig.update_yaxes(rangemode="tozero", row=1, col=2)
+    attach(fig, "Accuracy and loss per epoch",
+           *figure_text.training_curves(histories, val_name, epochs, best_epochs or {}))
     return _style(
         fig,
         460,
@@ -336,8 +351,10 @@ def predictions_grid(
     class_names: Sequence[str],
     *,
     columns: int = 5,
+    numbers: Sequence[int] | None = None,
 ) -> go.Figure:
-    """Test images with "✓/✗ predicted confidence (true)" captions and frames, green or red."""
+    """Test images with "✓/✗ predicted confidence (true)" captions and frames, green or red;
+    `numbers` (each image's number in the test set) go into its text alternative's table."""
     rows = list(zip(true_labels, predicted_labels, confidences, strict=True))
     # The marks carry the meaning for colour-blind readers; the true class goes on its own
     # line so captions stay narrower than their image.
@@ -361,7 +378,9 @@ def predictions_grid(
             y1=top + height - 0.5 + FRAME_OFFSET,
             line=dict(color=colour, width=3),
         )
-    return fig
+    return attach(fig, "Test images with the model's answers",
+                  *figure_text.predictions(true_labels, predicted_labels, confidences, class_names,
+                                           numbers))
 
 
 def probability_bars(
@@ -403,6 +422,8 @@ def probability_bars(
         )
     fig.update_xaxes(tickangle=-35)
     fig.update_yaxes(range=[0, 1], tickformat=".0%", title_text="probability")
+    attach(fig, "The model's confidence in each class",
+           figure_text.probabilities(probabilities, true_label, class_names))
     # The top margin holds labels of bars that reach 100 %.
     return _style(fig, 400, margin=dict(l=60, r=20, t=40, b=20))
 
@@ -410,11 +431,12 @@ def probability_bars(
 def activation_bars(values: Sequence[float], title: str, labels: Sequence[str] | None = None) -> go.Figure:
     """One bar per neuron (or class): how strongly each responds; negative bars point down."""
     labels = list(labels) if labels is not None else [str(n) for n in range(1, len(values) + 1)]
-    colours = [WRONG if value < 0 else "#0969da" for value in values]
+    colours = [WRONG if value < 0 else POSITIVE for value in values]
     fig = go.Figure(go.Bar(x=labels, y=values, marker_color=colours,
                            hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
     fig.update_layout(title=dict(text=title), bargap=0.1)
     fig.update_xaxes(type="category", tickangle=-35)
+    attach(fig, title, figure_text.activations(values, title, labels))
     return _style(fig, 320, margin=dict(l=60, r=20, t=60, b=20))
 
 
@@ -434,11 +456,8 @@ def confusion_matrix_figure(matrix: np.ndarray, class_names: Sequence[str]) -> g
     )
     fig.update_xaxes(title_text="predicted", tickangle=-35, showgrid=False)
     fig.update_yaxes(title_text="true", autorange="reversed", scaleanchor="x", showgrid=False)
+    attach(fig, "Confusion matrix", *figure_text.confusion(matrix, class_names))
     return _style(fig, 680, margin=dict(l=20, r=20, t=20, b=20))
-
-
-MARKERS = ("circle", "square", "diamond", "triangle-up", "triangle-down", "star", "hexagon",
-           "pentagon", "cross", "x")
 
 
 def plain_text(text: str) -> str:
@@ -458,7 +477,8 @@ def class_results(points: Sequence, values: Sequence, knob_label: str, *,
     fig.add_trace(go.Scatter(
         x=[str(point.x) for point in points], y=[point.accuracy for point in points],
         mode="markers", name="a student's run",
-        marker=dict(size=14, color=RUN_COLOURS[0], opacity=0.75, line=dict(width=1, color="white"),
+        # Opaque: a translucent marker would fall below 4.5:1; the white ring keeps overlaps apart.
+        marker=dict(size=14, color=RUN_COLOURS[0], line=dict(width=1, color="white"),
                     symbol=[MARKERS[(point.member - 1) % len(MARKERS)] for point in points]),
         text=[plain_text(point.who) for point in points],
         hovertemplate="%{text}<br>%{x}: %{y:.2%}<extra></extra>"))
@@ -473,5 +493,7 @@ def class_results(points: Sequence, values: Sequence, knob_label: str, *,
     fig.update_xaxes(title_text=knob_label, type="category", categoryorder="array", categoryarray=order)
     fig.update_yaxes(title_text="test accuracy", tickformat=".0%",
                      range=[math.floor(min(accuracies, default=0.8) * 20) / 20, 1.0])
+    attach(fig, f"Test accuracy of every run against {knob_label}",
+           figure_text.class_results(values, knob_label))
     return _style(fig, 520, legend=dict(orientation="h", yanchor="top", y=-0.18),
                   margin=dict(l=70, r=20, t=30, b=20))

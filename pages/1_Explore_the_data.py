@@ -4,6 +4,7 @@ import streamlit as st
 
 from fmnist_core import figures
 from fmnist_core.data import class_table, sample_indices
+from ui.charts import chart
 from ui.page import setup
 from ui.resources import dataset, training_set_summary
 
@@ -22,10 +23,10 @@ st.markdown(
     "tell how well it really does."
 )
 
-st.subheader("The 10 classes")
+st.header("The 10 classes")
 st.table(class_table(data).set_index("label"))  # plain HTML: lighter for the browser than a grid
 
-st.subheader("Sample images")
+st.header("Sample images")
 controls = st.columns([2, 1, 1, 1])
 chosen = controls[0].multiselect("Classes", range(10), format_func=names.__getitem__,
                                  placeholder="All classes")
@@ -37,20 +38,20 @@ images, labels = ((data.train_images, data.train_labels) if split == "train"
                   else (data.test_images, data.test_labels))
 indices = sample_indices(labels, per_class, seed=st.session_state.get("explore_seed", 0),
                          classes=chosen or None)
-st.plotly_chart(figures.image_grid(images[indices], [names[labels[i]] for i in indices],
-                                   columns=min(10, len(indices))))
+chart(figures.image_grid(images[indices], [names[labels[i]] for i in indices],
+                         columns=min(10, len(indices))))
 
-st.subheader("One image, pixel by pixel")
+st.header("One image, pixel by pixel")
 left, right = st.columns([1, 2])
 index = left.number_input(f"Image number in the {split} set", 0, len(labels) - 1, 0)
-show_values = left.toggle("Write each value in its square", False)
+show_values = left.toggle("Show the values", False, help="Writes each pixel's value in its square.")
 left.markdown(f"Label **{labels[index]}** — **{names[labels[index]]}**")
 left.caption("Hover over a square to read its pixel value. This is the tutorial's "
              "`plt.imshow(train_images[0]); plt.colorbar()`.")
-right.plotly_chart(figures.image_heatmap(images[index], f"{split} image {index}: "
-                                         f"{names[labels[index]]}", show_values=show_values))
+chart(figures.image_heatmap(images[index], f"{split} image {index}: {names[labels[index]]}",
+                            show_values=show_values), where=right)
 
-st.subheader("Normalisation: from 0–255 to 0–1")
+st.header("Normalisation: from 0–255 to 0–1")
 st.markdown(
     "Before training, the lesson divides every pixel by 255. The picture does not change — only "
     "the numbers do. Small inputs around 0–1 keep the first layer's sums small, so the "
@@ -58,15 +59,14 @@ st.markdown(
     "normalisation off (Build & train → Advanced) to see the difference."
 )
 before, after = st.columns(2)
-before.plotly_chart(figures.pixel_histogram(images[index], normalised=False))
-after.plotly_chart(figures.pixel_histogram(images[index] / 255, normalised=True))
+chart(figures.pixel_histogram(images[index], normalised=False), where=before)
+chart(figures.pixel_histogram(images[index] / 255, normalised=True), where=after)
 stats, class_means = training_set_summary(data)
 st.caption(f"All training pixels: mean {stats['mean']:.1f}, standard deviation "
            f"{stats['std']:.1f} on 0–255 — that is {stats['mean'] / 255:.3f} and "
            f"{stats['std'] / 255:.3f} after dividing by 255.")
 
-st.subheader("The average image of each class")
+st.header("The average image of each class")
 st.caption("Every training image of a class, averaged pixel by pixel: the 'typical' shape the "
            "network can latch on to.")
-st.plotly_chart(figures.image_grid(class_means, names,
-                                   columns=10))
+chart(figures.image_grid(class_means, names, columns=10))

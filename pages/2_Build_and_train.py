@@ -10,6 +10,7 @@ from fmnist_core.figures import image_grid
 from fmnist_core.run import REFERENCES, RunState, TrainingRun
 from fmnist_core.words import count, times
 from ui import classroom, session
+from ui.charts import chart
 from ui.estimates import time_to_train
 from ui.live import curves, follow, under_way
 from ui.page import PAGES, page_link, setup
@@ -31,11 +32,11 @@ if part := classroom.experiment_part():
 
 knobs, summary = st.columns([2, 3], gap="large")
 with knobs:
-    st.subheader("Build")
+    st.header("Build")
     config = settings_widgets()
     teacher_panel()
 with summary:
-    st.subheader("Model summary")
+    st.header("Model summary")
     st.table(layer_table(config).set_index("layer"))
     total = trainable_count(config)
     st.metric("Trainable parameters", f"{total:,}",
@@ -52,8 +53,8 @@ with summary:
     if config.augments:
         st.markdown("**What the network is fed:** augmentation moves every training image at "
                     "random, anew in each epoch. Eight versions of the first one:")
-        st.plotly_chart(image_grid(*previews(data.train_images[0], config), columns=4))
-        st.caption(f"Under each: {NOTATION}. The test images are never moved.")
+        chart(image_grid(*previews(data.train_images[0], config), columns=4),
+              words=f"Under each: {NOTATION}. The test images are never moved.")
 
 
 def show_result(run: TrainingRun) -> None:
@@ -99,7 +100,7 @@ def train(config) -> None:
         st.session_state[REFUSED] = problem
 
 
-st.subheader("Train")
+st.header("Train")
 for error in session.errors():
     st.error(f"Training failed: {error}")
 for stop in session.stops():

@@ -5,6 +5,7 @@ import streamlit as st
 
 from fmnist_core import figures
 from ui import session
+from ui.charts import chart
 from ui.page import PAGES, page_link, setup
 from ui.resources import dataset
 
@@ -23,21 +24,19 @@ run = st.selectbox("Model", runs[::-1], format_func=lambda r: f"{r.name} — tes
 result = session.evaluation(run, data.test_labels)
 images, labels = data.test_images, data.test_labels
 
-st.subheader("The first test image")
+st.header("The first test image")
 first = 0
 image, bars = st.columns([1, 2])
-image.plotly_chart(figures.image_heatmap(images[first], "test image 0"), key="first_image")
+chart(figures.image_heatmap(images[first], "test image 0"), where=image, key="first_image")
 predicted, confidence = result.predicted[first], result.confidence[first]
 verdict = "✓ right" if predicted == labels[first] else "✗ wrong"
 bars.markdown(f"The model says **{names[predicted]}** with **{confidence:.0%}** confidence; "
               f"the label is **{names[labels[first]]}** — {verdict}. "
               "(The lesson's question 5: `np.argmax(predictions[0])` against `test_labels[0]`.)")
-bars.plotly_chart(figures.probability_bars(result.probabilities[first], labels[first], names),
-                  key="first_bars")
+chart(figures.probability_bars(result.probabilities[first], labels[first], names), where=bars,
+      key="first_bars")
 
-st.subheader("A grid of test predictions")
-st.caption("Each caption: ✓ or ✗, the predicted class, the model's confidence, and (in "
-           "brackets) the true class. Green is right, red is wrong.")
+st.header("A grid of test predictions")
 controls = st.columns([2, 2, 1])
 show = controls[0].segmented_control("Show", ["all", "mistakes only", "one class"],
                                      default="all")
@@ -50,22 +49,24 @@ chosen = pool[:count]
 right = int((result.predicted[chosen] == labels[chosen]).sum())
 st.markdown(f"Showing {len(chosen)} images: **{right} right, {len(chosen) - right} wrong**.")
 if len(chosen):
-    st.plotly_chart(figures.predictions_grid(images[chosen], labels[chosen],
-                                             result.predicted[chosen],
-                                             result.confidence[chosen], names, columns=5))
+    chart(figures.predictions_grid(images[chosen], labels[chosen], result.predicted[chosen],
+                                   result.confidence[chosen], names, columns=5, numbers=chosen),
+          words="Each caption: ✓ or ✗, the predicted class, the model's confidence, and (in "
+          "brackets) the true class; the frame is green when right, red when wrong.",
+          table_label="The grid's captions, as a table")
 
-st.subheader("One image, up close")
+st.header("One image, up close")
 pick = st.number_input("Test image number", 0, len(labels) - 1,
                        int(chosen[0]) if len(chosen) else 0)
 left, right_col = st.columns([1, 2])
-left.plotly_chart(figures.image_heatmap(images[pick], f"test image {pick}: {names[labels[pick]]}"),
-                  key="picked_image")
-right_col.plotly_chart(figures.probability_bars(result.probabilities[pick], labels[pick], names),
-                       key="picked_bars")
+chart(figures.image_heatmap(images[pick], f"test image {pick}: {names[labels[pick]]}"),
+      where=left, key="picked_image")
+chart(figures.probability_bars(result.probabilities[pick], labels[pick], names), where=right_col,
+      key="picked_bars")
 
-st.subheader("What it confuses")
+st.header("What it confuses")
 matrix_col, table_col = st.columns([3, 2])
-matrix_col.plotly_chart(figures.confusion_matrix_figure(result.confusion_matrix(), names))
+chart(figures.confusion_matrix_figure(result.confusion_matrix(), names), where=matrix_col)
 per_class = result.per_class_accuracy()
 table_col.dataframe({"class": names, "accuracy": per_class}, hide_index=True,
                     column_config={"accuracy": st.column_config.ProgressColumn(

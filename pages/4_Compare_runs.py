@@ -3,11 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from fmnist_core import figures
 from fmnist_core.lesson import BASELINE, EXERCISES, exercise_config
-from fmnist_core.run import REFERENCES
 from fmnist_core.run_list import MODELS_KEPT
 from ui import session
+from ui.live import curves
 from ui.page import PAGES, setup, switch_to
 from ui.resources import dataset
 from ui.settings import apply
@@ -24,17 +23,16 @@ setup("Compare runs")
 dataset()
 runs = session.runs()
 
-st.subheader("The lesson's exercises")
+st.header("The lesson's exercises")
 st.markdown("Each button trains the lesson's model with one change. Run the baseline too, then "
             "compare: does the change help on the **test** images?")
 quick = st.toggle("Quick version: 10,000 training images", True,
                   help="About six times faster; accuracy a little lower. Off: all 60,000, "
                   "exactly the lesson.")
 busy = bool(session.jobs())
-buttons = st.columns(len(EXERCISES))
-for column, name in zip(buttons, EXERCISES):
-    if column.button(name, disabled=busy, width="stretch",
-                     type="primary" if name == BASELINE else "secondary"):
+buttons = st.container(horizontal=True, gap="small")  # one row when it fits, else it wraps
+for name in EXERCISES:
+    if buttons.button(name, disabled=busy, type="primary" if name == BASELINE else "secondary"):
         config = exercise_config(name, session.config().with_changes(train_size=10_000)
                                  if quick else None)
         apply(config)
@@ -45,7 +43,7 @@ for column, name in zip(buttons, EXERCISES):
 if busy:
     st.caption("A training is running: follow it on Build & train.")
 
-st.subheader("Your runs")
+st.header("Your runs")
 if not runs:
     st.info("No runs yet: train one on Build & train, or press an exercise above.")
     st.stop()
@@ -60,11 +58,8 @@ names = [run.name for run in runs]
 shown = st.multiselect("Curves to overlay", names, default=names[-4:])
 by_name = {run.name: run for run in runs}
 held_out = {by_name[name].config.held_out_name for name in shown}
-st.plotly_chart(figures.training_curves({name: by_name[name].history for name in shown},
-                                        val_name=" / ".join(sorted(held_out)) or "test",
-                                        references=REFERENCES,
-                                        best_epochs={name: by_name[name].best_epoch for name in shown
-                                                     if by_name[name].best_epoch}))
+curves({name: by_name[name].history for name in shown}, " / ".join(sorted(held_out)) or "test",
+       best_epochs={name: by_name[name].best_epoch for name in shown if by_name[name].best_epoch})
 
 downloads = st.columns(2)
 downloads[0].download_button("Table as CSV", table.to_csv(index=False), "runs.csv",
@@ -80,7 +75,7 @@ if with_model:
 st.caption(f"Models are kept for your last {MODELS_KEPT} runs; older runs keep their "
            "figures.")
 
-st.subheader("Take a run home")
+st.header("Take a run home")
 home = st.selectbox("Run", runs[::-1], format_func=lambda run: run.name, key="take_home_run",
                     help="Its network and training as plain Keras code, for your own notebook.")
 take_home_buttons(home)

@@ -9,6 +9,7 @@ from fmnist_core.data import sample_indices
 from fmnist_core.lesson import EXPERIMENTS, QUICK, QUIZ, check
 from fmnist_core.words import count
 from ui import session
+from ui.charts import chart
 from ui.estimates import time_to_train
 from ui.live import curves, follow
 from ui.page import PAGES, page_link, setup
@@ -84,7 +85,7 @@ def quiz(topic: str) -> None:
 
 
 with st.container(border=True):
-    st.subheader("1 · What is Fashion-MNIST?")
+    st.header("1 · What is Fashion-MNIST?")
     st.markdown(
         f"A set of **{len(data.train_labels) + len(data.test_labels):,}** grey images of "
         f"clothing: **{len(data.train_labels):,}** to train on (shape "
@@ -94,12 +95,12 @@ with st.container(border=True):
         f"{', '.join(f'{label} {name}' for label, name in enumerate(names))} — "
         f"{len(data.train_labels) // 10:,} training images of each class.")
     examples = sample_indices(data.train_labels, 1, seed=0)
-    st.plotly_chart(figures.image_grid(data.train_images[examples], names, columns=10),
-                    key="learn_examples")
+    chart(figures.image_grid(data.train_images[examples], names, columns=10),
+          key="learn_examples")
     quiz("data")
 
 with st.container(border=True):
-    st.subheader("2 · Why are pixel values normalised to 0–1?")
+    st.header("2 · Why are pixel values normalised to 0–1?")
     stats, _ = training_set_summary(data)
     st.markdown(
         f"Pixels go from {stats['min']:.0f} to {stats['max']:.0f} (average {stats['mean']:.1f}). "
@@ -111,7 +112,7 @@ with st.container(border=True):
     quiz("normalise")
 
 with st.container(border=True):
-    st.subheader("3 · Which layers does the network have, and what does each do?")
+    st.header("3 · Which layers does the network have, and what does each do?")
     config = session.config()
     st.markdown(f"Your current model (change it on Build & train) has "
                 f"**{parameter_count(config):,}** parameters:")
@@ -123,7 +124,7 @@ with st.container(border=True):
     quiz("layers")
 
 with st.container(border=True):
-    st.subheader("4 · What is an epoch?")
+    st.header("4 · What is an epoch?")
     config = session.config()
     trained = f" Your last run trained for **{count(runs[-1].epochs_done, 'epoch')}**." if runs else ""
     st.markdown(
@@ -137,7 +138,7 @@ with st.container(border=True):
     quiz("epoch")
 
 with st.container(border=True):
-    st.subheader("5 · How does the prediction for the first test image compare with its label?")
+    st.header("5 · How does the prediction for the first test image compare with its label?")
     model_run = next(reversed(runs.with_predictions()), None)
     if model_run is None:
         st.info("Train a model first (Build & train, or any experiment on this page).")
@@ -146,18 +147,18 @@ with st.container(border=True):
         result = session.evaluation(model_run, data.test_labels)
         predicted, label = result.predicted[0], data.test_labels[0]
         picture, bars = st.columns([1, 2])
-        picture.plotly_chart(figures.image_heatmap(data.test_images[0], "test image 0"),
-                             key="learn_first_image")
+        chart(figures.image_heatmap(data.test_images[0], "test image 0"), where=picture,
+              key="learn_first_image")
         bars.markdown(
             f"**{model_run.name}** says **{names[predicted]}** with "
             f"**{result.confidence[0]:.0%}** confidence. The label is **{names[label]}**: "
             + ("the prediction is right." if predicted == label else "the prediction is wrong."))
-        bars.plotly_chart(figures.probability_bars(result.probabilities[0], label, names),
-                          key="learn_first_bars")
+        chart(figures.probability_bars(result.probabilities[0], label, names), where=bars,
+              key="learn_first_bars")
     quiz("prediction")
 
 with st.container(border=True):
-    st.subheader("6 · How can the accuracy be improved?")
+    st.header("6 · How can the accuracy be improved?")
     if runs:
         best = runs.best()
         changed = best.config.differences()

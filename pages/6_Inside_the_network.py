@@ -6,6 +6,7 @@ import streamlit as st
 from fmnist_core import figures
 from fmnist_core.evaluation import all_alike, conv_filters, first_layer_weight_images, softmax
 from ui import session
+from ui.charts import chart
 from ui.page import PAGES, page_link, setup
 from ui.resources import dataset
 
@@ -29,16 +30,18 @@ if model is None:
     st.stop()
 
 if cnn:
-    st.subheader("What the first convolution learned")
+    st.header("What the first convolution learned")
     st.markdown("Each 3×3 filter slides over the image and lights up where the pixels match "
                 "it: blue weights want light pixels, red weights want dark ones. Edges and "
                 "corners appear after a few epochs.")
     filters = conv_filters(model)
-    st.plotly_chart(figures.image_grid(filters, [f"filter {n + 1}" for n in range(len(filters))],
-                                       columns=16, colorscale=figures.WEIGHT_COLORSCALE, zmid=0,
-                                       show_scale=True))
+    chart(figures.image_grid(filters, [f"filter {n + 1}" for n in range(len(filters))],
+                             columns=16, colorscale=figures.WEIGHT_COLORSCALE, zmid=0,
+                             show_scale=True),
+          words=f"The {len(filters)} filters of the first convolution, each 3×3 weights: blue "
+          "squares are positive weights, red ones negative.")
 else:
-    st.subheader("What the first hidden layer learned")
+    st.header("What the first hidden layer learned")
     st.markdown("Each neuron of the first hidden layer weighs all 784 pixels. Drawn as a 28×28 "
                 "picture, its weights show what it looks for: **blue** pixels push it up when "
                 "they are light, **red** pixels push it down. Some neurons look like a trouser "
@@ -52,37 +55,40 @@ else:
                    icon=":material/content_copy:")
     weights = every_neuron[:WEIGHT_IMAGES]
     limit = float(np.abs(weights).max()) or 1.0  # all zeros: any scale draws them white
-    st.plotly_chart(figures.image_grid(weights, [f"neuron {n + 1}" for n in range(len(weights))],
-                                       columns=8, colorscale=figures.WEIGHT_COLORSCALE, zmid=0,
-                                       zmin=-limit, zmax=limit, show_scale=True))
-    st.caption(f"The first {len(weights)} of {run.config.hidden_layers[0]} neurons.")
+    chart(figures.image_grid(weights, [f"neuron {n + 1}" for n in range(len(weights))],
+                             columns=8, colorscale=figures.WEIGHT_COLORSCALE, zmid=0,
+                             zmin=-limit, zmax=limit, show_scale=True),
+          words=f"The first {len(weights)} of {run.config.hidden_layers[0]} neurons, each one's "
+          "784 weights as a 28×28 picture: blue squares are positive weights, red ones negative.")
 
-st.subheader("From pixels to a prediction")
+st.header("From pixels to a prediction")
 index = st.number_input("Test image number", 0, len(data.test_labels) - 1, 0)
 image, label = data.test_images[index], data.test_labels[index]
 outputs = session.layer_outputs(run, index, image)
 left, right = st.columns([1, 2])
-left.plotly_chart(figures.image_heatmap(image, f"test image {index}: {names[label]}"),
-                  key="inside_image")
+chart(figures.image_heatmap(image, f"test image {index}: {names[label]}"), where=left,
+      key="inside_image")
 with right:
     for name, values in outputs.items():
         if name.startswith("hidden_"):
             active = int((values > 0).sum())
-            st.plotly_chart(figures.activation_bars(
-                values, f"{name}: {active} of {len(values)} neurons fire"), key=f"act_{name}")
+            chart(figures.activation_bars(values, f"{name}: {active} of {len(values)} neurons fire"),
+                  key=f"act_{name}")
 scores = outputs["output"]
 probabilities = softmax(scores)
 st.markdown("The output layer gives one **score** (logit) per class; **softmax** turns the scores "
             "into probabilities that add up to 1.")
 logits_col, probabilities_col = st.columns(2)
-logits_col.plotly_chart(figures.activation_bars(scores, "scores (logits)", names),
-                        key="inside_logits")
-probabilities_col.plotly_chart(figures.probability_bars(probabilities, label, names),
-                               key="inside_probabilities")
+chart(figures.activation_bars(scores, "scores (logits)", names), where=logits_col,
+      key="inside_logits")
+chart(figures.probability_bars(probabilities, label, names), where=probabilities_col,
+      key="inside_probabilities")
 if cnn:
-    st.subheader("Feature maps")
+    st.header("Feature maps")
     st.markdown("What each filter of the first convolution sees in this image: light where "
                 "its pattern is present.")
     maps = np.moveaxis(outputs["conv_1"], -1, 0)
-    st.plotly_chart(figures.image_grid(maps, [f"filter {n + 1}" for n in range(len(maps))],
-                                       columns=8, colorscale="gray", zmin=0))
+    chart(figures.image_grid(maps, [f"filter {n + 1}" for n in range(len(maps))], columns=8,
+                             colorscale="gray", zmin=0),
+          words=f"What each of the {len(maps)} filters sees in test image {index}: lighter squares "
+          "are stronger responses.")

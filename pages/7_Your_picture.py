@@ -6,6 +6,7 @@ import streamlit as st
 from fmnist_core import figures, picture
 from fmnist_core.evaluation import softmax
 from ui import session
+from ui.charts import chart
 from ui.page import PAGES, page_link, setup
 from ui.resources import dataset
 
@@ -65,10 +66,10 @@ else:
         st.warning(str(error), icon=":material/broken_image:")
 
 if steps is not None:
-    st.subheader("From your picture to 28×28 pixels")
+    st.header("From your picture to 28×28 pixels")
     with st.container(horizontal=True, gap="small"):  # one row when it fits, else it wraps
         for caption, image in steps.gallery():
-            st.image(image, caption=caption, width=SHOWN_WIDTH)
+            st.image(image, caption=caption, width=SHOWN_WIDTH, alt=f"Your picture, step {caption}")
     width, height = steps.source_size
     background = "light" if steps.background >= 128 else "dark"
     polarity = ("darker than that, so every pixel was negated (255 − value)" if steps.inverted
@@ -83,7 +84,7 @@ if steps is not None:
     st.caption("Shown as the numbers are: 0 is black, 255 white. (Other pages draw Fashion-MNIST "
                "the tutorial's way, dark on white.)")
 
-st.subheader("What the model says")
+st.header("What the model says")
 run = session.latest_with_model()
 if run is None:
     st.info("No trained model yet. Train one first — a short run takes well under a minute — "
@@ -97,7 +98,7 @@ else:
 
     probabilities = softmax(logits(session.model_of(run), steps.small[np.newaxis]))[0]
     predicted = int(probabilities.argmax())
-    text, chart = st.columns([1, 2], gap="large")
+    text, bars = st.columns([1, 2], gap="large")
     with text:
         # One answer per picture: a new picture starts without one (a test image with its label).
         answer = st.selectbox("What is it really?", range(len(names)), index=known,
@@ -112,9 +113,9 @@ else:
         st.caption("A model is only sure about what looks like its training images. Photos with "
                    "shadows, creases, folds or busy backgrounds look different from Fashion-MNIST's "
                    "flat product shots — compare yours with the training images below.")
-    chart.plotly_chart(figures.probability_bars(probabilities, answer, names), key="bars")
+    chart(figures.probability_bars(probabilities, answer, names), where=bars, key="bars")
 
-    st.subheader("The nearest training images")
+    st.header("The nearest training images")
     st.markdown(f"Yours beside the {NEAREST} training images of a class closest to it, nearest "
                 "first: pixel by pixel, the smallest sum of squared differences of the 784 pixels. "
                 "Under each, its number in the training set.")
@@ -125,7 +126,7 @@ else:
         found = picture.nearest_examples(steps.small, data.train_images, data.train_labels, label,
                                          NEAREST)
         st.markdown(f"**{names[label]}** ({whose})")
-        st.plotly_chart(figures.image_grid(
+        chart(figures.image_grid(
             np.concatenate([steps.small[np.newaxis], data.train_images[found]]),
             ["yours", *(f"#{index:,}" for index in found)], columns=(NEAREST + 2) // 2,
             colorscale="gray", zmin=0, zmax=255), key=f"nearest_{label}")

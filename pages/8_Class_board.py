@@ -7,8 +7,8 @@ from fmnist_core.classroom.board import KNOBS, ClassBoard, knob_for_plan, settin
 from fmnist_core.classroom.plans import PLANS, plan_of
 from fmnist_core.config import SETTINGS
 from fmnist_core.run import REFERENCES
-from fmnist_core.words import count
 from ui import classroom
+from ui.charts import chart
 from ui.page import setup
 from ui.resources import dataset, store_writer
 from ui.text import plain
@@ -82,14 +82,10 @@ def live() -> None:
     values = board.by_value(knob)
     # Drawn from the start, empty: the first points then appear at once (the browser has the
     # chart's code loaded already).
-    st.plotly_chart(figures.class_results(board.points(knob), values, KNOBS[knob].label,
-                                          references=REFERENCES), key="class_results")
+    chart(figures.class_results(board.points(knob), values, KNOBS[knob].label,
+                                references=REFERENCES), key="class_results")
     if not board.finished:
-        st.info("No finished runs yet: each student's run appears here as a point when it ends.")
         return
-    st.caption(f"{KNOBS[knob].label}: " + " · ".join(
-        f"{value.x}: mean {value.mean:.1%} ± {value.spread:.1%} ({count(value.runs, 'run')})"
-        for value in values))
     best = board.best()
     st.markdown(f"**Best run: {best.test_accuracy:.2%}** by {plain(board.who(best))} — "
                 f"{plain(settings_text(best.config))}.")

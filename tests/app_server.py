@@ -1,7 +1,9 @@
 """The app under test in a real browser: `streamlit run app.py` in a subprocess on a free local
-port, and the Chromium that drives it (Debian's; Playwright cannot download browsers here)."""
+port, the Chromium that drives it (Debian's; Playwright cannot download browsers here), and what
+the browser tests need to find their way round its pages."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -14,6 +16,11 @@ from pathlib import Path
 from tests.places import REPO
 
 SERVER_START_SECONDS = 60
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+VIEWPORT = {"width": 1400, "height": 900}
+PAGE_MS = 60_000  # a page's first run may read the dataset
+TRAINING_MS = 240_000  # a short training in a fresh server, TensorFlow start included
+EXCEPTION = '[data-testid="stException"]'
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps calling out, and this machine refuses.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -76,3 +83,57 @@ class AppServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+# --- Finding one's way round the pages ---------------------------------------------------
+
+
+def url_path(page_file: Path) -> str:
+    """The URL path Streamlit serves a page file at: pages/2_Build_and_train.py -> Build_and_train."""
+    return "" if page_file.name == "home.py" else re.sub(r"^\d+_", "", page_file.stem)
+
+
+def page_title(page_file: Path) -> str:
+    """The title the page gives ui.page.setup()."""
+    return re.search(r'^setup\("([^"]+)"', page_file.read_text(), re.MULTILINE)[1]
+
+
+# Every page, by URL path, with its title.
+TITLES = {url_path(file): page_title(file) for file in [REPO / "home.py", *(REPO / "pages").glob("*.py")]}
+
+
+def screenshot(page, name: str) -> Path:
+    """The whole page, not just the viewport: Streamlit scrolls inside its main section, so the
+    viewport is made as tall as the page (at its own width) for the picture, then put back."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(500)  # settle: Plotly draws its charts just after they arrive
+    viewport = page.viewport_size
+    height = page.evaluate(
+        "() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 0")
+    page.set_viewport_size({"width": viewport["width"],
+                            "height": max(viewport["height"], min(height, 12_000))})
+    page.wait_for_timeout(300)  # and redraws them at the new size
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=path, full_page=True)
+    page.set_viewport_size(viewport)
+    return path
+
+
+def sidebar_links(page) -> list[tuple[str, str]]:
+    """The navigation's links: (label, URL path), in their order."""
+    links = page.locator('[data-testid="stSidebar"] a')
+    links.first.wait_for()
+    return [(link.inner_text().split("\n")[-1].strip(),
+             (link.get_attribute("href") or "").split("?")[0].strip("/")) for link in links.all()]
+
+
+def sidebar_link(page, label: str):
+    return page.locator('[data-testid="stSidebar"]').get_by_role("link", name=label)
+
+
+def expect_page(page, path: str) -> None:
+    """The page's title, then its script run to the end, with no exception box."""
+    page.get_by_role("heading", name=TITLES[path], level=1).wait_for()
+    # The heading shows once the page's run has begun; this says when it has ended.
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+    assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()

@@ -57,6 +57,28 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(scope="module")
+def server(real_data, tmp_path_factory):
+    """The app served on a free port, with the real data and a run store of its own; its URL."""
+    from tests.app_server import AppServer
+
+    app = AppServer(tmp_path_factory.mktemp("streamlit")).start()  # FMNIST_DATA_DIR: by real_data
+    yield app.url
+    app.stop()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A new tab (a new Streamlit session) with generous timeouts."""
+    from tests.app_server import PAGE_MS, VIEWPORT
+
+    context = browser.new_context(viewport=VIEWPORT, base_url=server, accept_downloads=True)
+    context.set_default_timeout(PAGE_MS)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
 class FileServer(ThreadingHTTPServer):
     """An HTTP server on 127.0.0.1 serving bytes registered with `serve`."""
 

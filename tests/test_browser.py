@@ -1,6 +1,7 @@
 """The app in a real browser: `streamlit run app.py` in a subprocess, driven by Chromium.
 
-Screenshots of every step go to artifacts/screenshots/ (git-ignored).
+Screenshots of every step go to artifacts/screenshots/ (git-ignored). The fixtures `server` and
+`page` are in conftest.py, the helpers in app_server.py.
 """
 
 import re
@@ -10,89 +11,24 @@ import nbformat
 import pytest
 
 from fmnist_core.figures import CORRECT, WRONG
-from tests.app_server import AppServer
-from tests.places import REPO
+from tests.app_server import (
+    EXCEPTION,
+    TITLES,
+    TRAINING_MS,
+    VIEWPORT,
+    expect_page,
+    screenshot,
+    sidebar_link,
+    sidebar_links,
+)
 
 pytestmark = pytest.mark.browser
-
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
-VIEWPORT = {"width": 1400, "height": 900}
-PAGE_MS = 60_000  # a page's first run may read the dataset
-TRAINING_MS = 240_000  # a short training in a fresh server, TensorFlow start included
-EXCEPTION = '[data-testid="stException"]'
-
-
-def url_path(page_file: Path) -> str:
-    """The URL path Streamlit serves a page file at: pages/2_Build_and_train.py -> Build_and_train."""
-    return "" if page_file.name == "home.py" else re.sub(r"^\d+_", "", page_file.stem)
-
-
-def page_title(page_file: Path) -> str:
-    """The title the page gives ui.page.setup()."""
-    return re.search(r'^setup\("([^"]+)"', page_file.read_text(), re.MULTILINE)[1]
-
-
-# Every page, by URL path, with its title.
-TITLES = {url_path(file): page_title(file) for file in [REPO / "home.py", *(REPO / "pages").glob("*.py")]}
 
 
 def css_rgb(hex_colour: str) -> str:
     """'#1a7f37' as the browser writes it in a style: 'rgb(26, 127, 55)'."""
     red, green, blue = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
     return f"rgb({red}, {green}, {blue})"
-
-
-@pytest.fixture(scope="module")
-def server(real_data, tmp_path_factory):
-    """The app served on a free port, with the real data and a run store of its own; its URL."""
-    app = AppServer(tmp_path_factory.mktemp("streamlit")).start()  # FMNIST_DATA_DIR: by real_data
-    yield app.url
-    app.stop()
-
-
-@pytest.fixture
-def page(browser, server):
-    """A new tab (a new Streamlit session) with generous timeouts."""
-    context = browser.new_context(viewport=VIEWPORT, base_url=server, accept_downloads=True)
-    context.set_default_timeout(PAGE_MS)
-    tab = context.new_page()
-    yield tab
-    context.close()
-
-
-def screenshot(page, name: str) -> Path:
-    """The whole page, not just the viewport: Streamlit scrolls inside its main section."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(500)  # settle: Plotly draws its charts just after they arrive
-    height = page.evaluate(
-        "() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 0")
-    page.set_viewport_size({"width": VIEWPORT["width"],
-                            "height": max(VIEWPORT["height"], min(height, 12_000))})
-    page.wait_for_timeout(300)  # and redraws them at the new size
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=path, full_page=True)
-    page.set_viewport_size(VIEWPORT)
-    return path
-
-
-def sidebar_links(page) -> list[tuple[str, str]]:
-    """The navigation's links: (label, URL path), in their order."""
-    links = page.locator('[data-testid="stSidebar"] a')
-    links.first.wait_for()
-    return [(link.inner_text().split("\n")[-1].strip(),
-             (link.get_attribute("href") or "").split("?")[0].strip("/")) for link in links.all()]
-
-
-def sidebar_link(page, label: str):
-    return page.locator('[data-testid="stSidebar"]').get_by_role("link", name=label)
-
-
-def expect_page(page, path: str) -> None:
-    """The page's title, then its script run to the end, with no exception box."""
-    page.get_by_role("heading", name=TITLES[path], level=1).wait_for()
-    # The heading shows once the page's run has begun; this says when it has ended.
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
-    assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
 
 
 def test_every_page_opens_from_the_sidebar(page, server):

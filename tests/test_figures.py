@@ -9,6 +9,7 @@ from plotly.colors import get_colorscale
 
 from fmnist_core import figures
 from fmnist_core.data import CLASS_NAMES
+from fmnist_core.figure_text import text_of
 from fmnist_core.figures import CORRECT, GAP, OTHER, WRONG, GridLayout
 from fmnist_core.history import EpochRecord
 from tests.places import REPO
@@ -324,3 +325,54 @@ def test_activation_bars_point_negative_values_down_in_red():
     assert list(fig.data[0].x) == ["1", "2", "3"]
     assert fig.data[0].marker.color[1] == WRONG and fig.data[0].marker.color[0] != WRONG
     assert "hidden_1" in fig.layout.title.text
+
+
+# --- text alternatives --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fig", all_figures(), ids=lambda fig: fig.data[0].type)
+def test_every_figure_carries_a_name_and_a_sentence_for_those_who_cannot_see_it(fig):
+    text = text_of(fig)
+    assert text.name and text.summary.endswith(".")
+
+
+def test_training_curves_say_each_runs_last_epoch_and_list_every_epoch():
+    runs = {"Run 1": [record(1, 0.8), record(2, 0.881)], "Run 2": [record(1, 0.75)]}
+    text = text_of(figures.training_curves(runs, epochs=2, best_epochs={"Run 1": 1}))
+    assert text.summary == ("Run 1, epoch 2: training accuracy 88.1 %, test 86.1 %, best epoch 1 "
+                            "kept; Run 2, epoch 1 of 2: training accuracy 75.0 %, test 73.0 %.")
+    assert [(row["run"], row["epoch"]) for row in text.rows] == [("Run 1", 1), ("Run 1", 2), ("Run 2", 1)]
+    assert text.rows[0]["test accuracy"] == "78.0 %" and text.rows[0]["training loss"] == "0.200"
+    assert text_of(figures.training_curves({})).summary.startswith("No epochs yet")
+
+
+def test_predictions_grid_captions_are_text_in_its_table():
+    fig = figures.predictions_grid(numbered_images(6), TRUE, PREDICTED, CONFIDENCES, CLASS_NAMES,
+                                   columns=3, numbers=[10, 11, 12, 13, 14, 15])
+    text = text_of(fig)
+    assert text.summary == "6 test images: 4 right (✓, framed in green) and 2 wrong (✗, framed in red)."
+    assert text.rows[2] == {"test image": 12, "right?": "✗ wrong", "the model says": "Shirt",
+                            "confidence": "61%", "true class": "T-shirt/top"}
+
+
+def test_probability_bars_name_the_likeliest_classes_and_the_true_one():
+    probabilities = np.full(10, 0.02)
+    probabilities[[6, 0, 2]] = [0.61, 0.23, 0.03]
+    summary = text_of(figures.probability_bars(probabilities, 0, CLASS_NAMES)).summary
+    assert summary == ("Most likely: Shirt 61.0 %, T-shirt/top 23.0 %, Pullover 3.0 %. "
+                       "The true class, T-shirt/top, 23.0 %.")
+
+
+def test_confusion_matrix_says_what_is_right_and_the_biggest_mistake():
+    matrix = np.diag(np.full(10, 90))
+    matrix[6, 0] = 12
+    text = text_of(figures.confusion_matrix_figure(matrix, CLASS_NAMES))
+    assert "900 of 912 images are on the diagonal" in text.summary
+    assert "Shirt taken for T-shirt/top (12 times)" in text.summary
+    assert text.rows[6]["true class"] == "Shirt" and text.rows[6]["T-shirt/top"] == 12
+
+
+def test_an_image_says_its_size_range_and_what_its_shades_mean():
+    summary = text_of(figures.image_heatmap(numbered_images(1)[0] % 256, "test image 0")).summary
+    assert summary == ("test image 0: 28×28 pixels with values from 0 to 255, darker squares are "
+                       "higher values.")

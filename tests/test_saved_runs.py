@@ -15,11 +15,11 @@ import pytest
 
 from fmnist_core.run import RunState
 from fmnist_core.store import RunStore, Seat
-from tests.app_server import AppServer
-from tests.test_browser import (
+from tests.app_server import (
     EXCEPTION,
     TRAINING_MS,
     VIEWPORT,
+    AppServer,
     expect_page,
     screenshot,
     sidebar_link,

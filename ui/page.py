@@ -32,6 +32,14 @@ NAVIGATION = (
 )
 
 
+# Focus always visible (WCAG 2.4.7): Streamlit marks a focused page link only by a faint
+# background, the current page's own, and draws no ring around its focused main area; a table's
+# toolbar and a chart's buttons stay transparent (shown on hover only) while they have the focus.
+FOCUS_STYLE = (":focus-visible {{ outline: 3px solid {colour} !important; outline-offset: 1px; }}"
+               ' [data-testid="stElementToolbar"]:focus-within,'
+               " .js-plotly-plot .modebar-group:focus-within {{ opacity: 1 !important; }}")
+
+
 def page_link(page: str, label: str, icon: str) -> None:
     """A link to another page of the app that keeps this tab's link (settings and seat)."""
     st.page_link(page, label=label, icon=icon, query_params=session.link_params())
@@ -52,6 +60,7 @@ def setup(title: str, keeps: tuple[str, ...] = ()) -> None:
     """The page's frame; `keeps` names link parameters of this page's own (kept in its address)."""
     st.set_page_config(page_title=f"{title} · Fashion-MNIST Classroom", page_icon=":material/checkroom:",
                        layout="wide")
+    st.html(f"<style>{FOCUS_STYLE.format(colour=st.get_option('theme.primaryColor'))}</style>")
     with st.sidebar:
         st.markdown("### :material/checkroom: Fashion-MNIST Classroom")
         for page, label, icon in NAVIGATION:

@@ -1,0 +1,20 @@
+"""A chart with its words: every Plotly figure drawn with its text alternative, so that nothing
+the lesson shows is a picture only (WCAG 1.1.1)."""
+
+import pandas as pd
+import streamlit as st
+
+from fmnist_core.figure_text import text_of
+from ui.text import plain
+
+
+def chart(fig, *, where=st, key: str | None = None, words: str | None = None,
+          table_label: str = "The chart's numbers, as a table") -> None:
+    """`fig` in `where`, named for screen readers, with its summary as a caption under it (or
+    `words`, when the page says more) and its numbers, when it has any, in a table."""
+    text = text_of(fig)
+    where.plotly_chart(fig, key=key, alt=text.name)
+    where.caption(words if words is not None else plain(text.summary))
+    if text.rows:
+        with where.expander(table_label):
+            st.table(pd.DataFrame(text.rows), hide_index=True, alt=text.name)
