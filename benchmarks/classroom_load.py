@@ -526,6 +526,10 @@ class Classroom:
                     print(f"student {student.index}: {student.error}", file=sys.stderr, flush=True)
                     await self._screenshot(page, student)
             student.server_at_end = await server_of(context)
+            try:  # its connections to the end: a server killed after its training counts too
+                student.reconnects = max((await page.evaluate("() => window.__classroom.sockets")) - 1, 0)
+            except Exception:
+                pass  # a page that is gone: its last count stands
             await context.close()
 
     async def _lesson(self, page, student: Student) -> None:
