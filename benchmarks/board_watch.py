@@ -14,8 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS
-from tests.test_browser import VIEWPORT, expect_page
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, expect_page
 
 BOARD_JS = r"""
 (() => {
