@@ -256,8 +256,8 @@ def _training_loop(model: keras.Model, batch: int, xla: bool, augments: bool):
         return loss_sum, tf.reduce_sum(tf.cast(right, tf.int32))
 
     # The whole chunk is moved at once: moving each step's batch inside the step cost 2.5× as
-    # much (0.24 against 0.095 ms a step, measured); with XLA even in a convnet's plain graph,
-    # whose first epoch took 26.5 s with TensorFlow's own gathers, 16.6 s with XLA's.
+    # much (0.24 against 0.095 ms a step, measured); with XLA even in a convnet's plain graph:
+    # the ladder's top rung trained 3 epochs in 30–34 s so, 37–43 s with TensorFlow's own gathers.
     def moved(images, draws, moves):
         return augmentation.transformed(tnp, images, draws, moves)
 
