@@ -304,10 +304,10 @@ class Server(AppServer):
     """The app under load: `kill -USR1` writes its threads' stacks to its log, and it ends if the
     benchmark dies."""
 
-    def __init__(self, folder: Path, env: dict, port: int):
+    def __init__(self, folder: Path, env: dict, port: int, app_dir: Path = REPO):
         (folder / "sitecustomize.py").write_text(SITECUSTOMIZE)
         env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH")]))}
-        super().__init__(folder, env, port, preexec_fn=_die_with_parent)
+        super().__init__(folder, env, port, preexec_fn=_die_with_parent, app_dir=app_dir)
 
     def dump_stacks(self) -> None:
         """Every server thread's Python stack, into the log."""

@@ -4,9 +4,10 @@ import streamlit as st
 
 from fmnist_core import figures
 from fmnist_core.data import class_table, sample_indices
-from ui.charts import chart
+from ui.charts import chart, tiles
 from ui.page import setup
 from ui.resources import dataset, training_set_summary
+from ui.text import markdown_table
 
 setup("Explore the data")
 data = dataset()
@@ -24,7 +25,7 @@ st.markdown(
 )
 
 st.header("The 10 classes")
-st.table(class_table(data).set_index("label"))  # plain HTML: lighter for the browser than a grid
+st.markdown(markdown_table(class_table(data)))
 
 st.header("Sample images")
 controls = st.columns([2, 1, 1, 1])
@@ -38,8 +39,7 @@ images, labels = ((data.train_images, data.train_labels) if split == "train"
                   else (data.test_images, data.test_labels))
 indices = sample_indices(labels, per_class, seed=st.session_state.get("explore_seed", 0),
                          classes=chosen or None)
-chart(figures.image_grid(images[indices], [names[labels[i]] for i in indices],
-                         columns=min(10, len(indices))))
+tiles(figures.image_tiles(images[indices], [names[labels[i]] for i in indices]))
 
 st.header("One image, pixel by pixel")
 left, right = st.columns([1, 2])
@@ -48,8 +48,6 @@ show_values = left.toggle("Show the values", False, help="Writes each pixel's va
 left.markdown(f"Label **{labels[index]}** — **{names[labels[index]]}**")
 left.caption("Hover over a square to read its pixel value. This is the tutorial's "
              "`plt.imshow(train_images[0]); plt.colorbar()`.")
-chart(figures.image_heatmap(images[index], f"{split} image {index}: {names[labels[index]]}",
-                            show_values=show_values), where=right)
 
 st.header("Normalisation: from 0–255 to 0–1")
 st.markdown(
@@ -59,8 +57,6 @@ st.markdown(
     "normalisation off (Build & train → Advanced) to see the difference."
 )
 before, after = st.columns(2)
-chart(figures.pixel_histogram(images[index], normalised=False), where=before)
-chart(figures.pixel_histogram(images[index] / 255, normalised=True), where=after)
 stats, class_means = training_set_summary(data)
 st.caption(f"All training pixels: mean {stats['mean']:.1f}, standard deviation "
            f"{stats['std']:.1f} on 0–255 — that is {stats['mean'] / 255:.3f} and "
@@ -69,4 +65,11 @@ st.caption(f"All training pixels: mean {stats['mean']:.1f}, standard deviation "
 st.header("The average image of each class")
 st.caption("Every training image of a class, averaged pixel by pixel: the 'typical' shape the "
            "network can latch on to.")
-chart(figures.image_grid(class_means, names, columns=10))
+tiles(figures.image_tiles(class_means, names))
+
+# The charts last, in the places kept for them: the browser draws the rest of the page first, then
+# loads Plotly's code to draw them (4.7 MB, about a second of the browser's time here, measured).
+chart(figures.image_heatmap(images[index], f"{split} image {index}: {names[labels[index]]}",
+                            show_values=show_values), where=right)
+chart(figures.pixel_histogram(images[index], normalised=False), where=before)
+chart(figures.pixel_histogram(images[index] / 255, normalised=True), where=after)

@@ -43,11 +43,13 @@ def healthy(url: str) -> bool:
 
 class AppServer:
     """The app on 127.0.0.1:port with its own run store (a SQLite file in `folder`, unless the
-    environment names one); `start`, `kill` (as a crash would) and `stop`, as often as needed."""
+    environment names one); `start`, `kill` (as a crash would) and `stop`, as often as needed.
+    `app_dir` is the checkout it runs (another one to compare with, say)."""
 
     def __init__(self, folder: Path, env: dict | None = None, port: int | None = None, *,
-                 preexec_fn=None):
+                 preexec_fn=None, app_dir: Path = REPO):
         self.folder, self.port, self.preexec_fn = folder, port or free_port(), preexec_fn
+        self.app_dir = app_dir
         self.url, self.log = f"http://127.0.0.1:{self.port}", folder / "server.log"
         self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
                     "FMNIST_DATABASE_URL": f"sqlite:///{folder / 'runs.sqlite3'}", **(env or {})}
@@ -60,7 +62,8 @@ class AppServer:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
                  "--server.address", "127.0.0.1", "--server.headless", "true"],
-                cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=self.preexec_fn)
+                cwd=self.app_dir, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                preexec_fn=self.preexec_fn)
         deadline = time.monotonic() + seconds
         while not healthy(self.url):
             if self.process.poll() is not None or time.monotonic() > deadline:

@@ -1,5 +1,6 @@
 """The figures put the right data in the right places, in the lesson's colours."""
 
+import io
 import subprocess
 import sys
 
@@ -91,6 +92,51 @@ def test_image_grid_columns_shrink_to_the_number_of_images():
 def test_image_grid_rejects_a_missing_caption():
     with pytest.raises(ValueError):
         figures.image_grid(numbered_images(3), ["a", "b"])
+
+
+# --- image_tiles --------------------------------------------------------------------------
+
+
+def png_pixels(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as picture:
+        assert picture.format == "PNG"  # lossless: each pixel keeps its exact shade
+        return np.asarray(picture)
+
+
+def test_image_tiles_draw_each_pixel_as_a_crisp_dark_on_white_square():
+    images = np.zeros((2, 28, 28))
+    images[0, 3, 5], images[1, 27, 27] = 255, 51
+    pictures = figures.image_tiles(images, ["a", "b"])
+    first, second = (png_pixels(png) for png in pictures.pngs)
+    block = figures.TILE_PNG_PX
+    assert first.shape == (28 * block, 28 * block)
+    # Pixel (3, 5) of the first image is one square of the highest value, drawn black.
+    np.testing.assert_array_equal(first[3 * block:4 * block, 5 * block:6 * block], 0)
+    assert (first == 0).sum() == block * block and first.max() == 255  # the rest white
+    # One scale for all the tiles, as the mosaic's: 51 of 0–255 is a light grey.
+    assert set(np.unique(second)) == {255, 255 - 51}
+    assert pictures.width_px == 28 * figures.TILE_PIXEL_PX
+
+
+def test_image_tiles_stretch_one_scale_over_all_the_images_like_the_mosaic():
+    means = np.full((2, 28, 28), 10.0)
+    means[1] = 110.0  # averages never reach 255: the highest is drawn black, the lowest white
+    lowest, highest = (png_pixels(png) for png in figures.image_tiles(means, ["a", "b"]).pngs)
+    assert np.unique(lowest).tolist() == [255] and np.unique(highest).tolist() == [0]
+
+
+def test_image_tiles_describe_each_image_and_keep_its_caption():
+    pictures = figures.image_tiles(numbered_images(2) % 256, ["Coat", "Bag"])
+    assert pictures.captions == ("Coat", "Bag")
+    assert pictures.descriptions[1] == ("Bag: 28×28 pixels with values from 0 to 255, darker "
+                                        "squares are higher values.")
+
+
+def test_image_tiles_reject_a_missing_caption():
+    with pytest.raises(ValueError, match="3 images, 2 captions"):
+        figures.image_tiles(numbered_images(3), ["a", "b"])
 
 
 # --- image_heatmap ----------------------------------------------------------------------

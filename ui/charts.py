@@ -1,10 +1,11 @@
 """A chart with its words: every Plotly figure drawn with its text alternative, so that nothing
-the lesson shows is a picture only (WCAG 1.1.1)."""
+the lesson shows is a picture only (WCAG 1.1.1); and pictures with theirs (`tiles`)."""
 
 import pandas as pd
 import streamlit as st
 
 from fmnist_core.figure_text import text_of
+from fmnist_core.figures import ImageTiles
 from ui.text import plain
 
 
@@ -18,3 +19,13 @@ def chart(fig, *, where=st, key: str | None = None, words: str | None = None,
     if text.rows:
         with where.expander(table_label):
             st.table(pd.DataFrame(text.rows), hide_index=True, alt=text.name)
+
+
+def tiles(pictures: ImageTiles, *, where=st) -> None:
+    """Each picture with its caption under it and its description for screen readers, in a row
+    that wraps to the width of `where`."""
+    with where.container(horizontal=True, gap="small"):
+        for png, caption, description in zip(pictures.pngs, pictures.captions,
+                                              pictures.descriptions, strict=True):
+            st.image(png, caption=plain(caption), width=pictures.width_px, alt=description,
+                     output_format="PNG")
