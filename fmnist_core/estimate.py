@@ -56,6 +56,12 @@ class Calibration:
     # an image for the one-block CNN.
     seconds_per_conv_flop: float = 8.5e-11
     seconds_per_conv_step: float = 2.5e-3  # a convnet's loop runs op by op (no XLA): per step
+    # Each value of a feature map that a layer after a convolution computes on its own, forward
+    # (batch normalisation, then a separate ReLU): measured side by side here, batch normalisation's
+    # two such layers of 26 × 26 × 16 took the lesson's convnet from 6.6 to 11.6 ms a step (batch
+    # 128), on a machine running it at 0.6 × these defaults; without this cost the top rung was
+    # foretold 77 s for its 140 s.
+    seconds_per_conv_value: float = 1.0e-9
 
     def __post_init__(self):
         for field in fields(self):
@@ -95,16 +101,21 @@ def step_parts(config: ExperimentConfig, calibration: Calibration) -> tuple[floa
              + batch * (calibration.seconds_per_image + FORWARD_AND_BACKWARD
                         * calibration.seconds_per_flop * _dense_flops(specs)
                         + (calibration.seconds_per_moved_image if config.augments else 0.0)))
-    conv_flops = _conv_flops(specs)
     conv = (calibration.seconds_per_conv_step + batch * FORWARD_AND_BACKWARD
-            * calibration.seconds_per_conv_flop * conv_flops) if conv_flops else 0.0
+            * _conv_seconds_per_image(specs, calibration)) if _conv_flops(specs) else 0.0
     return dense, conv
 
 
 def _scoring_seconds_per_image(config: ExperimentConfig, calibration: Calibration) -> float:
     specs = layer_specs(config)
     return (calibration.seconds_per_image + calibration.seconds_per_flop * _dense_flops(specs)
-            + calibration.seconds_per_conv_flop * _conv_flops(specs))
+            + _conv_seconds_per_image(specs, calibration))
+
+
+def _conv_seconds_per_image(specs: list[LayerSpec], calibration: Calibration) -> float:
+    """One image's forward pass through the convolutions and the layers on their feature maps."""
+    return (calibration.seconds_per_conv_flop * _conv_flops(specs)
+            + calibration.seconds_per_conv_value * _feature_map_values(specs))
 
 
 def _final_test_seconds(config: ExperimentConfig, calibration: Calibration) -> float:
@@ -132,6 +143,13 @@ def _conv_flops(specs: list[LayerSpec]) -> int:
     """One image's forward pass through the convolutions: every kernel weight at every output pixel."""
     return sum(2 * (spec.params - spec.units) * spec.output_shape[0] * spec.output_shape[1]
                for spec in specs if spec.kind == "conv")
+
+
+def _feature_map_values(specs: list[LayerSpec]) -> int:
+    """The values of the feature maps (three-dimensional outputs) that layers other than the
+    convolutions and their pooling compute: batch normalisation, activations, dropout."""
+    return sum(math.prod(spec.output_shape) for spec in specs
+               if len(spec.output_shape) == 3 and spec.kind in ("batchnorm", "activation", "dropout"))
 
 
 def nearest_that_fits(config: ExperimentConfig, calibration: Calibration,

@@ -331,7 +331,7 @@ def calibrate(data: FashionMNIST, trainers: TrainerPool | None = None) -> Calibr
     trainers = trainers or TrainerPool()
     lesson, convnet = ExperimentConfig(), exercise_config("A convnet")
     with trainers.borrow(trainer_key(lesson), lambda: _Trainer(lesson)) as trainer:
-        measured = _seconds_per_step(trainer, data, lesson, trainer.max_steps, repeats=3)
+        measured = _seconds_per_step(trainer, data, lesson, trainer.max_steps, repeats=5)
     dense = measured / sum(step_parts(lesson, DEFAULT_CALIBRATION))
     with trainers.borrow(trainer_key(convnet), lambda: _Trainer(convnet)) as trainer:
         measured = _seconds_per_step(trainer, data, convnet, CONV_CALIBRATION_STEPS, repeats=2)

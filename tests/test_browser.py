@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from fmnist_core.figures import CORRECT, WRONG
 from tests.app_server import (
@@ -221,11 +222,17 @@ def test_a_teachers_link_gives_a_fresh_browser_the_same_lesson(browser, server):
 def test_the_ladder_trains_a_rung_beside_the_baseline_and_its_notebook_uses_augmentation(page):
     page.goto("/Learn?seed=5")
     expect_page(page, "Learn")
-    rung = page.locator('[data-testid="stSelectbox"]').filter(has_text="Rung to try")
-    rung.scroll_into_view_if_needed()
-    rung.locator("input").fill("Data augmentation")  # the box filters its options as one types
-    page.keyboard.press("Enter")
-    page.get_by_text("Data augmentation: Images flipped and shifted").wait_for()
+    # Once in about 20 full runs the first choice was not taken (the page still settling after
+    # its first run, as far as seen): choose again if the rung's line does not come.
+    for attempt in range(3):
+        page.get_by_role("combobox", name="Rung to try").click()
+        page.get_by_role("option", name="Data augmentation").click()
+        try:
+            page.get_by_text("Data augmentation: Images flipped and shifted").wait_for(timeout=15_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     page.get_by_role("button", name="▶ Train it").click()
     table = page.locator('[data-testid="stTable"]').filter(has_text="gain (points)")
     table.wait_for(timeout=TRAINING_MS)

@@ -1,6 +1,7 @@
 """A training's cost before it runs: seconds against real trainings, the nearest setting that fits,
 memory against what was measured."""
 
+import statistics
 import time
 
 import pytest
@@ -16,6 +17,7 @@ from fmnist_core.estimate import (
     memory_needed,
     nearest_that_fits,
 )
+from fmnist_core.lesson import BEST_IN_3_MINUTES, exercise_config
 
 LESSON = ExperimentConfig()
 HUGE = ExperimentConfig(hidden_layers=(1024, 1024, 1024), batch_size=1, epochs=100)
@@ -53,15 +55,22 @@ def test_calibrating_is_short(warm):
     ExperimentConfig(train_size=10_000, epochs=2),
     ExperimentConfig(architecture="cnn", train_size=2_000, epochs=1),
     ExperimentConfig(train_size=10_000, epochs=2, flip=True, shift=2, rotation=10, zoom=0.1),
-], ids=["mlp", "cnn", "augmented"])
+    exercise_config(BEST_IN_3_MINUTES).with_changes(train_size=6_400, epochs=1),
+], ids=["mlp", "cnn", "augmented", "top-rung"])
 def test_the_estimate_is_within_2x_of_a_real_training(real_data, warm, config):
-    from fmnist_core.training import train
+    from fmnist_core.training import calibrate, train
 
-    trainers, calibration, _ = warm
+    trainers, *_ = warm
     train(config, real_data, trainers=trainers)  # compiles what the calibration did not
-    measured = min(train(config, real_data, trainers=trainers).seconds for _ in range(2))
-    estimate = estimated_seconds(config, calibration)
-    assert 0.5 < measured / estimate < 2, (measured, estimate)
+    # This shared host runs the same steps at 1× or 2.7× their speed for seconds at a time (seen
+    # here: 190 µs a step, then 510 µs, nothing else running); so each training is foretold by a
+    # calibration measured just before it, as a server measures its own, and the median counts.
+    ratios = []
+    for _ in range(3):
+        calibration = calibrate(real_data, trainers)
+        ratios.append(train(config, real_data, trainers=trainers).seconds
+                      / estimated_seconds(config, calibration))
+    assert 0.5 < statistics.median(ratios) < 2, ratios
 
 
 def test_an_hour_of_work_is_seen_before_it_runs():
