@@ -216,11 +216,11 @@ def test_the_whole_lesson_by_keyboard_alone(page):
     progress.evaluate("bar => { bar.dataset.marked = 'progress'; }")
     shown = [progress.inner_text()]
     for _ in range(2):  # two redraws, each seen as new text in the marked bar itself
-        page.wait_for_function(
+        redrawn = page.wait_for_function(
             """shown => { const bar = document.querySelector('[data-marked="progress"]');
-                          return bar !== null && !shown.includes(bar.innerText); }""",
+                          return bar !== null && !shown.includes(bar.innerText) && bar.innerText; }""",
             arg=shown, timeout=TRAINING_MS)
-        shown.append(progress.inner_text())
+        shown.append(redrawn.json_value())
     assert page.evaluate("() => document.activeElement.dataset.marked") == "focus"
     result(page).wait_for(timeout=TRAINING_MS)
     screenshot(page, "a11y-keyboard-2-trained")
