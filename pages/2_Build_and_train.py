@@ -105,6 +105,8 @@ for error in session.errors():
     st.error(f"Training failed: {error}")
 for stop in session.stops():
     st.warning(stop, icon=":material/timer:")
+if lost := session.never_started():
+    st.warning(lost, icon=":material/restart_alt:")
 if problem := st.session_state.pop(REFUSED, None):
     st.warning(problem)
 

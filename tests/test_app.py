@@ -499,6 +499,29 @@ def test_while_the_database_is_down_the_app_works_and_saves_the_run_later(
     assert run.test_accuracy == at.session_state[RUNS][-1].test_accuracy
 
 
+def test_runs_under_way_on_a_server_that_stopped_come_back_interrupted_or_said_once(real_data):
+    from fmnist_core.history import EpochRecord
+
+    seat, config = Seat.new(), ExperimentConfig(train_size=2000, epochs=3)
+    store = RunStore(os.environ[DATABASE_URL_ENV])
+    store.create_seat(seat)
+    store.start_run(seat, "r1", "Run 1", config, server="gone:8501")  # one epoch, then the crash
+    store.save_epoch(seat, "r1", EpochRecord(1, 0.6, 0.79, 0.55, 0.80, 1.0))
+    store.queue_run(seat, "r2", "Run 2", config, server="gone:8501")  # still in that server's queue
+    store.close()
+
+    at = open_page(BUILD, query={"seat": seat.token})
+    assert_renders(at, BUILD)
+    warnings = [w.value for w in at.warning]
+    assert any(w.startswith("**Run 1 was interrupted** after 1 of 3 epochs") for w in warnings), warnings
+    [lost] = [w for w in warnings if "never started" in w]
+    assert lost.startswith("**Run 2 was waiting for a trainer on a server that stopped**")
+    assert [run.name for run in at.session_state[RUNS]] == ["Run 1"]
+    at.run()  # said once
+    assert not [w.value for w in at.warning if "never started" in w.value]
+    assert button(at, "▶ Train") is not None
+
+
 @pytest.mark.parametrize("token", ["garbage<script>", "A" * 22])  # malformed; well-formed, unknown
 def test_a_wrong_seat_in_the_link_gets_one_sentence_and_a_fresh_seat(real_data, token):
     at = open_page(HOME, query={"seat": token})

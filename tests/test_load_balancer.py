@@ -43,10 +43,6 @@ def test_the_balancers_config_is_valid_with_the_compose_stacks_servers():
     assert warnings and all("could not resolve address 'app" in line for line in warnings), result.stderr
 
 
-# Not in CI yet: in 2 of 5 runs here one student of the killed server, back on the survivor,
-# pressed Train again and no training started (README, "A school server for many classes").
-@pytest.mark.skipif(not os.environ.get("FMNIST_KILL_TEST"),
-                    reason="flaky until a retrain after failover always starts; FMNIST_KILL_TEST=1 runs it")
 @needs_haproxy
 def test_a_class_through_the_balancer_outlives_a_killed_server(real_data, tmp_path):
     # real_data skips without the files and puts FMNIST_DATA_DIR in the environment.

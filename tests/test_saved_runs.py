@@ -174,6 +174,22 @@ def test_a_server_killed_mid_training_keeps_the_finished_runs_and_the_epochs_don
     predictions_tally(fresh)  # the finished run's predictions are back too
 
 
+def test_a_page_open_while_its_server_restarts_trains_with_its_first_click(context, app):
+    # The page reconnects to a server that has never drawn it (a restart here; behind a balancer,
+    # a survivor): its ▶ Train, drawn by the old server, must work there at once.
+    page = context()
+    first = train(page, SHORT)
+    app.kill()
+    page.locator('[data-testid="stConnectionStatus"]').wait_for()  # "Connecting"
+    app.start()
+    page.locator('[data-testid="stConnectionStatus"]').wait_for(state="hidden")
+    page.get_by_role("button", name="▶ Train").click()
+    result = page.locator('[data-testid="stAlert"]').filter(has_text="Run 2: test accuracy")
+    result.wait_for(timeout=TRAINING_MS)
+    assert first.startswith("Run 1") and page.locator(EXCEPTION).count() == 0
+    assert [run.name for run in stored_runs(app, seat_of(page))] == ["Run 1", "Run 2"]
+
+
 def test_delete_my_runs_removes_them_from_the_page_and_the_database(context, app):
     page = context()
     train(page, SHORT)

@@ -40,6 +40,18 @@ FOCUS_STYLE = (":focus-visible {{ outline: 3px solid {colour} !important; outlin
                " .js-plotly-plot .modebar-group:focus-within {{ opacity: 1 !important; }}")
 
 
+# A browser that loses its server reconnects, maybe to another one that has never drawn its page
+# (the balancer's survivor, or this server restarted). Streamlit's browser then asks for the page
+# again only if the page holds a fragment that reruns by itself; without one, the old drawing stays
+# and its fragments' buttons (▶ Train) do nothing on the new server, which does not know them.
+RECONNECT_PULSE_SECONDS = 60
+
+
+@st.fragment(run_every=RECONNECT_PULSE_SECONDS)
+def _redraw_after_reconnecting() -> None:
+    """Draws nothing: by being there, it makes a reconnected browser ask for its page again."""
+
+
 def page_link(page: str, label: str, icon: str) -> None:
     """A link to another page of the app that keeps this tab's link (settings and seat)."""
     st.page_link(page, label=label, icon=icon, query_params=session.link_params())
@@ -65,6 +77,7 @@ def setup(title: str, keeps: tuple[str, ...] = ()) -> None:
         st.markdown("### :material/checkroom: Fashion-MNIST Classroom")
         for page, label, icon in NAVIGATION:
             page_link(PAGES[page], label, icon)
+        _redraw_after_reconnecting()
     session.keep_in_link(keeps)
     classroom.follow_membership()
     session.collect_finished()

@@ -47,9 +47,16 @@ def dataset() -> FashionMNIST:
 
     Without data, shows one clear box saying what to do and stops the page there.
     """
-    bar = st.empty()
-    data = _dataset(lambda fraction, message: bar.progress(fraction, text=message))
-    bar.empty()
+    bar = None
+
+    def show(fraction: float, message: str) -> None:  # drawn only while it loads (not in callbacks)
+        nonlocal bar
+        bar = bar or st.empty()
+        bar.progress(fraction, text=message)
+
+    data = _dataset(show)
+    if bar is not None:
+        bar.empty()
     if isinstance(data, DataUnavailableError):
         st.error(f"**The Fashion-MNIST images are not available.** {data}",
                  icon=":material/cloud_off:")

@@ -276,6 +276,18 @@ def collect_finished() -> None:
                 f"{job.config.epochs}: {job.stopped_because}. Its epochs are kept.")
 
 
+def never_started() -> str | None:
+    """What became of the trainings that were waiting on a server that stopped (said once)."""
+    the_desk = desk()
+    names, the_desk.never_started = the_desk.never_started, []
+    if not names:
+        return None
+    one = len(names) == 1
+    return (f"**{' and '.join(names)} {'was' if one else 'were'} waiting for a trainer on a server "
+            f"that stopped**, and never started. Press Train to queue {'it' if one else 'them'} "
+            "again; your finished runs are all here.")
+
+
 def errors() -> list[str]:
     """Training failures not yet shown; reading them clears them."""
     return st.session_state.pop(ERRORS, [])

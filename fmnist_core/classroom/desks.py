@@ -25,6 +25,7 @@ class Desk:
     runs: RunList = field(default_factory=RunList)
     jobs: list[TrainingJob] = field(default_factory=list)
     saved_models: set[str] = field(default_factory=set)  # runs whose weights the store holds
+    never_started: list[str] = field(default_factory=list)  # waiting on a server that stopped
     _tabs: dict[str, float] = field(default_factory=dict, repr=False)  # session id → last seen
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -91,11 +92,13 @@ class Desks:
             return desk
         stored, saved_models = self._load_runs(seat) or ([], set())
         # A run still marked waiting or running that no training here is doing was lost with a
-        # server; one that never trained an epoch is not worth showing.
+        # server: one with epochs is interrupted; one that never trained an epoch is not worth
+        # showing, only its name, once, so that its learner knows to press Train again.
+        never_started = [run.name for run in stored if run.state in UNDER_WAY and not run.history]
         stored = [run for run in stored if run.history or run.state not in UNDER_WAY]
         for run in stored:
             if run.state in UNDER_WAY:
                 run.state = RunState.INTERRUPTED
         with self._lock:
-            return self._desks.setdefault(seat.token, Desk(seat, RunList(stored),
-                                                           saved_models=saved_models))
+            return self._desks.setdefault(seat.token, Desk(seat, RunList(stored), saved_models=saved_models,
+                                                           never_started=never_started))
