@@ -43,7 +43,8 @@ cookie. With --kill-server-at S, S seconds after the first Train the app server 
 most runs (one with an epoch saved, waited for) is killed with SIGKILL: its students' pages
 reconnect through the balancer to a survivor, where a student whose training shows as
 interrupted presses "Train again with these settings" and one whose training vanished (it had
-not finished an epoch) presses Train again (`retrained`); `reconnected` counts the killed
+not finished an epoch, or its click was not answered before the kill) presses Train again
+(`retrained`); `reconnected` counts the killed
 server's students who finished on a survivor, `interrupted` the runs the database then holds as
 interrupted, `marked_lost_s` how long after the kill a survivor had marked all of the dead
 server's runs. At the end the killed server is started again (`stack.py start`) and 4 new
@@ -418,8 +419,9 @@ def note(student: Student, seen: dict) -> None:
     student.aheads, student.max_jobs = seen.get("aheads", []), seen.get("maxJobs", 0)
     student.last = seen.get("last", "")
     student.reconnects = max(seen.get("sockets", 1) - 1, 0)
+    pressed = max(student.clicked, *student.retrains)  # a page idle since before is not counted
     if (student.waiting or student.progress) and "idleSince" in seen \
-            and time.time() - max(seen["idleSince"] / 1000, student.clicked) > VANISHED_SECONDS:
+            and time.time() - max(seen["idleSince"] / 1000, pressed) > VANISHED_SECONDS:
         student.fail(f"training vanished: no training, no result, no error ({student.reconnects} "
                      f"reconnects; last shown: {student.last!r})")
     if student.max_jobs > 1:
@@ -598,7 +600,13 @@ class Classroom:
             return False
         if "interrupted" in seen and not student.retrains:
             return True
-        idle_since = seen.get("idleSince", 0) / 1000
+        if "idleSince" not in seen:
+            return False
+        idle_since = seen["idleSince"] / 1000
+        if not (student.waiting or student.progress or student.retrains):
+            # Its click was never answered before the kill (the dying server too busy): once back
+            # on a survivor, still nothing, it presses again.
+            return time.time() - max(idle_since, kill.moment) > KILLED_IDLE_SECONDS
         return idle_since > max([kill.moment, *student.retrains]) \
             and time.time() - idle_since > KILLED_IDLE_SECONDS
 

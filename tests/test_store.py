@@ -856,3 +856,21 @@ def test_the_newest_finished_run_of_exactly_a_config_is_found_whoever_trained_it
     store.start_run(seat, "no-weights", "Run 4", CONFIG.with_changes(epochs=5))
     finish(store, seat, "no-weights", weights=None)
     assert store.finished_like(CONFIG.with_changes(epochs=5)) is None  # its model cannot be loaded
+
+
+def test_servers_starting_together_on_a_new_database_migrate_it_once(database_url):
+    # Several app servers behind a balancer open the same empty database at the same moment.
+    barrier = threading.Barrier(4)
+
+    def open_store():
+        barrier.wait()
+        RunStore(database_url).close()
+
+    with ThreadPoolExecutor(4) as pool:
+        for opened in [pool.submit(open_store) for _ in range(4)]:
+            opened.result()  # none failed
+    store = RunStore(database_url, migrate=False)
+    with store.engine.connect() as connection:
+        [version] = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+    store.close()
+    assert version == ScriptDirectory.from_config(alembic_config(None)).get_current_head()

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, delete, event, exists, func, insert, select, update
+from sqlalchemy import Engine, create_engine, delete, event, exists, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.exc import ArgumentError
@@ -62,6 +62,7 @@ _RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _IMMEDIATE = "fmnist_immediate"  # execution option: begin SQLite's transaction holding the write lock
 CODE_DRAWS = 5  # a new seat's code is drawn again when another seat has it (about one in a million)
 _UNFINISHED = (RunState.WAITING.value, RunState.RUNNING.value)
+_MIGRATION_LOCK = 0x464D4E495354  # "FMNIST": PostgreSQL's advisory lock held while migrating
 
 
 def default_database_url() -> str:
@@ -382,7 +383,9 @@ class RunStore(ClassStore):
     # Helpers
 
     def _migrate(self) -> None:
-        """Brings the schema to head in one write transaction.
+        """Brings the schema to head in one write transaction, one server at a time: on
+        PostgreSQL, app servers starting together on a new database wait for the first one's
+        migration (an advisory lock) instead of creating the same tables at once.
 
         On SQLite, with foreign keys off: a batch migration copies a table into a new one and drops
         the old, and with them on, dropping `runs` would cascade to every epoch and weight. SQLite
@@ -395,6 +398,9 @@ class RunStore(ClassStore):
             try:
                 connection.execution_options(**{_IMMEDIATE: True})
                 with connection.begin():
+                    if connection.dialect.name == "postgresql":
+                        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                           {"key": _MIGRATION_LOCK})
                     upgrade(connection)
                     if driver is not None:
                         broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
@@ -516,9 +522,9 @@ def _check_seat(seat: Seat) -> None:
 def _check_new_run(seat: Seat, run_id: str, name: str, config: ExperimentConfig, server: str) -> None:
     _check_seat(seat)
     _check_run_id(run_id)
-    for label, text in (("name", name), ("server", server)):
-        if not isinstance(text, str):
-            raise TypeError(f"{label} must be a str; got {text!r}.")
+    for label, value in (("name", name), ("server", server)):
+        if not isinstance(value, str):
+            raise TypeError(f"{label} must be a str; got {value!r}.")
     if not isinstance(config, ExperimentConfig):
         raise TypeError(f"config must be an ExperimentConfig; got {type(config).__name__}.")
 
