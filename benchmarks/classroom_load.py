@@ -118,6 +118,7 @@ GRACE_SECONDS = 15  # kept at the end of --timeout to record failures and close
 VANISHED_SECONDS = 20  # after a training showed: the Train button back, no training nor result
 RETRY_SECONDS = 30  # after a server was killed: a download not there by then is asked for again
 DOWNLOAD_TRIES = 3  # a download Chromium cancels is asked for again, at most this often in all
+DOWNLOAD_SECONDS = 120  # the last try's wait for a download: a student stuck longer fails
 KILLED_IDLE_SECONDS = 3  # a page back on a survivor, showing no training for this long: it vanished
 RETRAINS = 3  # a student presses Train again at most this often after its server was killed
 BUSY_WAIT_SECONDS = 60  # for a server training a run with an epoch saved, to kill it then
@@ -386,8 +387,8 @@ async def read_table(page, student: Student, tries: int = 1) -> None:
     DOWNLOAD_TRIES times, and counted in `download_retries`."""
     for attempt in range(1, max(tries, DOWNLOAD_TRIES) + 1):
         try:
-            async with page.expect_download(timeout=RETRY_SECONDS * 1000 if attempt < tries else None) \
-                    as download_info:
+            wait = RETRY_SECONDS if attempt < tries else DOWNLOAD_SECONDS
+            async with page.expect_download(timeout=wait * 1000) as download_info:
                 await page.get_by_role("button", name="Table as CSV").click()
             download = await download_info.value
             path = await download.path()
@@ -419,7 +420,7 @@ def note(student: Student, seen: dict) -> None:
     student.aheads, student.max_jobs = seen.get("aheads", []), seen.get("maxJobs", 0)
     student.last = seen.get("last", "")
     student.reconnects = max(seen.get("sockets", 1) - 1, 0)
-    pressed = max(student.clicked, *student.retrains)  # a page idle since before is not counted
+    pressed = max([student.clicked, *student.retrains])  # a page idle since before is not counted
     if (student.waiting or student.progress) and "idleSince" in seen \
             and time.time() - max(seen["idleSince"] / 1000, pressed) > VANISHED_SECONDS:
         student.fail(f"training vanished: no training, no result, no error ({student.reconnects} "

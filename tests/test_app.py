@@ -504,6 +504,7 @@ def test_runs_under_way_on_a_server_that_stopped_come_back_interrupted_or_said_o
 
     seat, config = Seat.new(), ExperimentConfig(train_size=2000, epochs=3)
     store = RunStore(os.environ[DATABASE_URL_ENV])
+    store.heartbeat("gone:8501", 30.0)  # its last beat: it died just now, not yet marked gone
     store.create_seat(seat)
     store.start_run(seat, "r1", "Run 1", config, server="gone:8501")  # one epoch, then the crash
     store.save_epoch(seat, "r1", EpochRecord(1, 0.6, 0.79, 0.55, 0.80, 1.0))

@@ -222,12 +222,13 @@ def test_a_teachers_link_gives_a_fresh_browser_the_same_lesson(browser, server):
 def test_the_ladder_trains_a_rung_beside_the_baseline_and_its_notebook_uses_augmentation(page):
     page.goto("/Learn?seed=5")
     expect_page(page, "Learn")
-    # Once in about 20 full runs the first choice was not taken (the page still settling after
-    # its first run, as far as seen): choose again if the rung's line does not come.
+    # Once in about 20 full runs the first choice was not taken, or the list closed before its
+    # option could be clicked (the page still settling after its first run, as far as seen):
+    # open the list and choose again if the rung's line does not come.
     for attempt in range(3):
         page.get_by_role("combobox", name="Rung to try").click()
-        page.get_by_role("option", name="Data augmentation").click()
         try:
+            page.get_by_role("option", name="Data augmentation").click(timeout=10_000)
             page.get_by_text("Data augmentation: Images flipped and shifted").wait_for(timeout=15_000)
             break
         except PlaywrightTimeout:
