@@ -858,8 +858,10 @@ def test_the_newest_finished_run_of_exactly_a_config_is_found_whoever_trained_it
     assert store.finished_like(CONFIG.with_changes(epochs=5)) is None  # its model cannot be loaded
 
 
-def test_servers_starting_together_on_a_new_database_migrate_it_once(database_url):
-    # Several app servers behind a balancer open the same empty database at the same moment.
+def test_servers_starting_together_on_a_new_database_migrate_it_once(postgresql_url):
+    # Several app servers behind a balancer open the same empty PostgreSQL at the same moment
+    # (SQLite is the one-server store: opening one new file from 4 threads at once can be locked).
+    database_url = postgresql_url
     barrier = threading.Barrier(4)
 
     def open_store():
