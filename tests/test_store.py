@@ -253,7 +253,7 @@ def test_an_abandoned_run_is_deleted_unless_it_has_an_epoch(store, seat):
         store.abandon_run(Seat.new(), "done")
 
 
-def test_a_server_start_keeps_the_epochs_of_its_lost_runs_and_deletes_those_without(store, seat):
+def test_a_server_start_marks_its_lost_runs_interrupted_and_deletes_none(store, seat):
     store.queue_run(seat, "waiting", "Waiting", CONFIG, server="server-a")
     store.queue_run(seat, "waiting-with-an-epoch", "Odd", CONFIG, server="server-a")
     store.save_epoch(seat, "waiting-with-an-epoch", record(1))
@@ -264,10 +264,11 @@ def test_a_server_start_keeps_the_epochs_of_its_lost_runs_and_deletes_those_with
 
     assert store.interrupt_running_runs("server-a") == 4
     assert [(run.run_id, run.state) for run in store.runs_of_seat(seat)] == [
-        ("waiting-with-an-epoch", RunState.INTERRUPTED), ("waiting-elsewhere", RunState.WAITING),
-        ("running", RunState.INTERRUPTED)]
+        ("waiting", RunState.INTERRUPTED), ("waiting-with-an-epoch", RunState.INTERRUPTED),
+        ("waiting-elsewhere", RunState.WAITING), ("running", RunState.INTERRUPTED),
+        ("before-its-first-epoch", RunState.INTERRUPTED)]
     assert store.interrupt_running_runs("server-b") == 1
-    assert [run.run_id for run in store.runs_of_seat(seat)] == ["waiting-with-an-epoch", "running"]
+    assert len(store.runs_of_seat(seat)) == 5
 
 
 def heard_at(store: RunStore) -> dict[str, object]:
@@ -300,9 +301,9 @@ def test_a_heartbeat_leaves_living_servers_runs_and_marks_those_of_silent_ones_l
 
     fall_silent(store, "server-b", seconds=31)  # killed 31 s ago
     assert store.heartbeat("server-a", silent_after=30) == 2
-    [run] = [run for run in store.runs_of_seat(seat) if run.run_id == "server-b-running"]
-    assert (run.state, run.history) == (RunState.INTERRUPTED, [record(1)])
-    assert "server-b-waiting" not in {run.run_id for run in store.runs_of_seat(seat)}  # never trained
+    lost = {run.run_id: run for run in store.runs_of_seat(seat) if run.run_id.startswith("server-b")}
+    assert [(run.state, run.history) for run in lost.values()] == [
+        (RunState.INTERRUPTED, [record(1)]), (RunState.INTERRUPTED, [])]  # kept, though it never trained
     assert set(heard_at(store)) == {"server-a"}  # the silent one is forgotten
     assert store.heartbeat("server-a", silent_after=30) == 0
     assert [run.state for run in store.runs_of_seat(seat) if run.run_id.startswith("server-a")] == [
@@ -312,13 +313,38 @@ def test_a_heartbeat_leaves_living_servers_runs_and_marks_those_of_silent_ones_l
 def test_a_run_marked_lost_under_a_server_that_was_only_slow_is_done_when_it_finishes(store, seat):
     store.heartbeat("server-a", silent_after=30)
     store.start_run(seat, RUN, "Run 1", CONFIG, server="server-a")
-    store.save_epoch(seat, RUN, record(1))
-    fall_silent(store, "server-a", seconds=60)  # its database was out of reach for a minute
+    fall_silent(store, "server-a", seconds=60)  # paused for a minute before its first epoch
     assert store.heartbeat("server-b", silent_after=30) == 1
-    store.save_epoch(seat, RUN, record(2))  # server-a's writes arrive
+    assert [run.state for run in store.runs_of_seat(seat)] == [RunState.INTERRUPTED]
+    store.save_epoch(seat, RUN, record(1))  # server-a's writes arrive: it is running again
+    assert [run.state for run in store.runs_of_seat(seat)] == [RunState.RUNNING]
+    assert store.heartbeat("server-b", silent_after=30) == 1  # silent again, so marked again
+    store.save_epoch(seat, RUN, record(2))
     finish(store, seat, RUN)
     [run] = store.runs_of_seat(seat)
     assert (run.state, run.epochs_done, run.test_accuracy) == (RunState.DONE, 2, 0.875)
+    assert store.weights_of_run(seat, RUN) == b"weights"
+
+
+def test_a_run_marked_lost_while_it_waited_on_a_slow_server_starts_and_finishes(store, seat):
+    store.heartbeat("server-a", silent_after=30)
+    store.queue_run(seat, RUN, "Run 1", CONFIG, server="server-a")
+    fall_silent(store, "server-a", seconds=45)
+    assert store.heartbeat("server-b", silent_after=30) == 1
+    store.start_run(seat, RUN, "Run 1", CONFIG, server="server-a")  # server-a goes on, and starts it
+    assert [run.state for run in store.runs_of_seat(seat)] == [RunState.RUNNING]
+    store.save_epoch(seat, RUN, record(1))
+    finish(store, seat, RUN)
+    assert [run.state for run in store.runs_of_seat(seat)] == [RunState.DONE]
+
+
+def test_a_run_marked_lost_can_still_be_abandoned_by_its_own_server(store, seat):
+    store.heartbeat("server-a", silent_after=30)
+    store.queue_run(seat, RUN, "Run 1", CONFIG, server="server-a")
+    fall_silent(store, "server-a", seconds=45)
+    store.heartbeat("server-b", silent_after=30)
+    store.abandon_run(seat, RUN)  # its tab was closed while server-a was paused
+    assert store.runs_of_seat(seat) == []
 
 
 @pytest.mark.parametrize("server, silent_after", [("", 30), (None, 30), ("a", 0), ("a", True),

@@ -47,11 +47,12 @@ def desk() -> Desk:
     The first call in a tab reads the seat from the link; `RUNS` and `JOBS` in the session state
     show the desk's runs and trainings (for tests that read them).
     """
-    if SEAT not in st.session_state:
+    fresh = SEAT not in st.session_state
+    if fresh:
         st.session_state[SEAT], st.session_state[SEAT_NOTES] = _seat_of_link()
         store_writer().touch_seat(st.session_state[SEAT])  # a seat in use is not deleted as unused
     _write_link()  # a page switch clears the address's parameters
-    the_desk = desks().desk(st.session_state[SEAT])
+    the_desk = desks().desk(st.session_state[SEAT], fresh=fresh)
     context = get_script_run_ctx()
     if context is not None:
         the_desk.attach(context.session_id)

@@ -3,8 +3,12 @@
 Every tab with the same seat link shares the desk, so a reload, a second tab or a dropped Wi-Fi
 finds the same runs and the trainings still under way. A training goes on while any of the seat's
 tabs is connected, or was within the last PRESENCE_GRACE_SECONDS (a reload takes a second or two).
+A desk whose tabs have all been closed for SEAT_IDLE_SECONDS leaves the server's memory (its runs
+are in the store, and come back with the seat's link or code): the server holds the learners who
+are here, not every learner it has ever seen.
 """
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +20,7 @@ from fmnist_core.run_list import MODELS_KEPT, RunList
 from fmnist_core.store import Seat
 
 PRESENCE_GRACE_SECONDS = 20.0
+SEAT_IDLE_SECONDS = 120.0  # as long as Streamlit keeps a closed tab's session (disconnectedSessionTTL)
 UNDER_WAY = (RunState.WAITING, RunState.RUNNING)
 
 
@@ -42,6 +47,13 @@ class Desk:
                 return True
         return any(now - seen < PRESENCE_GRACE_SECONDS for seen in self._tabs.values())
 
+    def left_for(self, is_connected: Callable[[str], bool], now: float) -> float:
+        """Seconds since the learner was last here (0 while a tab is connected or a training is
+        under way)."""
+        if self.is_present(is_connected, now) or any(job.active for job in self.jobs):
+            return 0.0
+        return now - max(self._tabs.values(), default=-math.inf)
+
     def collect_ended(self) -> list[TrainingJob]:
         """Takes the trainings that ended off the desk and adds their runs; returns those jobs.
 
@@ -54,6 +66,17 @@ class Desk:
                 if job.result is not None:
                     self.runs.add(job.result, job.name)
         return ended
+
+    def update(self, stored: list[TrainingRun], saved_models: set[str]) -> None:
+        """Takes from the store the runs this desk lacks or saw interrupted (another server may
+        have finished them since); every other run keeps its object here, and its model in memory,
+        and one the store does not have yet (its write pending) stays."""
+        with self._lock:
+            here = {run.run_id: run for run in self.runs}
+            ids = {run.run_id for run in stored}
+            self.runs = RunList([*(_newer(here.get(run.run_id), run) for run in stored),
+                                 *(run for run in self.runs if run.run_id not in ids)])
+            self.saved_models = saved_models
 
     def has_model(self, run: TrainingRun) -> bool:
         """In memory, or saved in the store (which keeps the newest MODELS_KEPT runs' weights)."""
@@ -70,12 +93,31 @@ class Desk:
 class Desks:
     """Every desk this server holds, by seat token; a desk's runs come from the store when it opens."""
 
-    def __init__(self, load_runs: Callable[[Seat], tuple[list[TrainingRun], set[str]] | None]):
+    def __init__(self, load_runs: Callable[[Seat], tuple[list[TrainingRun], set[str]] | None],
+                 idle_seconds: float = SEAT_IDLE_SECONDS):
         """`load_runs(seat)` gives the seat's stored runs and the ids of those with saved weights,
-        or None when the store cannot be read."""
-        self._load_runs = load_runs
+        or None when the store cannot be read. A desk left `idle_seconds` is dropped by
+        `drop_absent`."""
+        if not 0 < idle_seconds < math.inf:
+            raise ValueError(f"idle_seconds must be a positive number; got {idle_seconds!r}.")
+        self._load_runs, self.idle_seconds = load_runs, idle_seconds
         self._desks: dict[str, Desk] = {}
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._desks)
+
+    def drop_absent(self, is_connected: Callable[[str], bool], now: float | None = None) -> int:
+        """Drops the desks whose learner left `idle_seconds` ago or more (no tab connected, no
+        training under way); returns how many. Call it only while the store holds every write, so
+        that a dropped desk's runs come back from it."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            gone = [token for token, desk in self._desks.items()
+                    if desk.left_for(is_connected, now) >= self.idle_seconds]
+            for token in gone:
+                del self._desks[token]
+        return len(gone)
 
     def forget(self, seat: Seat) -> None:
         """Drops the seat's desk (its class was ended and deleted): its runs leave memory too."""
@@ -84,21 +126,42 @@ class Desks:
         for job in desk.jobs if desk else ():
             job.cancel()
 
-    def desk(self, seat: Seat) -> Desk:
-        """The seat's desk, opened with its stored runs the first time."""
+    def desk(self, seat: Seat, fresh: bool = False) -> Desk:
+        """The seat's desk, opened with its stored runs the first time. `fresh` (a new tab) brings
+        a desk with no training under way up to date with the store, where another server may have
+        finished one of its runs since."""
         with self._lock:
             desk = self._desks.get(seat.token)
         if desk is not None:
+            if fresh and not desk.jobs and (stored := self._stored(seat)) is not None:
+                desk.update(*stored[:2])
             return desk
-        stored, saved_models = self._load_runs(seat) or ([], set())
-        # A run still marked waiting or running that no training here is doing was lost with a
-        # server: one with epochs is interrupted; one that never trained an epoch is not worth
-        # showing, only its name, once, so that its learner knows to press Train again.
-        never_started = [run.name for run in stored if run.state in UNDER_WAY and not run.history]
-        stored = [run for run in stored if run.history or run.state not in UNDER_WAY]
-        for run in stored:
-            if run.state in UNDER_WAY:
-                run.state = RunState.INTERRUPTED
+        stored, saved_models, never_started = self._stored(seat) or ([], set(), [])
         with self._lock:
             return self._desks.setdefault(seat.token, Desk(seat, RunList(stored), saved_models=saved_models,
                                                            never_started=never_started))
+
+    def _stored(self, seat: Seat) -> tuple[list[TrainingRun], set[str], list[str]] | None:
+        """The seat's runs as the store has them, the ids of those with weights, and the names of
+        those that never started; None when the store cannot be read."""
+        loaded = self._load_runs(seat)
+        if loaded is None:
+            return None
+        stored, saved_models = loaded
+        # A run still marked waiting or running that no training here is doing was lost with a
+        # server (or is trained by another): one with epochs shows as interrupted; one that never
+        # trained an epoch is not worth showing, only its name, once, so that its learner knows to
+        # press Train again. The store keeps it: a server that was only slow finishes it there.
+        lost = UNDER_WAY + (RunState.INTERRUPTED,)
+        never_started = [run.name for run in stored if run.state in lost and not run.history]
+        stored = [run for run in stored if run.history or run.state not in lost]
+        for run in stored:
+            if run.state in UNDER_WAY:
+                run.state = RunState.INTERRUPTED
+        return stored, saved_models, never_started
+
+
+def _newer(here: TrainingRun | None, stored: TrainingRun) -> TrainingRun:
+    if here is None or (here.state is RunState.INTERRUPTED and stored.state is not RunState.INTERRUPTED):
+        return stored
+    return here

@@ -182,7 +182,8 @@ class RunStore(ClassStore):
     def start_run(self, seat: Seat, run_id: str, name: str, config: ExperimentConfig,
                   server: str = "") -> None:
         """Records a run that starts training now: a queued one turns running (on `server`, for the
-        seat's class now), another is added; a run already running or ended stays as it is."""
+        seat's class now), as does one marked lost while it waited on a server that was only slow;
+        another is added; a run already running or ended stays as it is."""
         _check_new_run(seat, run_id, name, config, server)
         with self._transaction(write=True) as connection:
             seat_id = self._seat_id(connection, seat)
@@ -192,21 +193,24 @@ class RunStore(ClassStore):
                 connection.execute(insert(runs).values(
                     seat_id=seat_id, run_id=run_id, name=name, config=json.dumps(config.to_query()),
                     server=server, state=RunState.RUNNING.value, created_at=utc_now(), class_id=class_id))
-            elif state is RunState.WAITING:
+            elif state is RunState.WAITING or self._marked_lost(connection, seat_id, run_id):
                 connection.execute(update(runs).where(runs.c.seat_id == seat_id, runs.c.run_id == run_id)
                                    .values(state=RunState.RUNNING.value, server=server, class_id=class_id))
 
     def abandon_run(self, seat: Seat, run_id: str) -> None:
         """A waiting or running run that ended without a result (cancelled while waiting, its tab
         closed before it started, or its training failed): deleted if it has no epoch, else marked
-        interrupted with the epochs it finished. A run that ended, or is not there, stays as it is."""
+        interrupted with the epochs it finished. A run that ended, or is not there, stays as it is.
+        Only the server training a run abandons it; one marked lost by another is still its own."""
         _check_seat(seat)
         _check_run_id(run_id)
         with self._transaction(write=True) as connection:
             seat_id = self._seat_id(connection, seat)
             run = connection.execute(select(runs.c.id, runs.c.state).where(
                 runs.c.seat_id == seat_id, runs.c.run_id == run_id)).first()
-            if run is None or run.state not in _UNFINISHED:
+            unfinished = run is not None and (run.state in _UNFINISHED
+                                               or self._marked_lost(connection, seat_id, run_id))
+            if not unfinished:
                 return
             if connection.scalar(select(exists().where(epochs.c.run == run.id))):
                 connection.execute(update(runs).where(runs.c.id == run.id)
@@ -217,6 +221,7 @@ class RunStore(ClassStore):
     def save_epoch(self, seat: Seat, run_id: str, record: EpochRecord,
                    ended_at: datetime | None = None) -> None:
         """Keeps one finished epoch, so a training cut off later keeps it; saving it again replaces it.
+        A run marked lost while its server was silent is running again: the epoch proves it.
 
         `ended_at`: when the training finished it (default: now).
         """
@@ -224,6 +229,9 @@ class RunStore(ClassStore):
             raise TypeError(f"record must be an EpochRecord; got {type(record).__name__}.")
         with self._transaction(write=True) as connection:
             run = self._run_of_seat(connection, seat, run_id)
+            if self._marked_lost(connection, run.seat_id, run_id):  # its server was only slow
+                connection.execute(update(runs).where(runs.c.id == run.id)
+                                   .values(state=RunState.RUNNING.value))
             saved_at = utc_now()
             self._upsert(connection, epochs, {"run": run.id, **asdict(record),
                                               "ended_at": ended_at or saved_at, "saved_at": saved_at},
@@ -343,14 +351,19 @@ class RunStore(ClassStore):
 
     @staticmethod
     def _lose_runs(connection: Connection, condition) -> int:
-        """The runs waiting or running that match `condition` were lost with their server: those
-        that finished an epoch become interrupted, with their epochs; the others never trained
-        anything worth keeping and are deleted. Returns how many runs were lost."""
-        lost = runs.c.state.in_(_UNFINISHED) & condition
-        has_epochs = exists().where(epochs.c.run == runs.c.id)
-        deleted = connection.execute(delete(runs).where(lost, ~has_epochs)).rowcount
-        return deleted + connection.execute(
-            update(runs).where(lost).values(state=RunState.INTERRUPTED.value)).rowcount
+        """The runs waiting or running that match `condition` were lost with their server: they
+        become interrupted, with their epochs. None is deleted: a server that was only slow (a long
+        pause, a swap storm) comes back, and its epochs and result then attach to the same run.
+        Returns how many runs were lost."""
+        return connection.execute(update(runs).where(runs.c.state.in_(_UNFINISHED) & condition)
+                                  .values(state=RunState.INTERRUPTED.value)).rowcount
+
+    @staticmethod
+    def _marked_lost(connection: Connection, seat_id: int, run_id: str) -> bool:
+        """Whether the run was marked interrupted without ever ending (`_lose_runs`)."""
+        return connection.scalar(select(exists().where(
+            runs.c.seat_id == seat_id, runs.c.run_id == run_id,
+            runs.c.state == RunState.INTERRUPTED.value, runs.c.finished_at.is_(None))))
 
     # Deleting
 
