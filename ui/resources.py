@@ -4,6 +4,7 @@ import logging
 import socket
 
 import streamlit as st
+from streamlit import runtime
 from streamlit.runtime.scriptrunner import script_runner
 
 from fmnist_core.classroom import Desks
@@ -13,10 +14,13 @@ from fmnist_core.data import FashionMNIST, load_fashion_mnist, mean_images, on_d
 from fmnist_core.environment import database_url, max_training_minutes, retention_days, training_slots
 from fmnist_core.environment import startup_notes as environment_notes
 from fmnist_core.errors import DataUnavailableError
+from fmnist_core.every import Every
 from fmnist_core.store import Heartbeat, RunStore, StoreWriter
 from fmnist_core.trainer_pool import TrainerPool
 
 log = logging.getLogger(__name__)
+RETENTION_EVERY_SECONDS = 3600.0  # expired runs and unused seats are deleted hourly, and at start
+DESK_SWEEP_SECONDS = 30.0  # how often the desks of learners who left are looked for
 
 # After every script run, fragment runs included, Streamlit calls `_clean_problem_modules`, which
 # runs keras.backend.clear_session() once Keras is imported (and matplotlib's plt.close("all"),
@@ -156,16 +160,27 @@ def store_writer() -> StoreWriter:
     # Other servers' runs are theirs; those of servers gone silent, the heartbeat marks.
     writer.interrupt_running_runs(server_name())
     writer.delete_expired(days)
+    Every(RETENTION_EVERY_SECONDS, lambda: writer.delete_expired(days), name="retention").start()
     Heartbeat(writer, server_name()).start()
     return writer
 
 
 @st.cache_resource(show_spinner=False)
 def desks() -> Desks:
-    """Every learner's desk on this server; a desk opens with the seat's stored runs."""
+    """Every learner's desk on this server; a desk opens with the seat's stored runs, and leaves
+    memory SEAT_IDLE_SECONDS after its last tab closed, once the store holds all its writes."""
     writer = store_writer()
-    return Desks(lambda seat: writer.read(
+    the_desks = Desks(lambda seat: writer.read(
         lambda store: (store.runs_of_seat(seat), store.run_ids_with_weights(seat))))
+    if runtime.exists():  # served (not an AppTest): tabs open and close
+        server = runtime.get_instance()
+
+        def drop_absent() -> None:
+            if writer.pending == 0 and writer.healthy:
+                the_desks.drop_absent(server.is_active_session)
+
+        Every(DESK_SWEEP_SECONDS, drop_absent, name="desk-sweep").start()
+    return the_desks
 
 
 def warm_up() -> None:
