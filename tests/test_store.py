@@ -412,7 +412,7 @@ def test_only_the_newest_runs_keep_their_weights(store, seat):
     listed = store.runs_of_seat(seat)
     assert [run.run_id for run in listed] == names  # oldest first, the old ones whole but for weights
     assert all(run.history == [record(1)] and run.test_logits is not None for run in listed)
-    assert row_counts(store)["weights"] == MODELS_KEPT
+    assert row_counts(store)["run_models"] == row_counts(store)["models"] == MODELS_KEPT
 
 
 def test_finishing_a_run_checks_what_it_is_given(store, seat):
@@ -482,9 +482,11 @@ def test_deleting_a_seats_runs_leaves_no_row_of_them(store, seat):
             finish(store, owner, run_id)
 
     assert store.delete_runs_of_seat(seat) == 2
-    assert row_counts(store) == {"classes": 0, "members": 0, "seats": 2, "runs": 1, "epochs": 2, "weights": 1}
+    assert row_counts(store) == {"classes": 0, "members": 0, "seats": 2, "runs": 1, "epochs": 2,
+                                 "run_models": 1, "models": 1}
     assert store.delete_runs_of_seat(other) == 1
-    assert row_counts(store) == {"classes": 0, "members": 0, "seats": 2, "runs": 0, "epochs": 0, "weights": 0}
+    assert row_counts(store) == {"classes": 0, "members": 0, "seats": 2, "runs": 0, "epochs": 0,
+                                 "run_models": 0, "models": 0}
     assert store.seat_of_token(seat.token) == seat  # the seat stays, to start again
 
 
@@ -507,9 +509,11 @@ def test_old_runs_and_seats_unseen_as_long_expire(store):
     assert store.seat_of_token(gone.token) is None
     assert [run.run_id for run in store.runs_of_seat(kept_by_a_run)] == ["recent"]
     assert store.seat_of_token(seen_lately.token) == seen_lately
-    assert row_counts(store) == {"classes": 0, "members": 0, "seats": 2, "runs": 1, "epochs": 1, "weights": 1}
+    assert row_counts(store) == {"classes": 0, "members": 0, "seats": 2, "runs": 1, "epochs": 1,
+                                 "run_models": 1, "models": 1}
     assert store.delete_expired(30, now=now + timedelta(days=31)) == 1
-    assert row_counts(store) == {"classes": 0, "members": 0, "seats": 0, "runs": 0, "epochs": 0, "weights": 0}
+    assert row_counts(store) == {"classes": 0, "members": 0, "seats": 0, "runs": 0, "epochs": 0,
+                                 "run_models": 0, "models": 0}
 
 
 @pytest.mark.parametrize("days", [0, -1, float("nan"), "30", True])
@@ -625,7 +629,8 @@ def test_a_database_of_the_first_revision_is_brought_to_head_with_its_runs(datab
         assert connection.execute(select(runs.c.class_id, runs.c.confusion)).all() == [(None, None)]
         if store.engine.dialect.name == "sqlite":  # turned off for the migration only
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-    assert row_counts(store) == {"classes": 0, "members": 0, "seats": 1, "runs": 1, "epochs": 1, "weights": 1}
+    assert row_counts(store) == {"classes": 0, "members": 0, "seats": 1, "runs": 1, "epochs": 1,
+                                 "run_models": 1, "models": 1}
 
     store.start_run(seat, "after-upgrade", "Run 2", CONFIG)  # and it takes new runs
     store.save_epoch(seat, "after-upgrade", record(1))
@@ -837,7 +842,8 @@ def test_thirty_learners_writing_through_one_writer_lose_nothing(sqlite_url):
         learners = list(pool.map(learner, range(30)))
     assert writer.flush(60) and writer.healthy
     counts = writer.read(row_counts)
-    assert counts == {"classes": 0, "members": 0, "seats": 30, "runs": 30, "epochs": 300, "weights": 30}
+    assert counts == {"classes": 0, "members": 0, "seats": 30, "runs": 30, "epochs": 300, "run_models": 30,
+                      "models": 1}  # the same weights, stored once
     assert all(run.state is RunState.DONE and run.epochs_done == 10
                for seat in learners for run in writer.read(lambda store, seat=seat: store.runs_of_seat(seat)))
     writer.close()
@@ -902,3 +908,35 @@ def test_servers_starting_together_on_a_new_database_migrate_it_once(postgresql_
         [version] = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
     store.close()
     assert version == ScriptDirectory.from_config(alembic_config(None)).get_current_head()
+
+
+def test_identical_weights_are_stored_once_and_deleted_with_their_last_run(store):
+    first, second = store.create_seat(Seat.new()), store.create_seat(Seat.new())
+    for seat in (first, second):  # the same settings and seed: the same weights
+        store.start_run(seat, RUN, "Run 1", CONFIG)
+        finish(store, seat, RUN, weights=b"the same model" * 1000)
+    assert row_counts(store)["run_models"] == 2 and row_counts(store)["models"] == 1
+    assert store.weights_of_run(second, RUN) == b"the same model" * 1000
+
+    store.delete_runs_of_seat(first)
+    assert store.weights_of_run(second, RUN) == b"the same model" * 1000  # still the other's
+    store.delete_runs_of_seat(second)
+    assert row_counts(store)["models"] == 0  # gone with the last run that had them
+
+
+def test_seats_that_never_trained_and_runs_that_never_started_go_after_a_day(store):
+    now = utc_now()
+    idle, in_a_class, trained = (store.create_seat(Seat.new()) for _ in range(3))
+    info, _key = store.start_class()
+    store.join_class(in_a_class, info.code, "Member")
+    store.queue_run(trained, "lost", "Run 1", CONFIG, server="gone")
+    store.interrupt_running_runs("gone")  # it never trained an epoch
+    store.start_run(trained, "kept", "Run 2", CONFIG)
+    store.save_epoch(trained, "kept", record(1))
+    finish(store, trained, "kept")
+
+    assert store.delete_expired(30, now=now + timedelta(hours=23)) == 0
+    assert store.delete_expired(30, now=now + timedelta(hours=25)) == 1
+    assert store.seat_of_token(idle.token) is None
+    assert store.seat_of_token(in_a_class.token) == in_a_class  # a member keeps their seat
+    assert [run.run_id for run in store.runs_of_seat(trained)] == ["kept"]

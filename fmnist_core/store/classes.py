@@ -32,6 +32,7 @@ from fmnist_core.run import RunState
 from fmnist_core.store.errors import ClassFull, ClassNotFound, NotTheTeacher
 from fmnist_core.store.seats import CODE_LENGTH, Seat, new_code, normalise_code, token_hash
 from fmnist_core.store.tables import classes, epochs, members, runs, seats, utc_now
+from fmnist_core.store.weights import drop_unused_weights
 
 CAPACITY_RANGE = (1, 1000)  # members a class can take at once
 NICKNAME_LENGTH = 24  # at most, once stripped
@@ -331,6 +332,7 @@ class ClassStore:
             gone = connection.execute(delete(seats).where(seats.c.id.in_(
                 select(members.c.seat_id).where(members.c.class_id == row.id)))).rowcount
             connection.execute(delete(classes).where(classes.c.id == row.id))
+            drop_unused_weights(connection)
         return gone
 
     # Anyone with the code

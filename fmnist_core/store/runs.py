@@ -50,12 +50,14 @@ from fmnist_core.store.tables import (
     classes,
     epochs,
     members,
-    run_weights,
+    models,
+    run_models,
     runs,
     seats,
     servers,
     utc_now,
 )
+from fmnist_core.store.weights import drop_unused_weights, keep_weights
 
 LOGITS_DTYPE = np.dtype("<f2")  # float16: 200 kB for the 10,000 test images, plenty for the figures
 _RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -63,6 +65,8 @@ _IMMEDIATE = "fmnist_immediate"  # execution option: begin SQLite's transaction 
 CODE_DRAWS = 5  # a new seat's code is drawn again when another seat has it (about one in a million)
 _UNFINISHED = (RunState.WAITING.value, RunState.RUNNING.value)
 _MIGRATION_LOCK = 0x464D4E495354  # "FMNIST": PostgreSQL's advisory lock held while migrating
+UNUSED_AFTER_DAYS = 1.0  # a seat that never trained, or a run that never trained an epoch, goes then
+_WITH_WEIGHTS = runs.join(run_models).join(models)  # the runs that have weights, and the weights
 
 
 def default_database_url() -> str:
@@ -264,7 +268,7 @@ class RunStore(ClassStore):
                 test_accuracy=float(test_accuracy), seconds=float(seconds), test_logits=logits,
                 confusion=counts))
             if weights is not None:
-                self._upsert(connection, run_weights, {"run": run.id, "data": weights}, key=("run",))
+                keep_weights(connection, run.id, weights)
             self._forget_old_weights(connection, run.seat_id)
 
     def runs_of_seat(self, seat: Seat) -> list[TrainingRun]:
@@ -289,7 +293,7 @@ class RunStore(ClassStore):
         _check_seat(seat)
         with self._transaction() as connection:
             return connection.scalar(
-                select(run_weights.c.data).select_from(run_weights.join(runs).join(seats))
+                select(models.c.data).select_from(_WITH_WEIGHTS.join(seats))
                 .where(_seat_is(seat), runs.c.run_id == run_id))
 
     def finished_like(self, config: ExperimentConfig) -> tuple[TrainingRun, bytes] | None:
@@ -298,8 +302,8 @@ class RunStore(ClassStore):
         request for `config` would train (its name and seat are not part of it)."""
         with self._transaction() as connection:
             row = connection.execute(
-                select(runs, run_weights.c.data.label("weights"))
-                .select_from(runs.join(run_weights))
+                select(runs, models.c.data.label("weights"))
+                .select_from(_WITH_WEIGHTS)
                 .where(runs.c.config == json.dumps(config.to_query()),
                        runs.c.state == RunState.DONE.value)
                 .order_by(runs.c.finished_at.desc(), runs.c.id.desc()).limit(1)).first()
@@ -316,7 +320,7 @@ class RunStore(ClassStore):
         _check_seat(seat)
         with self._transaction() as connection:
             return set(connection.scalars(
-                select(runs.c.run_id).select_from(run_weights.join(runs).join(seats))
+                select(runs.c.run_id).select_from(run_models.join(runs).join(seats))
                 .where(_seat_is(seat))))
 
     def interrupt_running_runs(self, server: str) -> int:
@@ -372,23 +376,32 @@ class RunStore(ClassStore):
         _check_seat(seat)
         seat_ids = select(seats.c.id).where(_seat_is(seat))
         with self._transaction(write=True) as connection:
-            return connection.execute(delete(runs).where(runs.c.seat_id.in_(seat_ids))).rowcount
+            deleted = connection.execute(delete(runs).where(runs.c.seat_id.in_(seat_ids))).rowcount
+            drop_unused_weights(connection)
+        return deleted
 
     def delete_expired(self, days: float, now: datetime | None = None) -> int:
-        """Deletes runs started more than `days` ago, then seats unseen as long that have no runs left,
-        then classes started as long ago that have no members left.
-
-        Returns how many runs went.
+        """Deletes runs started more than `days` ago, then seats unseen as long that have no runs
+        left, then classes started as long ago that have no members left. Sooner, after
+        UNUSED_AFTER_DAYS: seats that never trained (no run, no class) and runs that never trained an
+        epoch and whose server was lost. Returns how many runs went.
         """
         if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days < math.inf:
             raise ValueError(f"days must be a positive number; got {days!r}.")
         if now is not None and now.tzinfo is None:
             raise ValueError(f"now must be timezone-aware; got {now!r}.")
-        cutoff = (now or utc_now()) - timedelta(days=days)
+        now = now or utc_now()
+        cutoff, unused = now - timedelta(days=days), now - timedelta(days=min(days, UNUSED_AFTER_DAYS))
+        has_runs = exists().where(runs.c.seat_id == seats.c.id)
+        never_trained = (runs.c.state == RunState.INTERRUPTED.value) & ~exists().where(
+            epochs.c.run == runs.c.id)
         with self._transaction(write=True) as connection:
-            deleted = connection.execute(delete(runs).where(runs.c.created_at < cutoff)).rowcount
-            connection.execute(delete(seats).where(
-                seats.c.last_seen_at < cutoff, ~exists().where(runs.c.seat_id == seats.c.id)))
+            deleted = connection.execute(delete(runs).where(
+                (runs.c.created_at < cutoff) | (never_trained & (runs.c.created_at < unused)))).rowcount
+            drop_unused_weights(connection)
+            connection.execute(delete(seats).where(seats.c.last_seen_at < cutoff, ~has_runs))
+            connection.execute(delete(seats).where(seats.c.last_seen_at < unused, ~has_runs,
+                                                   ~exists().where(members.c.seat_id == seats.c.id)))
             connection.execute(delete(classes).where(
                 classes.c.created_at < cutoff, ~exists().where(members.c.class_id == classes.c.id)))
         return deleted
@@ -503,7 +516,8 @@ class RunStore(ClassStore):
             select(runs.c.id).where(runs.c.seat_id == seat_id, runs.c.finished_at.is_not(None))
             .order_by(runs.c.finished_at.desc(), runs.c.id.desc())).all()
         if len(finished) > MODELS_KEPT:
-            connection.execute(delete(run_weights).where(run_weights.c.run.in_(finished[MODELS_KEPT:])))
+            connection.execute(delete(run_models).where(run_models.c.run.in_(finished[MODELS_KEPT:])))
+            drop_unused_weights(connection)
 
 
 def _database_url(url: str):

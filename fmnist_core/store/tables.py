@@ -1,9 +1,10 @@
 """The run store's tables, in SQLAlchemy Core; the migrations in `migrations/versions` build them.
 
 A seat has runs; a run has one row per finished epoch, and its model's weights in a table of their
-own, so that listing runs never reads megabytes of weights. A class (a teacher's) has members, each
-a seat with a nickname; a run trained while its seat was a current member carries the class. Each
-app server that shares the database has a heartbeat row, so the others can tell when it is gone.
+own, so that listing runs never reads megabytes of weights: each distinct set of weights once, under
+its SHA-256, which runs trained alike (the same settings and seed) share. A class (a teacher's) has
+members, each a seat with a nickname; a run trained while its seat was a current member carries the
+class. Each app server that shares the database has a heartbeat row, so the others can tell when it is gone.
 """
 
 from datetime import UTC, datetime
@@ -128,10 +129,16 @@ epochs = Table(
     Column("saved_at", UTCDateTime),  # when it reached the database
 )
 
-run_weights = Table(
-    "weights", metadata,
-    Column("run", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+models = Table(  # each distinct set of weights once, however many runs have it
+    "models", metadata,
+    Column("digest", String(64), primary_key=True),  # SHA-256 of data, hex
     Column("data", LargeBinary, nullable=False),  # opaque: whatever the model saver wrote
+)
+
+run_models = Table(
+    "run_models", metadata,
+    Column("run", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(64), ForeignKey("models.digest"), nullable=False, index=True),
 )
 
 servers = Table(
