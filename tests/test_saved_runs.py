@@ -209,3 +209,27 @@ def test_delete_my_runs_removes_them_from_the_page_and_the_database(context, app
     page.reload()
     expect_page(page, "Compare_runs")
     page.get_by_text("No runs yet").wait_for()
+
+
+def test_a_browser_that_starts_seat_after_seat_is_stopped_with_one_sentence(context):
+    from fmnist_core.store.runs import SEATS_PER_CLIENT
+
+    page = context()
+    seats = set()
+    for _ in range(SEATS_PER_CLIENT):  # a new tab without a link, again and again: a new seat each
+        page.goto("/")
+        expect_page(page, "")
+        page.wait_for_url(re.compile(r"seat="))
+        seats.add(seat_of(page))
+    assert len(seats) == SEATS_PER_CLIENT
+    page.goto("/")
+    refused = page.locator('[data-testid="stAlert"]').filter(has_text="new seats in the last hour")
+    refused.wait_for()
+    assert "seat=" not in page.url and page.locator(EXCEPTION).count() == 0
+    screenshot(page, "seats-refused")
+
+    other = context()  # another browser is not held back, and this one's own link still works
+    other.goto("/")
+    expect_page(other, "")
+    page.goto(f"/?seat={seats.pop()}")
+    expect_page(page, "")

@@ -33,7 +33,7 @@ from fmnist_core.store import (
 )
 from fmnist_core.store.migrate import alembic_config, upgrade
 from fmnist_core.store.seats import CODE_ALPHABET
-from fmnist_core.store.tables import metadata, runs, seats, servers, utc_now
+from fmnist_core.store.tables import client_events, metadata, runs, seats, servers, utc_now
 
 CONFIG = ExperimentConfig(hidden_layers=(64, 32), epochs=4, batch_size=128, dropout=0.2)
 RUN = "run-1"
@@ -61,10 +61,11 @@ def described(training_runs) -> list[tuple]:
 
 
 def row_counts(store: RunStore) -> dict[str, int]:
-    """The rows of every table of the learners' data (the servers' heartbeats are not theirs)."""
+    """The rows of every table of the learners' data (not the servers' heartbeats, nor the browsers'
+    recent events)."""
     with store.engine.connect() as connection:
         return {table.name: connection.scalar(select(func.count()).select_from(table))
-                for table in metadata.sorted_tables if table is not servers}
+                for table in metadata.sorted_tables if table not in (servers, client_events)}
 
 
 def wait_until(condition, seconds: float = 10.0) -> None:
@@ -940,3 +941,22 @@ def test_seats_that_never_trained_and_runs_that_never_started_go_after_a_day(sto
     assert store.seat_of_token(idle.token) is None
     assert store.seat_of_token(in_a_class.token) == in_a_class  # a member keeps their seat
     assert [run.run_id for run in store.runs_of_seat(trained)] == ["kept"]
+
+
+def test_one_browser_may_start_only_so_many_seats_in_an_hour(store):
+    from fmnist_core.store import TooManySeats
+    from fmnist_core.store.runs import SEATS_PER_CLIENT
+
+    for _ in range(SEATS_PER_CLIENT):
+        store.create_seat(Seat.new(), client="browser:one")
+    with pytest.raises(TooManySeats, match=f"started {SEATS_PER_CLIENT} new seats in the last hour"):
+        store.create_seat(Seat.new(), client="browser:one")
+    store.create_seat(Seat.new(), client="browser:two")  # another browser is not held back
+    store.create_seat(Seat.new())  # nor a seat whose browser is not known
+    assert row_counts(store)["seats"] == SEATS_PER_CLIENT + 2
+    with store.engine.begin() as connection:  # an hour later
+        connection.execute(update(client_events).values(at=utc_now() - timedelta(hours=1, seconds=1)))
+    store.create_seat(Seat.new(), client="browser:one")
+    assert store.delete_expired(30, now=utc_now() + timedelta(days=1)) == 0
+    with store.engine.connect() as connection:  # what a browser did is forgotten after a day
+        assert connection.scalar(select(func.count()).select_from(client_events)) == 0

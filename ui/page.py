@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from fmnist_core.store import TooManySeats
 from ui import classroom, session
 from ui.resources import store_writer
 
@@ -79,6 +80,11 @@ def setup(title: str, keeps: tuple[str, ...] = ()) -> None:
             page_link(PAGES[page], label, icon)
         _redraw_after_reconnecting()
     session.keep_in_link(keeps)
+    try:
+        session.desk()
+    except TooManySeats as refused:
+        st.error(str(refused), icon=":material/block:")
+        st.stop()
     classroom.follow_membership()
     session.collect_finished()
     problem = store_writer().problem

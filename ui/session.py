@@ -37,6 +37,7 @@ TEACHER, CURVES, SEAT, MODEL = "teacher_controls", "training_curves", "seat", "s
 CODE_TRIES, SEAT_NOTES, KEPT, CLASS_CONTROLS = "code_tries", "seat_notes", "kept_params", "class_controls"
 MAX_TRAININGS = 3  # a student's trainings waiting or running at once: the queue is the class's
 SEAT_PARAM = "seat"  # the link's parameter that brings a learner's runs back
+XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit's, set on the browser's first request
 MAX_CODE_TRIES = 10  # wrong codes a tab may type: a code has 30 bits, so guessing must be slow
 _UNREADABLE = object()
 
@@ -76,12 +77,27 @@ def _seat_of_link() -> tuple[Seat, list[str]]:
 
 def _new_seat() -> Seat:
     """A seat saved at once (its code is then surely its own); while the database is down, it is
-    saved as soon as it answers."""
-    seat, writer = Seat.new(), store_writer()
-    saved = writer.read(lambda store: store.create_seat(seat))
+    saved as soon as it answers. TooManySeats when this browser started too many lately."""
+    seat, writer, browser = Seat.new(), store_writer(), _browser()
+    saved = writer.read(lambda store: store.create_seat(seat, client=browser))
     if saved is None:
         writer.create_seat(seat)
     return saved or seat
+
+
+def _browser() -> str | None:
+    """This browser's own id, the same in all its tabs: the token in Streamlit's XSRF cookie (the
+    cookie's text changes with every page, the token it masks does not); else its address."""
+    parts = st.context.cookies.get(XSRF_COOKIE, "").split("|")
+    if len(parts) == 4 and parts[0] == "2":
+        try:
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+        except ValueError:
+            masked = b""
+        if masked and mask:
+            return "browser:" + bytes(byte ^ mask[i % len(mask)] for i, byte in enumerate(masked)).hex()
+    address = st.context.ip_address
+    return f"address:{address}" if address else None
 
 
 def suggested_nickname() -> str:
@@ -248,9 +264,16 @@ def _stored_model(run: TrainingRun):
 
 def start(configs: dict[str, ExperimentConfig]) -> str | None:
     """Queues one training per config (the names become the runs' names); returns why not, in one
-    sentence, when that would make more than MAX_TRAININGS of this student's at once."""
+    sentence, when that would make more than MAX_TRAININGS of this student's at once, or while the
+    database is down and this server already holds as much as it may of results waiting for it."""
     from ui.resources import dataset, training_queue
 
+    writer = store_writer()
+    if writer.full:
+        return (f"No new training can start on this server until the database answers again: "
+                f"{writer.pending_bytes / 2**20:,.0f} MB of the class's results are already waiting "
+                f"in its memory to be saved (it holds at most {writer.max_pending_bytes / 2**20:,.0f} "
+                "MB), so press Train again once the warning above has gone.")
     the_desk, alive = desk(), presence()
     if sum(job.active for job in the_desk.jobs) + len(configs) > MAX_TRAININGS:
         return (f"You can have at most {MAX_TRAININGS} trainings waiting or running at once, so "

@@ -7,7 +7,8 @@ SQLite file in the user's data folder. A teacher's class (`classes.py`): `ClassI
 `Membership`, the board's `ClassRun`s and `ClassCounts`, and `fewest_first`, which keeps a class's
 plan balanced. `StoreUnavailable` means the database cannot be reached; `UnknownSeat` and
 `UnknownRun`, that a write named a seat or run the database does not have; `ClassNotFound`,
-`ClassFull` and `NotTheTeacher` say in one sentence for the page why a class cannot be had.
+`ClassFull` and `NotTheTeacher` say in one sentence for the page why a class cannot be had, and
+`TooManySeats` why a browser that started seat after seat gets no more.
 `Heartbeat` tells the other app servers sharing the database that this one is alive, and marks the
 runs of servers gone silent as lost. Nothing here imports TensorFlow or streamlit.
 """
@@ -18,6 +19,7 @@ from fmnist_core.store.errors import (
     ClassNotFound,
     NotTheTeacher,
     StoreUnavailable,
+    TooManySeats,
     UnknownRun,
     UnknownSeat,
 )
@@ -27,5 +29,6 @@ from fmnist_core.store.seats import Seat, normalise_code
 from fmnist_core.store.writer import StoreWriter
 
 __all__ = ["MODELS_KEPT", "ClassCounts", "ClassFull", "ClassInfo", "ClassNotFound", "ClassRun", "Heartbeat",
-           "Membership", "NotTheTeacher", "RunStore", "Seat", "StoreUnavailable", "StoreWriter", "UnknownRun",
-           "UnknownSeat", "default_database_url", "fewest_first", "normalise_code"]
+           "Membership", "NotTheTeacher", "RunStore", "Seat", "StoreUnavailable", "StoreWriter",
+           "TooManySeats", "UnknownRun", "UnknownSeat", "default_database_url", "fewest_first",
+           "normalise_code"]

@@ -30,6 +30,10 @@ class NotTheTeacher(PermissionError):
     """The teacher key given is not the class's."""
 
 
+class TooManySeats(RuntimeError):
+    """This browser started as many seats lately as one may."""
+
+
 def is_unavailable(error: BaseException) -> bool:
     """A problem with reaching the database (locked, down, disconnected), not with the write itself."""
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:

@@ -6,6 +6,7 @@ reaches another's runs and a guessed token finds nothing. The class methods (a t
 members and board) come from `classes.ClassStore`. All SQL is parameterised.
 """
 
+import hashlib
 import json
 import math
 import os
@@ -30,6 +31,7 @@ from fmnist_core.run_list import MODELS_KEPT  # a seat's newest finished runs ke
 from fmnist_core.store.classes import ClassStore, confusion_bytes, current_class_id
 from fmnist_core.store.errors import (
     StoreUnavailable,
+    TooManySeats,
     UnknownRun,
     UnknownSeat,
     is_unavailable,
@@ -48,6 +50,7 @@ from fmnist_core.store.seats import (
 )
 from fmnist_core.store.tables import (
     classes,
+    client_events,
     epochs,
     members,
     models,
@@ -62,6 +65,7 @@ from fmnist_core.store.weights import drop_unused_weights, keep_weights
 LOGITS_DTYPE = np.dtype("<f2")  # float16: 200 kB for the 10,000 test images, plenty for the figures
 _RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _IMMEDIATE = "fmnist_immediate"  # execution option: begin SQLite's transaction holding the write lock
+SEATS_PER_CLIENT, SEAT_WINDOW = 20, timedelta(hours=1)  # new seats one browser may start
 CODE_DRAWS = 5  # a new seat's code is drawn again when another seat has it (about one in a million)
 _UNFINISHED = (RunState.WAITING.value, RunState.RUNNING.value)
 _MIGRATION_LOCK = 0x464D4E495354  # "FMNIST": PostgreSQL's advisory lock held while migrating
@@ -117,11 +121,12 @@ class RunStore(ClassStore):
 
     # Seats
 
-    def create_seat(self, seat: Seat) -> Seat:
+    def create_seat(self, seat: Seat, client: str | None = None) -> Seat:
         """Stores a new seat and returns it; a token stored before gives back the stored seat.
 
         When another seat already has the code, the new seat gets a fresh one: show the code of the
-        seat returned here (or by `seat_of_token`), not of the one passed in.
+        seat returned here (or by `seat_of_token`), not of the one passed in. `client` (the browser's
+        own id, when known) may start SEATS_PER_CLIENT seats in SEAT_WINDOW; TooManySeats after that.
         """
         _check_seat(seat)
         if seat.code is None:
@@ -134,6 +139,8 @@ class RunStore(ClassStore):
                     return stored
                 if not connection.scalar(select(exists().where(seats.c.code_hash == code_hash))):
                     now = utc_now()
+                    if client is not None:
+                        self._count_seat_started(connection, client, now)
                     connection.execute(insert(seats).values(
                         token_hash=token_hash(seat.token), code_hash=code_hash,
                         token_locked=locked(seat.token, code_key),
@@ -142,6 +149,20 @@ class RunStore(ClassStore):
                     return seat
             seat = seat.with_new_code()
         raise RuntimeError(f"Drew {CODE_DRAWS} seat codes that were all taken; the codes are running out.")
+
+    @staticmethod
+    def _count_seat_started(connection: Connection, client: str, now: datetime) -> None:
+        if not isinstance(client, str) or not client:
+            raise ValueError(f"A client is a non-empty str; got {client!r}.")
+        key = hashlib.sha256(client.encode()).hexdigest()
+        started = connection.scalar(select(func.count()).select_from(client_events).where(
+            client_events.c.client == key, client_events.c.event == "seat",
+            client_events.c.at >= now - SEAT_WINDOW))
+        if started >= SEATS_PER_CLIENT:
+            raise TooManySeats(
+                f"This browser has started {SEATS_PER_CLIENT} new seats in the last hour, as many as one "
+                "may: open your own link (the one with ?seat= in it), or try again later.")
+        connection.execute(insert(client_events).values(client=key, event="seat", at=now))
 
     def seat_of_token(self, token: str) -> Seat | None:
         """The seat whose link has `token`, with its code; None for an unknown or malformed token."""
@@ -404,6 +425,7 @@ class RunStore(ClassStore):
                                                    ~exists().where(members.c.seat_id == seats.c.id)))
             connection.execute(delete(classes).where(
                 classes.c.created_at < cutoff, ~exists().where(members.c.class_id == classes.c.id)))
+            connection.execute(delete(client_events).where(client_events.c.at < unused))
         return deleted
 
     # Helpers

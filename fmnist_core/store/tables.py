@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -145,4 +146,13 @@ servers = Table(
     "servers", metadata,
     Column("name", String(200), primary_key=True),  # as in runs.server: host:port
     Column("heard_at", UTCDateTime, nullable=False),  # its last heartbeat, by the database's clock
+)
+
+client_events = Table(  # what one browser did lately, for limits that hold across tabs and servers
+    "client_events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client", String(64), nullable=False),  # SHA-256 of the browser's own id, hex
+    Column("event", String(16), nullable=False),  # e.g. "seat": it started a seat
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Index("ix_client_events_client", "client", "event", "at"),
 )
