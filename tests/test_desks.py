@@ -1,9 +1,12 @@
 """A server's desks: one per seat whose learner is here, dropped from memory when they have left,
 and brought up to date with the store when a new tab opens."""
 
+import time
+
 import pytest
 
 from fmnist_core.classroom import Desks
+from fmnist_core.classroom.desks import LOOK_AGAIN_SECONDS
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.history import EpochRecord
 from fmnist_core.run import RunState, TrainingRun
@@ -116,3 +119,22 @@ def test_a_run_not_yet_in_the_store_stays_when_a_new_tab_opens(store):
 def test_the_idle_time_is_positive():
     with pytest.raises(ValueError, match="idle_seconds"):
         Desks(lambda seat: None, idle_seconds=0)
+
+
+def test_a_desk_showing_an_interrupted_run_looks_at_the_store_again_now_and_then(store, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    desks, seat = Desks(store.load), Seat.new()
+    store.runs[seat.token] = [stored_run("slow", RunState.RUNNING, 1)]
+    desk = desks.desk(seat)
+    store.runs[seat.token][0] = stored_run("slow", RunState.DONE, 2)  # its slow server finished it
+    clock[0] += LOOK_AGAIN_SECONDS - 1
+    desks.desk(seat)
+    assert [(run.state, run.epochs_done) for run in desk.runs] == [(RunState.INTERRUPTED, 1)]
+    clock[0] += 1
+    desks.desk(seat)
+    assert [(run.state, run.epochs_done) for run in desk.runs] == [(RunState.DONE, 2)]
+    loads = store.loads
+    clock[0] += 10 * LOOK_AGAIN_SECONDS
+    desks.desk(seat)
+    assert store.loads == loads  # nothing interrupted is shown: no need to look

@@ -7,13 +7,20 @@ Everything here is real: Debian's HAProxy and PostgreSQL (scripts/test installs 
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from fmnist_core.run import RunState
+from fmnist_core.store import RunStore, Seat
+from tests.app_server import TRAINING_MS, VIEWPORT, expect_page
 from tests.databases import postgres_bindir
 from tests.places import REPO
 
@@ -85,3 +92,73 @@ def test_a_class_through_the_balancer_outlives_a_killed_server(real_data, tmp_pa
     assert (stopped["balancer"], stopped["database"]) == (False, False), stopped
     assert not any(stopped["servers"].values()), stopped
     assert not Path(started["postgres_folder"]).exists()  # a throwaway cluster goes with its runs
+
+
+PAUSE_SECONDS = 45
+RESULT = re.compile(r"Run \d+: test accuracy \d+\.\d\d%")
+
+
+def poll(condition, seconds: float, every: float = 0.02):
+    """`condition()`'s first true value within `seconds`; fails the test otherwise."""
+    deadline = time.monotonic() + seconds
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"not within {seconds} s"
+        time.sleep(every)
+    return value
+
+
+@needs_haproxy
+def test_a_server_paused_for_45_seconds_loses_neither_its_running_nor_its_waiting_run(
+        real_data, browser, tmp_path):
+    if postgres_bindir() is None:
+        pytest.skip("PostgreSQL's server binaries are not installed; scripts/test installs them")
+    folder = tmp_path / "stack"
+    try:
+        started = stack("start", folder, "--servers", "2", "--address", "127.0.0.1", "--port", "0",
+                        "--throwaway", "--slots", "1")
+        state = json.loads((folder / "stack.json").read_text())
+        store = RunStore(state["database_url"])
+        context = browser.new_context(viewport=VIEWPORT, base_url=started["url"])
+        context.set_default_timeout(60_000)
+        # One student, two tabs on the server the balancer gave them: a convnet (an epoch takes
+        # seconds), and behind it, with one trainer per server, a small run that waits.
+        running, waiting = context.new_page(), context.new_page()
+        running.goto("/Build_and_train?architecture=cnn&epochs=2&seed=7")
+        expect_page(running, "Build_and_train")
+        token = parse_qs(urlparse(running.url).query)["seat"][0]
+        waiting.goto(f"/Build_and_train?epochs=1&train_size=2000&seed=8&seat={token}")
+        expect_page(waiting, "Build_and_train")
+        [server] = [cookie["value"] for cookie in context.cookies() if cookie["name"] == "FMNIST_SERVER"]
+        pid = next(entry["pid"] for entry in state["servers"] if entry["name"] == server)
+
+        def states():
+            return [(run.state, run.epochs_done) for run in store.runs_of_seat(Seat(token))]
+
+        running.get_by_role("button", name="▶ Train").click()
+        poll(lambda: states() == [(RunState.WAITING, 0)] or states() == [(RunState.RUNNING, 0)], 60, 0.1)
+        waiting.get_by_role("button", name="▶ Train").click()
+        poll(lambda: states() == [(RunState.RUNNING, 0), (RunState.WAITING, 0)], TRAINING_MS / 1000)
+        os.kill(pid, signal.SIGSTOP)  # a long pause, a swap storm, a starved container
+        paused = time.monotonic()
+        try:
+            # The survivor's heartbeat marks both lost, and deletes neither.
+            poll(lambda: states() == [(RunState.INTERRUPTED, 0)] * 2, PAUSE_SECONDS, 0.5)
+            time.sleep(max(0.0, PAUSE_SECONDS - (time.monotonic() - paused)))
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        for page in (running, waiting):  # the student's pages show both results
+            page.locator('[data-testid="stAlert"]').filter(has_text=RESULT).wait_for(timeout=TRAINING_MS)
+        assert poll(lambda: states() == [(RunState.DONE, 2), (RunState.DONE, 1)], 30, 0.5)
+        assert all(0.1 < run.test_accuracy < 1 for run in store.runs_of_seat(Seat(token)))
+
+        fresh = browser.new_context(viewport=VIEWPORT, base_url=started["url"]).new_page()
+        fresh.goto(f"/?seat={token}")  # a fresh browser on the student's link
+        expect_page(fresh, "")
+        trained = fresh.locator('[data-testid="stMetric"]').filter(has_text="Runs trained")
+        assert trained.inner_text().split() == ["Runs", "trained", "2"]
+        best = max(run.test_accuracy for run in store.runs_of_seat(Seat(token)))
+        assert f"{best:.1%}" in fresh.locator('[data-testid="stMetric"]').filter(has_text="Best").inner_text()
+        store.close()
+    finally:
+        stopped = stack("stop", folder)
+    assert not any(stopped["servers"].values()), stopped

@@ -20,6 +20,7 @@ from fmnist_core.run_list import MODELS_KEPT, RunList
 from fmnist_core.store import Seat
 
 PRESENCE_GRACE_SECONDS = 20.0
+LOOK_AGAIN_SECONDS = 10.0
 SEAT_IDLE_SECONDS = 120.0  # as long as Streamlit keeps a closed tab's session (disconnectedSessionTTL)
 UNDER_WAY = (RunState.WAITING, RunState.RUNNING)
 
@@ -32,6 +33,7 @@ class Desk:
     saved_models: set[str] = field(default_factory=set)  # runs whose weights the store holds
     never_started: list[str] = field(default_factory=list)  # waiting on a server that stopped
     _tabs: dict[str, float] = field(default_factory=dict, repr=False)  # session id → last seen
+    _looked_at: float = field(default_factory=lambda: time.monotonic(), repr=False)  # at the store, last
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def attach(self, session_id: str, now: float | None = None) -> None:
@@ -66,6 +68,15 @@ class Desk:
                 if job.result is not None:
                     self.runs.add(job.result, job.name)
         return ended
+
+    def due_for_a_look(self, now: float | None = None) -> bool:
+        """Whether it shows an interrupted run and has not looked at the store for it lately."""
+        now = time.monotonic() if now is None else now
+        if now - self._looked_at < LOOK_AGAIN_SECONDS or not any(
+                run.state is RunState.INTERRUPTED for run in self.runs):
+            return False
+        self._looked_at = now
+        return True
 
     def update(self, stored: list[TrainingRun], saved_models: set[str]) -> None:
         """Takes from the store the runs this desk lacks or saw interrupted (another server may
@@ -129,11 +140,12 @@ class Desks:
     def desk(self, seat: Seat, fresh: bool = False) -> Desk:
         """The seat's desk, opened with its stored runs the first time. `fresh` (a new tab) brings
         a desk with no training under way up to date with the store, where another server may have
-        finished one of its runs since."""
+        finished one of its runs since; a desk showing an interrupted run looks again every
+        LOOK_AGAIN_SECONDS (its server may only have been slow)."""
         with self._lock:
             desk = self._desks.get(seat.token)
         if desk is not None:
-            if fresh and not desk.jobs and (stored := self._stored(seat)) is not None:
+            if not desk.jobs and (fresh or desk.due_for_a_look()) and (stored := self._stored(seat)):
                 desk.update(*stored[:2])
             return desk
         stored, saved_models, never_started = self._stored(seat) or ([], set(), [])
