@@ -2,9 +2,11 @@
 
 The server warms up before it takes its first visitor (Streamlit's `st.App` lifespan): the pages'
 modules imported, the run store opened, the dataset read. Without it, the class's first visitor
-would wait for all that on top of the page itself.
+would wait for all that on top of the page itself. At its stop (SIGTERM, Ctrl+C) the same lifespan
+closes the run store: the writes still waiting go in, or onto local disk for the next start.
 """
 
+import asyncio
 from contextlib import asynccontextmanager
 
 import streamlit as st
@@ -12,10 +14,11 @@ import streamlit as st
 
 @asynccontextmanager
 async def warmed_up(app: st.App):
-    from ui.resources import warm_up  # imported here: `streamlit run` reads this file first
+    from ui.resources import close_store, warm_up  # imported here: `streamlit run` reads this file first
 
     warm_up()
     yield
+    await asyncio.to_thread(close_store)
 
 
 app = st.App("home.py", lifespan=warmed_up)

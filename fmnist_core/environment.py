@@ -99,7 +99,43 @@ def max_training_minutes(environ: Mapping[str, str] = os.environ) -> tuple[int, 
                         high=240)
 
 
+SPOOL_DIR_ENV = "FMNIST_SPOOL_DIR"
+PENDING_WRITES_MB_ENV = "FMNIST_PENDING_WRITES_MB"
+DEFAULT_PENDING_WRITES_MB = 256  # see fmnist_core.store.writer.DEFAULT_MAX_PENDING_BYTES
+
+
+def spool_dir(environ: Mapping[str, str] = os.environ) -> tuple[Path, list[str]]:
+    """Where a server keeps the writes it could not make before it stopped, for its next start:
+    FMNIST_SPOOL_DIR (an absolute path to a folder), else pending-writes/ beside the default
+    SQLite file (in $XDG_DATA_HOME, else ~/.local/share)."""
+    from sqlalchemy.engine import make_url
+
+    from fmnist_core.store import default_database_url
+
+    default = Path(make_url(default_database_url()).database).parent / "pending-writes"
+    text = environ.get(SPOOL_DIR_ENV, "").strip()
+    if not text:
+        return default, []
+    folder = Path(text).expanduser()
+    if not folder.is_absolute():
+        problem = "must be an absolute path"
+    elif folder.exists() and not folder.is_dir():
+        problem = "must be a folder, and is a file"
+    else:
+        return folder, []
+    return default, [f"{SPOOL_DIR_ENV} {problem}; got {text!r}. Using {default}."]
+
+
+def pending_writes_bytes(environ: Mapping[str, str] = os.environ) -> tuple[int, list[str]]:
+    """How much a server holds in memory for the database while it is down before it refuses new
+    trainings: FMNIST_PENDING_WRITES_MB megabytes, else 256."""
+    megabytes, notes = whole_number(environ, PENDING_WRITES_MB_ENV, DEFAULT_PENDING_WRITES_MB, low=1,
+                                    high=65536)
+    return megabytes * 2**20, notes
+
+
 def startup_notes(environ: Mapping[str, str] = os.environ) -> list[str]:
     """Every sentence about a bad server setting, for the start-up log and the home page."""
-    return [note for read in (training_slots, retention_days, max_training_minutes)
+    return [note for read in (training_slots, retention_days, max_training_minutes, spool_dir,
+                              pending_writes_bytes)
             for note in read(environ)[1]]

@@ -119,6 +119,8 @@ def train_panel(config) -> None:
     if session.jobs():
         under_way(session.jobs())
         st.rerun()
+    if problem := st.session_state.pop(REFUSED, None):  # its click reran only this part
+        st.warning(problem)
     time_to_train(config)
     st.button("▶ Train", type="primary", help="Starts training with the settings above.",
               on_click=train, args=(config,))

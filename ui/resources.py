@@ -1,5 +1,6 @@
 """What one server process holds once and shares read-only with every browser session."""
 
+import atexit
 import logging
 import socket
 
@@ -11,11 +12,19 @@ from fmnist_core.classroom import Desks
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.container import container_limits
 from fmnist_core.data import FashionMNIST, load_fashion_mnist, mean_images, on_disk, pixel_stats
-from fmnist_core.environment import database_url, max_training_minutes, retention_days, training_slots
+from fmnist_core.environment import (
+    database_url,
+    max_training_minutes,
+    pending_writes_bytes,
+    retention_days,
+    spool_dir,
+    training_slots,
+)
 from fmnist_core.environment import startup_notes as environment_notes
 from fmnist_core.errors import DataUnavailableError
 from fmnist_core.every import Every
 from fmnist_core.store import Heartbeat, RunStore, StoreWriter
+from fmnist_core.store.spool import Spool, spool_path
 from fmnist_core.trainer_pool import TrainerPool
 
 log = logging.getLogger(__name__)
@@ -149,14 +158,25 @@ def server_name() -> str:
     return f"{socket.gethostname()}:{st.get_option('server.port')}"
 
 
+# At a stop, the writes still waiting get this long to reach the database; the rest are kept on disk.
+# The whole stop then fits in Docker's default 10 s between its SIGTERM and its SIGKILL.
+STOP_WRITING_SECONDS = 5.0
+
+
 @st.cache_resource(show_spinner=False)
 def store_writer() -> StoreWriter:
     """The run store (FMNIST_DATABASE_URL, else a SQLite file), written in the background; this
-    server's heartbeat in it tells the other servers sharing it that this one is alive."""
+    server's heartbeat in it tells the other servers sharing it that this one is alive. What this
+    server could not write before it last stopped waits in FMNIST_SPOOL_DIR and goes in first."""
     url = database_url()
     days, _ = retention_days()  # its note, if any, is among the startup notes
-    writer = StoreWriter(lambda: RunStore(url))
-    # Once per server start: the runs this server was training when it stopped were lost with it.
+    folder, _ = spool_dir()
+    limit, _ = pending_writes_bytes()
+    writer = StoreWriter(lambda: RunStore(url), spool=Spool(spool_path(folder, server_name(), url)),
+                         max_pending_bytes=limit)
+    atexit.register(writer.close, STOP_WRITING_SECONDS)  # if the app's lifespan (close_store) did not
+    # Once per server start, after the writes kept at the last stop (a run whose epochs were waiting
+    # has them, then): the runs this server was training when it stopped were lost with it.
     # Other servers' runs are theirs; those of servers gone silent, the heartbeat marks.
     writer.interrupt_running_runs(server_name())
     writer.delete_expired(days)
@@ -181,6 +201,11 @@ def desks() -> Desks:
 
         Every(DESK_SWEEP_SECONDS, drop_absent, name="desk-sweep").start()
     return the_desks
+
+
+def close_store() -> None:
+    """At the server's stop: the writes still waiting go in, or onto disk for the next start."""
+    store_writer().close(STOP_WRITING_SECONDS)
 
 
 def warm_up() -> None:
