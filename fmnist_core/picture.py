@@ -19,7 +19,11 @@ SIDE = 28  # Fashion-MNIST's images are SIDE×SIDE
 # Limits. MAX_UPLOAD_MB must equal server.maxUploadSize in .streamlit/config.toml (a test checks).
 MAX_UPLOAD_MB = 5
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # Streamlit's megabyte is 2**20 bytes
-MAX_PIXELS = 40_000_000  # checked from the header, before any pixel is decoded
+# Checked from the header, before any pixel is decoded. A 12-megapixel phone photo fits (4000×3000,
+# 4032×3024, 4080×3072 = 12.5 M). One decode at the limit, its peak measured: a JPEG 15 MB (read at
+# 1/4 scale), a 16-bit PNG 60 MB, an RGBA PNG 113 MB, a lossless WebP 170 MB (Pillow's decoder keeps
+# two copies). At 40 M pixels and through float64, a 16-bit PNG took 1 GB.
+MAX_PIXELS = 12_600_000
 MIN_SIDE = 8  # pixels, on each side
 MAX_ASPECT = 10  # longest side ÷ shortest side: no piece of clothing is a thin strip
 
@@ -29,6 +33,7 @@ UPLOAD_TYPES = ("png", "jpg", "jpeg", "webp", "bmp", "gif")  # file extensions f
 # Processing. Big pictures are shrunk first: the steps stay cheap and small to show, and
 # 640 pixels are plenty for finding an object that ends up 28 pixels tall.
 WORK_SIDE = 640
+BAND_PIXELS = 1 << 20  # a 16-bit picture is made 8-bit this many pixels at a time
 BORDER_FRACTION = 0.02  # the background level is the median of this outer ring (at least 1 px)
 FLAT_RANGE = 2  # grey levels: a picture whose pixels span no more than this is one flat colour
 OBJECT_CONTRAST = 32  # grey levels: a pixel this far from the background level is the object's
@@ -41,7 +46,7 @@ EMPTY = "The file is empty."
 TOO_LARGE_FILE = f"The file is larger than {MAX_UPLOAD_MB} MB; upload a smaller picture."
 NOT_A_PICTURE = "This file is not a PNG, JPEG, WebP, BMP or GIF picture."
 DAMAGED = "This picture file is damaged or cut short, so it cannot be read."
-TOO_MANY_PIXELS = (f"The picture has more than {MAX_PIXELS // 1_000_000} million pixels; "
+TOO_MANY_PIXELS = (f"The picture has more than {MAX_PIXELS / 1_000_000:.1f} million pixels; "
                    "upload a smaller one.")
 ANIMATED = "This picture is animated; upload a still picture instead."
 TRANSPARENT = "The picture is completely transparent, so there is nothing in it to see."
@@ -177,10 +182,14 @@ def _decode(raw: bytes) -> tuple[np.ndarray, np.ndarray | None, tuple[int, int],
                 # Decode a big JPEG at 1/2, 1/4 or 1/8 scale straight away: far less memory.
                 image.draft(None, (WORK_SIDE, WORK_SIDE))
             image.load()  # the first frame only (an MPO's second image is a thumbnail or depth map)
-            upright = _upright(image)
-            turned = upright.size != image.size  # a quarter turn (image.size may be a draft's)
+            drawn_size = image.size  # a draft's size, for a JPEG
+            _make_upright(image)
+            turned = image.size != drawn_size  # a quarter turn
             source_size = stored_size[::-1] if turned else stored_size
-            gray, alpha = _to_arrays(_shrink(_standard_mode(upright)))
+            standard = _standard_mode(image)
+            if standard is not image:
+                image.close()  # frees the decoded pixels: only the converted copy is needed now
+            gray, alpha = _to_arrays(_shrink(standard))
     except PictureError:
         raise
     except UnidentifiedImageError:
@@ -207,29 +216,51 @@ def _check_header(image: Image.Image) -> None:
         raise PictureError(ANIMATED)
 
 
-def _upright(image: Image.Image) -> Image.Image:
-    """The image turned as its EXIF Orientation says; as it is if that EXIF cannot be read."""
+def _make_upright(image: Image.Image) -> None:
+    """Turns the image, in place, as its EXIF Orientation says; leaves it if that EXIF cannot be read.
+
+    In place: without in_place Pillow returns a full-size copy even when there is nothing to turn.
+    """
     try:
-        return ImageOps.exif_transpose(image)
+        ImageOps.exif_transpose(image, in_place=True)
     except Exception:  # a phone's broken EXIF should not cost the learner their photo
-        return image
+        pass
 
 
 def _standard_mode(image: Image.Image) -> Image.Image:
-    """The image as L, RGB or RGBA (8 bits), whatever it came as (P, LA, CMYK, 16-bit, …)."""
+    """The image as L, RGB or RGBA (8 bits), whatever it came as (P, LA, CMYK, 16-bit, …).
+
+    The image itself when it already is one (no copy); otherwise a new image.
+    """
     if image.mode.startswith("I;16") or image.mode in ("I", "F"):
-        # Pillow's convert("L") would clip 16-bit values at 255; scale them down instead.
-        wide = np.asarray(image, dtype=np.float64)
-        if image.mode != "F":
-            wide = wide / 257  # 65535 → 255
-        return Image.fromarray(np.clip(np.rint(wide), 0, 255).astype(np.uint8))
-    if image.mode in ("RGBA", "LA", "La", "RGBa", "PA") or "transparency" in image.info:
+        return _eight_bit(image)
+    if image.mode == "RGBA":
+        return image
+    if image.mode in ("LA", "La", "RGBa", "PA") or "transparency" in image.info:
         return image.convert("RGBA")
     if image.mode == "L":
         return image
     if image.mode == "1":
         return image.convert("L")
     return image.convert("RGB")  # P, CMYK, YCbCr, LAB, HSV, RGBX, RGB
+
+
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """A 16-bit, 32-bit or float grey image as 8-bit L: 16-bit levels scaled (65535 → 255), not clipped.
+
+    Pillow's convert("L") would clip 16-bit values at 255. A band of rows at a time, so no
+    full-size wide copy is made: the whole image in float64 took 27 bytes a pixel (measured).
+    """
+    eight_bit = Image.new("L", image.size)
+    rows = max(1, BAND_PIXELS // image.width)
+    for top in range(0, image.height, rows):
+        band = np.asarray(image.crop((0, top, image.width, min(top + rows, image.height))))
+        if image.mode == "F":
+            levels = np.rint(band.astype(np.float64))
+        else:  # the nearest level, as rint(v / 257): v / 257 is never exactly halfway
+            levels = (band.astype(np.int64) + 128) // 257
+        eight_bit.paste(Image.fromarray(np.clip(levels, 0, 255).astype(np.uint8)), (0, top))
+    return eight_bit
 
 
 def _shrink(image: Image.Image) -> Image.Image:

@@ -13,6 +13,23 @@ from ui.resources import dataset
 SHOWN_WIDTH = picture.DISPLAY_SIDE // 2  # half size: crisp on HiDPI screens, 5 px a pixel on others
 NEAREST = 8
 DRAWING_STROKE = 24  # pixels on the 280-pixel square: about 2.4 Fashion-MNIST pixels
+# Pictures whose steps the server keeps, for every tab together: each holds at most 6.5 MB
+# (four float32 steps of at most 640×640), so at most about 100 MB in all.
+PICTURES_KEPT = 16
+
+
+@st.cache_data(max_entries=PICTURES_KEPT, show_spinner=False)
+def picture_steps(raw: bytes) -> picture.Steps | picture.PictureError:
+    """The picture's steps, or why it cannot be used: each picture decoded once, not on every rerun.
+
+    Kept by a hash of the bytes, so a photo, a drawing or a test image is decoded once however
+    often the page reruns. A refusal is returned rather than raised: cache_data keeps no exception.
+    """
+    try:
+        return picture.preprocess(raw)
+    except picture.PictureError as error:
+        return error
+
 
 setup("Your own picture")
 data = dataset()
@@ -60,10 +77,10 @@ if raw is None:
     st.info("Draw a piece of clothing to begin." if source == DRAWING
             else "Upload a picture to begin.", icon=":material/add_photo_alternate:")
 else:
-    try:
-        steps = picture.preprocess(raw)
-    except picture.PictureError as error:
-        st.warning(str(error), icon=":material/broken_image:")
+    steps = picture_steps(raw)
+    if isinstance(steps, picture.PictureError):
+        st.warning(str(steps), icon=":material/broken_image:")
+        steps = None
 
 if steps is not None:
     st.header("From your picture to 28×28 pixels")

@@ -3,6 +3,7 @@
 Every file is made here, with Pillow and byte surgery; none is committed.
 """
 
+import functools
 import io
 import struct
 import subprocess
@@ -20,6 +21,7 @@ from fmnist_core.picture import (
     DAMAGED,
     EMPTY,
     FLAT,
+    MAX_PIXELS,
     MAX_UPLOAD_BYTES,
     NO_OBJECT,
     NOT_A_PICTURE,
@@ -149,6 +151,72 @@ def truncated(data: bytes, keep: float = 0.5) -> bytes:
     return data[: int(len(data) * keep)]
 
 
+# ---- Big pictures, written a band of rows at a time (never whole in this process's memory) -----
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def grey_png(width: int, height: int, band, bit_depth: int = 8) -> bytes:
+    """A valid grey PNG whose rows top…bottom are `band(top, bottom)` (an array of levels, or of
+    booleans for 1 bit), compressed about 4 MB of rows at a time."""
+    row_bytes = (width * bit_depth + 7) // 8
+    rows = max(1, (4 << 20) // row_bytes)
+    compressor = zlib.compressobj(9)
+    data = []
+    for top in range(0, height, rows):
+        levels = band(top, min(top + rows, height))
+        if bit_depth == 1:
+            packed = np.packbits(levels, axis=1)
+        else:
+            packed = levels.astype(">u2" if bit_depth == 16 else np.uint8).view(np.uint8)
+        filtered = np.concatenate([np.zeros((len(packed), 1), np.uint8), packed], axis=1)  # filter 0
+        data.append(compressor.compress(filtered.tobytes()))
+    data.append(compressor.flush())
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, 0, 0, 0, 0)  # colour type 0: grey
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", b"".join(data))
+            + png_chunk(b"IEND", b""))
+
+
+def flat_png(width: int, height: int, level: int, bit_depth: int = 8) -> bytes:
+    return grey_png(width, height, lambda top, bottom: np.full((bottom - top, width), level),
+                    bit_depth)
+
+
+@functools.cache
+def sixteen_bit_6300() -> bytes:
+    """The picture that took a gigabyte: a 90 kB 16-bit PNG of 6300×6300 (40 M pixels)."""
+    return flat_png(6300, 6300, 0x8080, 16)
+
+
+@functools.cache
+def flat_12000() -> bytes:
+    """A 170 kB flat PNG of 12,000×12,000 (144 M pixels; Pillow only warns below 179 M)."""
+    return flat_png(12_000, 12_000, 200)
+
+
+@functools.cache
+def decompression_bomb() -> bytes:
+    """A 190 kB 1-bit PNG of 40,000×40,000: 1.6 GB decoded (Pillow keeps a byte a pixel)."""
+    return grey_png(40_000, 40_000, lambda top, bottom: np.zeros((bottom - top, 40_000), bool), 1)
+
+
+@functools.cache
+def sixteen_bit_at_the_limit() -> bytes:
+    """A 16-bit PNG of 4200×3000, exactly MAX_PIXELS: a dark ellipse on a light background."""
+    width, height = 4200, 3000
+    assert width * height == MAX_PIXELS
+    cols = np.arange(width)
+
+    def band(top, bottom):
+        rows = np.arange(top, bottom)[:, np.newaxis]
+        inside = ((rows - 1500) / 1100) ** 2 + ((cols - 2100) / 1000) ** 2 <= 1
+        return np.where(inside, 1_000, 60_000)
+
+    return grey_png(width, height, band, 16)
+
+
 def scrambled_png() -> bytes:
     """A PNG whose compressed pixel data is overwritten with junk (its chunk CRC no longer fits)."""
     data = bytearray(encode(scene()))
@@ -210,6 +278,7 @@ CORPUS = {
     "white on light grey": (lambda: encode(scene(background=(180, 180, 180), colour="white")),
                             LIGHT_OBJECT),
     "8×8, the smallest allowed": (lambda: encode(scene((8, 8), box=(2, 2, 5, 5))), DARK_OBJECT),
+    "16-bit PNG of 4200×3000, the most pixels allowed": (sixteen_bit_at_the_limit, DARK_OBJECT),
     "400×40, the thinnest allowed": (lambda: encode(scene((400, 40))), DARK_OBJECT),
     # Rejected: not pictures, or not ones we read.
     "empty file": (lambda: b"", ("error", EMPTY)),
@@ -233,7 +302,12 @@ CORPUS = {
     "1×1 PNG": (lambda: encode(Image.new("L", (1, 1))), ("error", too_small(1, 1))),
     "7×20 PNG": (lambda: encode(scene((7, 20))), ("error", too_small(7, 20))),
     "410×40 PNG (too thin)": (lambda: encode(scene((410, 40))), ("error", too_thin(410, 40))),
+    "PNG header claiming 4200×3001, a row too many": (lambda: png_with_size(4200, 3001),
+                                                      ("error", TOO_MANY_PIXELS)),
     "PNG header claiming 8000×6000": (lambda: png_with_size(8000, 6000), ("error", TOO_MANY_PIXELS)),
+    "16-bit PNG of 6300×6300 (90 kB)": (sixteen_bit_6300, ("error", TOO_MANY_PIXELS)),
+    "flat PNG of 12,000×12,000": (flat_12000, ("error", TOO_MANY_PIXELS)),
+    "decompression bomb: 1-bit PNG of 40,000×40,000": (decompression_bomb, ("error", TOO_MANY_PIXELS)),
     "PNG header claiming 10000×10000": (lambda: png_with_size(10_000, 10_000),
                                          ("error", TOO_MANY_PIXELS)),
     "PNG bomb claiming 100000×100000": (lambda: png_with_size(100_000, 100_000),
@@ -257,6 +331,7 @@ CORPUS = {
 }
 MARKS = {
     "PNG header claiming 10000×10000": [BIG_WARNING],
+    "flat PNG of 12,000×12,000": [BIG_WARNING],
     "JPEG with broken EXIF": [pytest.mark.filterwarnings("ignore:Corrupt EXIF data")],
 }
 
@@ -339,6 +414,60 @@ def test_mpo_uses_the_first_image():
 def test_sixteen_bit_levels_are_scaled_not_clipped():
     steps = preprocess(sixteen_bit(1_000, 60_000))
     assert steps.background == pytest.approx(60_000 / 257, abs=1)
+
+
+def test_sixteen_bit_levels_are_rounded_as_v_over_257_a_band_at_a_time(monkeypatch):
+    """Every 16-bit level, made 8-bit a few rows at a time, is the nearest of v / 257."""
+    levels = np.arange(65_536, dtype=np.uint16).reshape(256, 256)  # each level once
+    monkeypatch.setattr(picture, "BAND_PIXELS", 1000)  # 3 rows a band: the bands' seams are tested
+    steps = preprocess(encode(Image.fromarray(levels)))
+    expected = np.clip(np.rint(levels / 257), 0, 255)  # float64, as before: fine for 64 k pixels
+    np.testing.assert_array_equal(steps.grayscale, expected)
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.parametrize("make", [sixteen_bit_6300, flat_12000, decompression_bomb,
+                                  lambda: png_with_size(4200, 3001)],
+                         ids=["16-bit 6300×6300", "flat 12,000×12,000", "bomb 40,000×40,000",
+                              "header 4200×3001"])
+def test_too_many_pixels_are_refused_from_the_header_before_decoding(make, monkeypatch):
+    from PIL import ImageFile
+
+    raw = make()
+    assert len(raw) < 200_000  # small files, each with a huge picture inside
+    decoded = []
+    real_load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load",
+                        lambda image: decoded.append(image.size) or real_load(image))
+    assert outcome(raw) == TOO_MANY_PIXELS
+    assert decoded == []
+    assert isinstance(outcome(encode(scene())), Steps) and set(decoded) == {(120, 90)}  # watched
+
+
+MEASURE_PEAK = """
+import sys
+from fmnist_core.picture import preprocess
+raw = open(sys.argv[1], "rb").read()
+status = lambda key: next(int(line.split()[1]) for line in open("/proc/self/status")
+                          if line.startswith(key + ":"))
+open("/proc/self/clear_refs", "w").write("5")  # the peak (VmHWM) starts again from here
+before = status("VmRSS")
+preprocess(raw)
+print((status("VmHWM") - before) * 1024)
+"""
+
+
+@pytest.mark.parametrize(("make", "bytes_a_pixel"), [
+    (sixteen_bit_at_the_limit, 8),  # measured 4.8; through float64 it was 27
+    (lambda: encode(scene((4200, 3000), mode="RGBA")), 12),  # measured 9.0; it was 16.6
+], ids=["16-bit PNG", "RGBA PNG"])
+def test_a_picture_at_the_limit_is_decoded_in_a_few_bytes_a_pixel(make, bytes_a_pixel, tmp_path):
+    """The peak memory of one preprocess, in a fresh process (Pillow's memory is not Python's)."""
+    file = tmp_path / "picture.png"
+    file.write_bytes(make())
+    out = subprocess.run([sys.executable, "-c", MEASURE_PEAK, str(file)], cwd=REPO,
+                         capture_output=True, text=True, check=True).stdout
+    assert int(out) <= bytes_a_pixel * MAX_PIXELS, f"{int(out) / MAX_PIXELS:.1f} bytes a pixel"
 
 
 def test_damaged_files_never_raise_anything_but_picture_error():
@@ -588,3 +717,39 @@ def test_a_trained_model_still_recognises_photos_of_test_images(real_data):
     right = np.flatnonzero(on_originals == labels)[:12]
     assert (on_photos[right] == labels[right]).sum() >= 10
     assert abs((on_photos == labels).mean() - (on_originals == labels).mean()) <= 0.05
+
+
+# ---- The page: one decode per picture ----------------------------------------------------------
+
+
+def test_the_page_decodes_each_picture_once_however_often_it_reruns(real_data, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    decoded = []
+    real_preprocess = picture.preprocess
+    monkeypatch.setattr(picture, "preprocess", lambda raw: decoded.append(raw) or real_preprocess(raw))
+    st.cache_data.clear()  # AppTest runs the page in this process: a picture kept by another test
+    at = AppTest.from_file(str(REPO / "home.py"), default_timeout=90).run()
+    at.switch_page("pages/7_Your_picture.py").run()
+    photo, notes = encode(scene()), b"these are my notes, not a picture"
+
+    def upload(name: str, raw: bytes) -> None:
+        at.file_uploader[0].set_value((name, raw, "image/png"))
+        at.run()
+
+    def shown() -> tuple[int, list[str]]:
+        assert not at.exception
+        return len(at.image), [warning.value for warning in at.warning]
+
+    upload("shirt.png", photo)
+    for _ in range(3):  # the first run and two reruns, e.g. a widget moved
+        assert shown() == (6, []) and decoded == [photo]
+        at.run()
+    upload("notes.png", notes)
+    for _ in range(2):
+        assert shown() == (0, [NOT_A_PICTURE]) and decoded == [photo, notes]
+        at.run()
+    upload("shirt again.png", photo)  # the same picture again, as a new upload: kept by its bytes
+    assert shown() == (6, []) and decoded == [photo, notes]
+    st.cache_data.clear()
