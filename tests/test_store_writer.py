@@ -175,7 +175,7 @@ def test_a_stop_keeps_what_it_could_not_write_and_the_next_start_writes_it_first
     finish(down, seat)
     started = time.monotonic()
     assert not down.close(0.5)
-    assert time.monotonic() - started < 2.0  # half a second of trying, a second for the thread at most
+    assert time.monotonic() - started < 3  # half a second of trying, a second for the thread, some slack
     down.save_epoch(seat, "run-2", record(2))  # a training still finishing after the stop
     assert [what for *_, what in spool.load()] == [
         "create_seat", "start_run run-1", "start_run run-2", "save_epoch 1 of run run-1",
@@ -209,7 +209,7 @@ def test_a_stop_tries_a_database_that_came_back_at_once_instead_of_waiting_out_i
     stoppable_postgres.start()
     started = time.monotonic()
     assert writer.close(4)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 3  # its own next try was due 5 s after the failure
     assert not spool.path.exists()
     assert [len(run.history) for run in runs_in(postgresql_url, seat)] == [1]
 
