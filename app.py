@@ -2,7 +2,8 @@
 
 The server warms up before it takes its first visitor (Streamlit's `st.App` lifespan): the pages'
 modules imported, the run store opened, the dataset read. Without it, the class's first visitor
-would wait for all that on top of the page itself. At its stop (SIGTERM, Ctrl+C) the same lifespan
+would wait for all that on top of the page itself. While it runs, the same lifespan lets the learners
+who have left go from memory (`forget_who_left`). At its stop (SIGTERM, Ctrl+C) the same lifespan
 closes the run store: the writes still waiting go in, or onto local disk for the next start.
 """
 
@@ -14,10 +15,12 @@ import streamlit as st
 
 @asynccontextmanager
 async def warmed_up(app: st.App):
-    from ui.resources import close_store, warm_up  # imported here: `streamlit run` reads this file first
+    from ui.resources import close_store, forget_who_left, warm_up  # `streamlit run` reads this first
 
     warm_up()
+    upkeep = asyncio.create_task(forget_who_left())
     yield
+    upkeep.cancel()
     await asyncio.to_thread(close_store)
 
 

@@ -8,6 +8,8 @@ most 2 cores and 2.7 GB on a larger host) it said 16. The cgroup files say the t
 means "no limit known", never a crash.
 """
 
+import ctypes
+import ctypes.util
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,3 +122,18 @@ def _stat(text: str | None, key: str) -> int | None:
         if len(words) == 2 and words[0] == key:
             return _whole(words[1])
     return None
+
+
+def give_back_freed_memory() -> bool:
+    """Returns the heap's free pages to the system (glibc's `malloc_trim(0)`); False where there is
+    no glibc. After a burst of frees (learners' models let go), glibc keeps the pages for reuse in
+    each thread's arena, and the server's RSS, which is what a container's limit counts, stays at
+    its peak."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    trim(0)
+    return True

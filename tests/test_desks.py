@@ -49,10 +49,10 @@ def test_a_desk_whose_tabs_closed_is_dropped_after_the_idle_time_and_comes_back_
     def connected(session_id):
         return session_id in open_tabs
 
-    assert desks.drop_absent(connected, now=5000.0) == 0  # a tab is open, however long ago it ran
+    assert desks.drop_absent(connected, now=5000.0) == []  # a tab is open, however long ago it ran
     open_tabs.clear()  # closed; it was last connected at 5000
-    assert desks.drop_absent(connected, now=5000 + IDLE - 1) == 0
-    assert desks.drop_absent(connected, now=5000 + IDLE) == 1
+    assert desks.drop_absent(connected, now=5000 + IDLE - 1) == []
+    assert desks.drop_absent(connected, now=5000 + IDLE) == ["tab-1"]  # for the server to close
     assert len(desks) == 0
     again = desks.desk(seat)
     assert again is not desk and [run.run_id for run in again.runs] == ["a"]
@@ -67,9 +67,9 @@ def test_a_desk_with_a_training_under_way_stays(store):
     desk = desks.desk(seat)
     desk.attach("tab-1", now=0.0)
     desk.jobs.append(Job())
-    assert desks.drop_absent(lambda _: False, now=10 * IDLE) == 0
+    assert desks.drop_absent(lambda _: False, now=10 * IDLE) == []
     Job.active = False
-    assert desks.drop_absent(lambda _: False, now=10 * IDLE) == 1
+    assert desks.drop_absent(lambda _: False, now=10 * IDLE) == ["tab-1"]
 
 
 def test_many_learners_who_left_leave_nothing_behind(store):
@@ -77,7 +77,7 @@ def test_many_learners_who_left_leave_nothing_behind(store):
     for number in range(200):
         desks.desk(Seat.new()).attach(f"tab-{number}", now=float(number))
     assert len(desks) == 200
-    assert desks.drop_absent(lambda _: False, now=199 + IDLE) == 200
+    assert len(desks.drop_absent(lambda _: False, now=199 + IDLE)) == 200
     assert len(desks) == 0
 
 

@@ -1,6 +1,8 @@
 """What one server process holds once and shares read-only with every browser session."""
 
+import asyncio
 import atexit
+import gc
 import logging
 import socket
 
@@ -10,7 +12,7 @@ from streamlit.runtime.scriptrunner import script_runner
 
 from fmnist_core.classroom import Desks
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.container import container_limits
+from fmnist_core.container import container_limits, give_back_freed_memory
 from fmnist_core.data import FashionMNIST, load_fashion_mnist, mean_images, on_disk, pixel_stats
 from fmnist_core.environment import (
     database_url,
@@ -187,21 +189,31 @@ def store_writer() -> StoreWriter:
 
 @st.cache_resource(show_spinner=False)
 def desks() -> Desks:
-    """Every learner's desk on this server; a desk opens with the seat's stored runs, and leaves
-    memory SEAT_IDLE_SECONDS after its last tab closed, once the store holds all its writes."""
+    """Every learner's desk on this server; a desk opens with the seat's stored runs (and leaves
+    memory when its learner has left: `forget_who_left`)."""
     writer = store_writer()
-    the_desks = Desks(lambda seat: writer.read(
+    return Desks(lambda seat: writer.read(
         lambda store: (store.runs_of_seat(seat), store.run_ids_with_weights(seat))))
-    if runtime.exists():  # served (not an AppTest): tabs open and close
-        server = runtime.get_instance()
 
-        def drop_absent() -> None:
-            if writer.pending == 0 and writer.healthy:
-                the_desks.drop_absent(server.is_active_session)
 
-        Every(DESK_SWEEP_SECONDS, drop_absent, name="desk-sweep").start()
-    return the_desks
-
+async def forget_who_left() -> None:
+    """Every DESK_SWEEP_SECONDS, on the server's event loop (where Streamlit's sessions may be
+    closed): the desks of learners whose tabs have all been closed for SEAT_IDLE_SECONDS leave
+    memory, and so do those tabs' sessions. Streamlit keeps a closed tab's session (its session
+    state) for a reconnect, but expires it only when another tab disconnects: a server nobody
+    visits would hold its last 128 closed tabs for ever. Nothing is dropped while the store lacks a
+    write: a dropped desk's runs come back from it."""
+    server, writer, the_desks = runtime.get_instance(), store_writer(), desks()
+    while True:
+        await asyncio.sleep(DESK_SWEEP_SECONDS)
+        if writer.pending or not writer.healthy:
+            continue
+        closed_tabs = the_desks.drop_absent(server.is_active_session)
+        for session_id in closed_tabs:
+            server.close_session(session_id)
+        if closed_tabs:
+            gc.collect()  # a Keras model is a web of cycles: a full collection frees it now
+            give_back_freed_memory()
 
 def close_store() -> None:
     """At the server's stop: the writes still waiting go in, or onto disk for the next start."""

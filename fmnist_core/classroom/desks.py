@@ -49,6 +49,11 @@ class Desk:
                 return True
         return any(now - seen < PRESENCE_GRACE_SECONDS for seen in self._tabs.values())
 
+    @property
+    def tabs(self) -> list[str]:
+        """The session ids of every tab that ran a page of this seat here."""
+        return list(self._tabs)
+
     def left_for(self, is_connected: Callable[[str], bool], now: float) -> float:
         """Seconds since the learner was last here (0 while a tab is connected or a training is
         under way)."""
@@ -118,17 +123,16 @@ class Desks:
     def __len__(self) -> int:
         return len(self._desks)
 
-    def drop_absent(self, is_connected: Callable[[str], bool], now: float | None = None) -> int:
+    def drop_absent(self, is_connected: Callable[[str], bool], now: float | None = None) -> list[str]:
         """Drops the desks whose learner left `idle_seconds` ago or more (no tab connected, no
-        training under way); returns how many. Call it only while the store holds every write, so
-        that a dropped desk's runs come back from it."""
+        training under way); returns the session ids of their tabs, all closed, so that the server
+        can forget those too. Call it only while the store holds every write, so that a dropped
+        desk's runs come back from it."""
         now = time.monotonic() if now is None else now
         with self._lock:
             gone = [token for token, desk in self._desks.items()
                     if desk.left_for(is_connected, now) >= self.idle_seconds]
-            for token in gone:
-                del self._desks[token]
-        return len(gone)
+            return [session_id for token in gone for session_id in self._desks.pop(token).tabs]
 
     def forget(self, seat: Seat) -> None:
         """Drops the seat's desk (its class was ended and deleted): its runs leave memory too."""
