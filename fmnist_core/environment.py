@@ -134,8 +134,19 @@ def pending_writes_bytes(environ: Mapping[str, str] = os.environ) -> tuple[int, 
     return megabytes * 2**20, notes
 
 
+SEAT_IDLE_SECONDS_ENV = "FMNIST_SEAT_IDLE_SECONDS"
+
+
+def seat_idle_seconds(environ: Mapping[str, str] = os.environ) -> tuple[int, list[str]]:
+    """How long after a learner's last tab closed their desk leaves the server's memory:
+    FMNIST_SEAT_IDLE_SECONDS, else SEAT_IDLE_SECONDS (120; at most an hour)."""
+    from fmnist_core.classroom.desks import SEAT_IDLE_SECONDS
+
+    return whole_number(environ, SEAT_IDLE_SECONDS_ENV, round(SEAT_IDLE_SECONDS), low=1, high=3600)
+
+
 def startup_notes(environ: Mapping[str, str] = os.environ) -> list[str]:
     """Every sentence about a bad server setting, for the start-up log and the home page."""
     return [note for read in (training_slots, retention_days, max_training_minutes, spool_dir,
-                              pending_writes_bytes)
+                              pending_writes_bytes, seat_idle_seconds)
             for note in read(environ)[1]]

@@ -233,3 +233,27 @@ def test_a_browser_that_starts_seat_after_seat_is_stopped_with_one_sentence(cont
     expect_page(other, "")
     page.goto(f"/?seat={seats.pop()}")
     expect_page(page, "")
+
+
+def test_a_learner_who_left_is_let_go_from_memory_and_comes_back_from_the_store(browser, real_data,
+                                                                                 tmp_path):
+    server = AppServer(tmp_path, env={"FMNIST_SEAT_IDLE_SECONDS": "4"}).start()
+    try:
+        context = browser.new_context(viewport=VIEWPORT, base_url=server.url)
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        result = train(page, SHORT)
+        token = seat_of(page)
+        context.close()  # the learner leaves: every tab closed
+        deadline = time.monotonic() + 60
+        while "Let go of the desks and sessions of 1 closed tabs" not in server.log.read_text():
+            assert time.monotonic() < deadline, server.log.read_text()[-3000:]
+            time.sleep(0.5)
+
+        back = browser.new_context(viewport=VIEWPORT, base_url=server.url).new_page()
+        back.goto(f"/Build_and_train?seat={token}")  # the next day, say: the desk opens from the store
+        expect_page(back, "Build_and_train")
+        assert back.locator('[data-testid="stAlert"]').filter(has_text=result).count() == 1
+        assert [run.state for run in stored_runs(server, token)] == [RunState.DONE]
+    finally:
+        server.stop()

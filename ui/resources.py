@@ -3,11 +3,11 @@
 import asyncio
 import atexit
 import gc
-import logging
 import socket
 
 import streamlit as st
 from streamlit import runtime
+from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner import script_runner
 
 from fmnist_core.classroom import Desks
@@ -19,6 +19,7 @@ from fmnist_core.environment import (
     max_training_minutes,
     pending_writes_bytes,
     retention_days,
+    seat_idle_seconds,
     spool_dir,
     training_slots,
 )
@@ -29,7 +30,7 @@ from fmnist_core.store import Heartbeat, RunStore, StoreWriter
 from fmnist_core.store.spool import Spool, spool_path
 from fmnist_core.trainer_pool import TrainerPool
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)  # Streamlit's: its handler and level (logger.level, default info)
 RETENTION_EVERY_SECONDS = 3600.0  # expired runs and unused seats are deleted hourly, and at start
 DESK_SWEEP_SECONDS = 30.0  # how often the desks of learners who left are looked for
 
@@ -193,7 +194,8 @@ def desks() -> Desks:
     memory when its learner has left: `forget_who_left`)."""
     writer = store_writer()
     return Desks(lambda seat: writer.read(
-        lambda store: (store.runs_of_seat(seat), store.run_ids_with_weights(seat))))
+        lambda store: (store.runs_of_seat(seat), store.run_ids_with_weights(seat))),
+        idle_seconds=seat_idle_seconds()[0])
 
 
 async def forget_who_left() -> None:
@@ -202,10 +204,10 @@ async def forget_who_left() -> None:
     memory, and so do those tabs' sessions. Streamlit keeps a closed tab's session (its session
     state) for a reconnect, but expires it only when another tab disconnects: a server nobody
     visits would hold its last 128 closed tabs for ever. Nothing is dropped while the store lacks a
-    write: a dropped desk's runs come back from it."""
+    write: a dropped desk's runs come back from it. FMNIST_SEAT_IDLE_SECONDS changes the 120 s."""
     server, writer, the_desks = runtime.get_instance(), store_writer(), desks()
     while True:
-        await asyncio.sleep(DESK_SWEEP_SECONDS)
+        await asyncio.sleep(min(DESK_SWEEP_SECONDS, the_desks.idle_seconds / 2))
         if writer.pending or not writer.healthy:
             continue
         closed_tabs = the_desks.drop_absent(server.is_active_session)
@@ -214,6 +216,7 @@ async def forget_who_left() -> None:
         if closed_tabs:
             gc.collect()  # a Keras model is a web of cycles: a full collection frees it now
             give_back_freed_memory()
+            log.info("Let go of the desks and sessions of %d closed tabs.", len(closed_tabs))
 
 def close_store() -> None:
     """At the server's stop: the writes still waiting go in, or onto disk for the next start."""
