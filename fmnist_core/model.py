@@ -111,7 +111,9 @@ def model_file_bytes(model: keras.Model) -> bytes:
 
 
 def weights_bytes(model: keras.Model) -> bytes:
-    """The model's weights, compactly, for the run store (`model_with_weights` reads them back)."""
+    """The model's weights, compactly, for the run store (`model_with_weights` reads them back).
+    The same weights are always the same bytes (NumPy fixes the zip's times), so the store keeps
+    them once."""
     buffer = io.BytesIO()
     np.savez(buffer, *model.get_weights())
     return buffer.getvalue()

@@ -7,7 +7,7 @@ import pytest
 
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.evaluation import Evaluation, all_alike, first_layer_weight_images, loss_and_accuracy
-from fmnist_core.model import build_model, logits
+from fmnist_core.model import build_model, logits, model_with_weights, weights_bytes
 from fmnist_core.run import RunState
 from fmnist_core.trainer_pool import TrainerPool
 from fmnist_core.training import prepare, split, train, trainer_key
@@ -259,3 +259,16 @@ def test_augmented_training_is_repeatable_learns_and_differs_from_plain(real_dat
     assert first.history[0].loss != plain.history[0].loss  # the batches were moved
     assert first.test_accuracy > 0.7  # the labels still fit their moved images
     assert set(trainers.idle()) == {trainer_key(config), trainer_key(SHORT)}
+
+
+def test_the_same_weights_are_always_the_same_bytes_and_read_back(monkeypatch):
+    import time
+
+    config = ExperimentConfig(hidden_layers=(16,), seed=3)
+    first = weights_bytes(build_model(config))
+    later = time.time() + 3600  # an hour on: np.savez would have written another time in its zip
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert weights_bytes(build_model(config)) == first
+    copy = model_with_weights(config, first)
+    assert weights_bytes(copy) == first
+    assert weights_bytes(build_model(config.with_changes(seed=4))) != first
