@@ -11,7 +11,7 @@ import heapq
 import logging
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -21,13 +21,13 @@ from fmnist_core.config import ExperimentConfig
 from fmnist_core.environment import server_memory_usage, training_cpus, training_slots
 from fmnist_core.estimate import DEFAULT_CALIBRATION, Calibration, estimated_seconds, memory_needed
 from fmnist_core.history import EpochRecord
+from fmnist_core.recent_runs import RecentRuns
 from fmnist_core.run import TrainingRun, new_run_id
 from fmnist_core.trainer_pool import TrainerPool
 
 # A training starts only if the server stays under this share of its memory limit: the estimate
 # is rough, and the pages, the desks and Python's garbage need room too.
 MEMORY_SHARE = 0.85
-FINISHED_KEPT = 8  # finished trainings kept to answer a request for exactly the same at once
 PACE_WEIGHT = 0.3  # how much the latest finished training moves the queue's measured pace
 
 
@@ -170,7 +170,8 @@ class TrainingQueue:
                  max_seconds: float | None = None,
                  calibrate: Callable[[TrainerPool], Calibration] | None = None,
                  warm_up_after: float = 0.0,
-                 find_earlier: Callable[[ExperimentConfig], TrainingRun | None] | None = None):
+                 find_earlier: Callable[[ExperimentConfig], TrainingRun | None] | None = None,
+                 recent: RecentRuns | None = None):
         """`train` defaults to `training.train`, imported by the workers (TensorFlow loads in the
         background, its thread pools sized for `slots`); each worker calls `prepare(trainers)`, if
         given, before its first job, and the first to be ready `calibrate(trainers)`, whose result
@@ -183,8 +184,8 @@ class TrainingQueue:
         The queue owns `trainers`, the compiled trainers its runs reuse.
 
         A job whose settings and seed equal a training in the queue joins it; one equal to a run
-        finished on this server (the last FINISHED_KEPT), or found by `find_earlier(config)` (the
-        run store), gets a copy of that run at once.
+        finished on this server lately (`recent`, kept by count and age), or found by
+        `find_earlier(config)` (the run store), gets a copy of that run at once.
         """
         slots = slots or training_slots()[0]
         if slots < 1:
@@ -206,7 +207,7 @@ class TrainingQueue:
         self._waiting: deque[_Training] = deque()
         self._running: dict[_Training, int] = {}  # each with the memory it was admitted with
         self._under_way: dict[ExperimentConfig, _Training] = {}  # waiting or running, by config
-        self._finished: OrderedDict[ExperimentConfig, TrainingRun] = OrderedDict()
+        self.recent = RecentRuns() if recent is None else recent
         # Measured seconds ÷ estimated seconds of the trainings finished here, a moving average:
         # trainings side by side, or a busy server, take longer than the calibration alone says.
         self.pace = 1.0
@@ -221,9 +222,7 @@ class TrainingQueue:
         job = TrainingJob(config, name, is_alive or (lambda: True), observer,
                           time_limit=self.max_seconds)
         with self._lock:
-            earlier = self._finished.get(config)
-            if earlier is not None:
-                self._finished.move_to_end(config)
+            earlier = self.recent.get(config)
             under_way = config in self._under_way
         if earlier is None and not under_way and self._find_earlier is not None:
             earlier = self._find_earlier(config)  # the run store: read outside the lock
@@ -426,9 +425,7 @@ class TrainingQueue:
                 jobs = list(training.jobs)
                 if result is not None and not result.stopped:
                     self._measured(training, result)
-                    self._finished[training.config] = result
-                    while len(self._finished) > FINISHED_KEPT:
-                        self._finished.popitem(last=False)
+                    self.recent.add(training.config, result)
             for job in jobs:
                 self._end(job, result, error)
             with self._lock:

@@ -12,7 +12,8 @@ import pytest
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.estimate import Calibration, estimated_seconds, memory_needed
 from fmnist_core.history import EpochRecord
-from fmnist_core.jobs import FINISHED_KEPT, PACE_WEIGHT, JobState, TrainingJob, TrainingQueue
+from fmnist_core.jobs import PACE_WEIGHT, JobState, TrainingJob, TrainingQueue
+from fmnist_core.recent_runs import RECENT_RUNS_KEPT
 from fmnist_core.run import RunState, TrainingRun
 
 WAIT = 10  # seconds: a bound for things that happen within a fraction of one
@@ -332,8 +333,8 @@ def test_a_request_equal_to_a_finished_training_is_answered_at_once():
     assert repeat.result.history == done.result.history
     assert repeat.result.history is not done.result.history
     assert watcher.events == ["queued", "started", "epoch 1", "ended done"]
-    # Only the newest FINISHED_KEPT are kept; a new seed is a new training.
-    others = [queue.submit(config) for config in configs(FINISHED_KEPT + 1)[1:]]
+    # Only the newest RECENT_RUNS_KEPT are kept; a new seed is a new training.
+    others = [queue.submit(config) for config in configs(RECENT_RUNS_KEPT + 1)[1:]]
     until(lambda: all(job.state == JobState.DONE for job in others), "the others finish")
     assert not queue.submit(configs(1)[0]).earlier
 

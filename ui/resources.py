@@ -26,6 +26,7 @@ from fmnist_core.environment import (
 from fmnist_core.environment import startup_notes as environment_notes
 from fmnist_core.errors import DataUnavailableError
 from fmnist_core.every import Every
+from fmnist_core.recent_runs import RecentRuns
 from fmnist_core.store import Heartbeat, RunStore, StoreWriter
 from fmnist_core.store.spool import Spool, spool_path
 from fmnist_core.trainer_pool import TrainerPool
@@ -103,7 +104,8 @@ def _training_queue(_data: FashionMNIST):
                          memory_limit=limits.memory_bytes,
                          max_seconds=60 * max_training_minutes()[0],
                          calibrate=lambda trainers: _calibrate(_data, trainers),
-                         warm_up_after=WARM_UP_AFTER_SECONDS, find_earlier=_stored_run_like)
+                         warm_up_after=WARM_UP_AFTER_SECONDS, find_earlier=_stored_run_like,
+                         recent=recent_runs())
 
 
 def _compile_the_lesson(data: FashionMNIST, trainers: TrainerPool) -> None:
@@ -204,7 +206,8 @@ async def forget_who_left() -> None:
     memory, and so do those tabs' sessions. Streamlit keeps a closed tab's session (its session
     state) for a reconnect, but expires it only when another tab disconnects: a server nobody
     visits would hold its last 128 closed tabs for ever. Nothing is dropped while the store lacks a
-    write: a dropped desk's runs come back from it. FMNIST_SEAT_IDLE_SECONDS changes the 120 s."""
+    write: a dropped desk's runs come back from it. FMNIST_SEAT_IDLE_SECONDS changes the 120 s.
+    The training queue's recent runs, kept for identical requests, go after RECENT_RUNS_SECONDS."""
     server, writer, the_desks = runtime.get_instance(), store_writer(), desks()
     while True:
         await asyncio.sleep(min(DESK_SWEEP_SECONDS, the_desks.idle_seconds / 2))
@@ -213,10 +216,18 @@ async def forget_who_left() -> None:
         closed_tabs = the_desks.drop_absent(server.is_active_session)
         for session_id in closed_tabs:
             server.close_session(session_id)
-        if closed_tabs:
+        if recent_runs().forget_old() or closed_tabs:
             gc.collect()  # a Keras model is a web of cycles: a full collection frees it now
             give_back_freed_memory()
+        if closed_tabs:
             log.info("Let go of the desks and sessions of %d closed tabs.", len(closed_tabs))
+
+
+@st.cache_resource(show_spinner=False)
+def recent_runs() -> RecentRuns:
+    """The runs the training queue finished lately, for identical requests (see RecentRuns)."""
+    return RecentRuns()
+
 
 def close_store() -> None:
     """At the server's stop: the writes still waiting go in, or onto disk for the next start."""
