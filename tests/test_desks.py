@@ -138,3 +138,16 @@ def test_a_desk_showing_an_interrupted_run_looks_at_the_store_again_now_and_then
     clock[0] += 10 * LOOK_AGAIN_SECONDS
     desks.desk(seat)
     assert store.loads == loads  # nothing interrupted is shown: no need to look
+
+
+def test_a_learner_who_left_is_let_go_before_streamlit_forgets_their_tabs_sessions():
+    # Streamlit drops an expired closed tab's session without shutting it down: the server must
+    # close it itself first, at most one sweep after SEAT_IDLE_SECONDS.
+    import tomllib
+
+    from fmnist_core.classroom.desks import SEAT_IDLE_SECONDS
+    from tests.places import REPO
+    from ui.resources import DESK_SWEEP_SECONDS
+
+    ttl = tomllib.loads((REPO / ".streamlit/config.toml").read_text())["server"]["disconnectedSessionTTL"]
+    assert SEAT_IDLE_SECONDS + DESK_SWEEP_SECONDS < ttl
