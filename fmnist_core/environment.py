@@ -139,7 +139,7 @@ SEAT_IDLE_SECONDS_ENV = "FMNIST_SEAT_IDLE_SECONDS"
 
 def seat_idle_seconds(environ: Mapping[str, str] = os.environ) -> tuple[int, list[str]]:
     """How long after a learner's last tab closed their desk leaves the server's memory:
-    FMNIST_SEAT_IDLE_SECONDS, else SEAT_IDLE_SECONDS (120). At most 240: the tabs' sessions must be
+    FMNIST_SEAT_IDLE_SECONDS, else SEAT_IDLE_SECONDS (60). At most 240: the tabs' sessions must be
     closed before Streamlit's disconnectedSessionTTL (300 s) would lose them unclosed."""
     from fmnist_core.classroom.desks import SEAT_IDLE_SECONDS
 

@@ -59,9 +59,8 @@ def train(
     """
     started = time.perf_counter()
     should_stop = should_stop or (lambda: False)
-    model = _built(config)
     with (trainers or TrainerPool()).borrow(trainer_key(config), lambda: _Trainer(config)) as trainer:
-        trainer.copy_weights_from(model)
+        trainer.copy_weights_from(_built(config))
 
         def run_as_it_is(model, history, stopped, test_scores=None) -> TrainingRun:
             if stopped or test_scores is None:
@@ -73,15 +72,17 @@ def train(
                                RunState.STOPPED if stopped else RunState.DONE, test_logits=test_scores)
 
         def between_chunks(history) -> None:
-            on_chunk(lambda: run_as_it_is(_built(config), history, stopped=True))
+            on_chunk(lambda: run_as_it_is(build_model(config), history, stopped=True))
 
         history, stopped, test_scores = _epochs(config, data, trainer, on_epoch, on_progress,
                                                 should_stop, between_chunks if on_chunk else None)
-        return run_as_it_is(model, history, stopped, test_scores)
+        # The run's model holds the trained weights, its optimizer only its step count and rate:
+        # Adam's two slots per weight would treble what a learner's runs keep in memory.
+        return run_as_it_is(build_model(config), history, stopped, test_scores)
 
 
 def _built(config: ExperimentConfig) -> keras.Model:
-    """A new model for `config`, its optimizer's variables made (to take a trainer's state)."""
+    """A new model for `config`, its optimizer's variables made: a run's start for a trainer."""
     model = build_model(config)
     model.optimizer.build(model.trainable_variables)
     return model
@@ -203,7 +204,8 @@ class _Trainer:
         _copy(model, self.model)
 
     def copy_weights_to(self, model: keras.Model) -> None:
-        """Puts the weights trained so far (and the optimizer's state) into `model`."""
+        """Puts the weights trained so far into `model`, and as much of the optimizer's state as
+        its optimizer holds (an unbuilt one: the step count and the learning rate)."""
         _copy(self.model, model)
 
     def fit_chunk(self, data: FashionMNIST, chosen: np.ndarray, moves: np.ndarray = NO_MOVES,

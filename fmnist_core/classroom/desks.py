@@ -21,7 +21,7 @@ from fmnist_core.store import Seat
 
 PRESENCE_GRACE_SECONDS = 20.0
 LOOK_AGAIN_SECONDS = 10.0
-SEAT_IDLE_SECONDS = 120.0  # well within the 300 s Streamlit keeps a closed tab's session
+SEAT_IDLE_SECONDS = 60.0  # a reload takes seconds; well within the 300 s Streamlit keeps a closed tab
 UNDER_WAY = (RunState.WAITING, RunState.RUNNING)
 
 
