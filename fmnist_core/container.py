@@ -124,6 +124,22 @@ def _stat(text: str | None, key: str) -> int | None:
     return None
 
 
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameters, from glibc's malloc.h
+BIG_BLOCKS_ON_THE_HEAP = 64 << 20  # a layer's weights or a batch's activations: up to 64 MB each
+
+
+def keep_big_blocks_on_the_heap() -> bool:
+    """Tells glibc to serve blocks up to BIG_BLOCKS_ON_THE_HEAP from its heap (not a fresh mmap,
+    paged in anew, for each), and not to give free heap back by itself, only when asked
+    (`give_back_freed_memory`). False where there is no glibc."""
+    libc = _glibc()
+    if libc is None:
+        return False
+    libc.mallopt(_M_MMAP_THRESHOLD, BIG_BLOCKS_ON_THE_HEAP)
+    libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    return True
+
+
 def give_back_freed_memory() -> bool:
     """Returns the heap's free pages to the system (glibc's `malloc_trim(0)`); False where there is
     no glibc. After a burst of frees (learners' models let go), glibc keeps the pages for reuse in
@@ -137,9 +153,10 @@ def give_back_freed_memory() -> bool:
 
 
 def _glibc():
-    """The C library, if it is glibc (it has malloc_trim); else None."""
+    """The C library, if it is glibc (it has mallopt and malloc_trim); else None."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt.argtypes, libc.mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
         libc.malloc_trim.argtypes, libc.malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
     except (OSError, AttributeError):
         return None
