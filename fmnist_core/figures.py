@@ -23,6 +23,7 @@ from fmnist_core.words import count
 TEMPLATE = "plotly_white"
 FONT_SIZE = 15
 CAPTION_SIZE = 14
+REFERENCE_LABEL_PX = 110  # "lesson ≈ 0.88" at CAPTION_SIZE, with room to spare
 # The tutorial shows images with plt.cm.binary: white background, dark clothes.
 PIXEL_COLORSCALE = "gray_r"
 # For first-layer weights: pass colorscale=WEIGHT_COLORSCALE, zmid=0 to image_grid.
@@ -306,8 +307,11 @@ def _run_traces(name: str, records: Sequence[EpochRecord], colour: str, symbol: 
             )
 
 
-def _reference_lines(fig: go.Figure, references: Mapping[str, float], **where) -> None:
-    """A dotted line with its label at each reference accuracy (the lesson's, people's)."""
+def _reference_lines(fig: go.Figure, references: Mapping[str, float], *, beside: bool = False,
+                     **where) -> None:
+    """A dotted line with its label at each reference accuracy (the lesson's, people's): above
+    its left end, or `beside` its right end, outside the plot, where no point can be (the figure
+    keeps REFERENCE_LABEL_PX of right margin for it)."""
     for label, value in references.items():
         fig.add_hline(
             y=value,
@@ -318,7 +322,7 @@ def _reference_lines(fig: go.Figure, references: Mapping[str, float], **where) -
                 # Curves often cross the label; the backing keeps it legible.
                 bgcolor="rgba(255, 255, 255, 0.7)",
             ),
-            annotation_position="top left",
+            annotation_position="right" if beside else "top left",
             exclude_empty_subplots=False,
             **where,
         )
@@ -535,7 +539,8 @@ def class_results(points: Sequence, values: Sequence, knob_label: str, *,
         error_y=dict(type="data", array=[value.spread for value in values], thickness=2, width=8),
         text=[count(value.runs, "run") for value in values],
         hovertemplate="mean of %{text}: %{y:.2%}<extra></extra>"))
-    _reference_lines(fig, references or {})
+    # Beside the plot: above the line's left end, a label covered the first value's points.
+    _reference_lines(fig, references or {}, beside=True)
     accuracies = [point.accuracy for point in points] + list((references or {}).values())
     fig.update_xaxes(title_text=knob_label, type="category", categoryorder="array", categoryarray=order)
     fig.update_yaxes(title_text="test accuracy", tickformat=".0%",
@@ -543,4 +548,4 @@ def class_results(points: Sequence, values: Sequence, knob_label: str, *,
     attach(fig, f"Test accuracy of every run against {knob_label}",
            figure_text.class_results(values, knob_label))
     return _style(fig, 520, legend=dict(orientation="h", yanchor="top", y=-0.18),
-                  margin=dict(l=70, r=20, t=30, b=20))
+                  margin=dict(l=70, r=REFERENCE_LABEL_PX, t=30, b=20))

@@ -143,6 +143,21 @@ def test_the_class_figure_has_every_point_and_the_means():
     assert list(fig.layout.xaxis.categoryarray) == ["64", "512"]
 
 
+def test_the_class_figure_labels_its_reference_lines_beside_the_plot_never_on_a_point():
+    # The first value's points sit at the plot's left edge, on the human line (0.835 at 32 neurons).
+    board = ClassBoard([class_run(1, 0.835, hidden_layers=(32,)), class_run(2, 0.88, hidden_layers=(512,))])
+    references = {"lesson ≈ 0.88": 0.88, "human 0.835": 0.835}
+    fig = figures.class_results(board.points("neurons"), board.by_value("neurons"), "neurons",
+                                references=references)
+    labels = {a.text: a for a in fig.layout.annotations}
+    assert set(labels) == set(references)
+    for text, label in labels.items():
+        # Starts at the plot's right edge and reads rightwards, at its line's height: in the margin.
+        assert (label.xref, label.x, label.xanchor) == ("x domain", 1, "left")
+        assert (label.yref, label.y, label.yanchor) == ("y", references[text], "middle")
+    assert fig.layout.margin.r >= figures.REFERENCE_LABEL_PX
+
+
 def test_settings_text_and_standing_read_like_sentences():
     assert settings_text(ExperimentConfig(seed=7)) == "the lesson"
     assert standing(0.881, [0.87, 0.876, 0.9]) == "Your run 88.1% — class median 87.6% (3 runs)."
