@@ -29,6 +29,10 @@ from fmnist_core.trainer_pool import TrainerPool
 # is rough, and the pages, the desks and Python's garbage need room too.
 MEMORY_SHARE = 0.85
 PACE_WEIGHT = 0.3  # how much the latest finished training moves the queue's measured pace
+# What a trainer does once, before its first training, in order; as a page says it.
+LOADING, COMPILING, MEASURING = ("loading TensorFlow", "compiling the lesson's model",
+                                 "measuring this server's speed")
+GETTING_READY = (LOADING, COMPILING, MEASURING)
 
 
 class JobState(StrEnum):
@@ -201,6 +205,10 @@ class TrainingQueue:
         self.memory_limit, self._memory_usage, self.max_seconds = memory_limit, memory_usage, max_seconds
         self._calibrate, self.calibration = calibrate, DEFAULT_CALIBRATION
         self._calibration_started = False
+        # Each worker's step of getting ready (GETTING_READY), None once it takes trainings.
+        first = (LOADING if train is None else COMPILING if prepare else MEASURING if calibrate
+                 else None)
+        self._getting_ready: list[str | None] = [first] * slots
         self._empty_usage: int | None = None  # the memory in use when no training last ran
         self.trainers = TrainerPool()
         self._find_earlier = find_earlier
@@ -213,7 +221,8 @@ class TrainingQueue:
         self.pace = 1.0
         self._lock = threading.Condition()
         for number in range(slots):
-            threading.Thread(target=self._work, name=f"training-slot-{number}", daemon=True).start()
+            threading.Thread(target=self._work, args=(number,), name=f"training-slot-{number}",
+                             daemon=True).start()
 
     def submit(self, config: ExperimentConfig, is_alive: Callable[[], bool] | None = None,
                name: str = "", observer: JobObserver | None = None) -> TrainingJob:
@@ -309,6 +318,20 @@ class TrainingQueue:
         self.pace += PACE_WEIGHT * (ratio - self.pace)
 
     @property
+    def getting_ready(self) -> str | None:
+        """What the trainers are doing before the first of them can take a training (one of
+        GETTING_READY, the furthest along), or None once one can: a job that waits now waits for
+        that, not for another's training."""
+        with self._lock:
+            if None in self._getting_ready:
+                return None
+            return max(self._getting_ready, key=GETTING_READY.index)
+
+    def _now_getting_ready(self, worker: int, step: str | None) -> None:
+        with self._lock:
+            self._getting_ready[worker] = step
+
+    @property
     def running(self) -> int:
         with self._lock:
             return len(self._running)
@@ -390,16 +413,19 @@ class TrainingQueue:
             while not self._waiting and (left := self._warm_up_at - time.monotonic()) > 0:
                 self._lock.wait(timeout=left)
 
-    def _work(self) -> None:
+    def _work(self, worker: int) -> None:
         self._wait_for_warm_up()
         try:
             if self._train is None:
+                self._now_getting_ready(worker, LOADING)
                 _size_tensorflow(self.slots)  # before this worker's TensorFlow runs anything
             if self._prepare:
+                self._now_getting_ready(worker, COMPILING)
                 self._prepare(self.trainers)
         except Exception:  # only time is lost: the jobs still run, and report their errors
             logging.getLogger(__name__).exception("preparing a trainer failed")
-        self._calibrate_once()
+        self._calibrate_once(worker)
+        self._now_getting_ready(worker, None)
         while True:
             self._run(self._next_training())
 
@@ -473,12 +499,13 @@ class TrainingQueue:
         job.finished = time.monotonic()
         job._tell("ended")
 
-    def _calibrate_once(self) -> None:
+    def _calibrate_once(self, worker: int) -> None:
         """The first worker ready measures this server's speed; the others go on to their jobs."""
         with self._lock:
             if self._calibrate is None or self._calibration_started:
                 return
             self._calibration_started = True
+            self._getting_ready[worker] = MEASURING
         try:
             self.calibration = self._calibrate(self.trainers)
         except Exception:  # the default calibration stays: estimates are rougher, nothing else

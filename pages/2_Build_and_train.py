@@ -12,8 +12,8 @@ from fmnist_core.words import count, times
 from ui import classroom, session
 from ui.charts import chart
 from ui.estimates import time_to_train
-from ui.live import curves, follow, under_way
-from ui.page import PAGES, page_link, setup
+from ui.live import button_key, curves, follow, training_row, under_way
+from ui.page import PAGES, notes, page_link, setup
 from ui.resources import dataset
 from ui.settings import apply, settings_widgets, teacher_panel
 from ui.take_home import take_home_buttons
@@ -24,11 +24,12 @@ SEEDS = 10_000  # a new seed is drawn from 0–9,999: short enough to read and t
 setup("Build & train")
 data = dataset()
 
-for note in session.url_notes():
-    st.warning(note, icon=":material/link:")
-if part := classroom.experiment_part():
-    st.info(part + " Your teacher set it for the class; train it and the board shows your point.",
-            icon=":material/groups:")
+with notes():
+    for note in session.url_notes():
+        st.warning(note, icon=":material/link:")
+    if part := classroom.experiment_part():
+        st.info(part + " Your teacher set it for the class; train it and the board shows your "
+                "point.", icon=":material/groups:")
 
 knobs, summary = st.columns([2, 3], gap="large")
 with knobs:
@@ -101,29 +102,35 @@ def train(config) -> None:
 
 
 st.header("Train")
-for error in session.errors():
-    st.error(f"Training failed: {error}")
-for stop in session.stops():
-    st.warning(stop, icon=":material/timer:")
-if lost := session.never_started():
-    st.warning(lost, icon=":material/restart_alt:")
-if problem := st.session_state.pop(REFUSED, None):
-    st.warning(problem)
+with notes():
+    for error in session.errors():
+        st.error(f"Training failed: {error}")
+    for stop in session.stops():
+        st.warning(stop, icon=":material/timer:")
+    if lost := session.never_started():
+        st.warning(lost, icon=":material/restart_alt:")
+    if problem := st.session_state.pop(REFUSED, None):
+        st.warning(problem)
+    if session.jobs():
+        st.caption("You can change the knobs meanwhile: they apply to your next run.")
 
 
 @st.fragment
 def train_panel(config) -> None:
     """Train and the last result. A click reruns only this part, which shows the training under
     way at once (the browser took ≈ 0.5 s to redraw the whole page), then the whole page reruns
-    to follow it."""
+    to follow it. ▶ Train is drawn where its training's Cancel and Stop are (the first row,
+    `button_key(0)`): the same button, so a keyboard's focus stays on it as it changes."""
     if session.jobs():
         under_way(session.jobs())
         st.rerun()
+    estimate, button = training_row()
+    with estimate:
+        time_to_train(config)
+    button.button("▶ Train", key=button_key(0), type="primary",
+                  help="Starts training with the settings above.", on_click=train, args=(config,))
     if problem := st.session_state.pop(REFUSED, None):  # its click reran only this part
         st.warning(problem)
-    time_to_train(config)
-    st.button("▶ Train", type="primary", help="Starts training with the settings above.",
-              on_click=train, args=(config,))
     if session.runs():
         show_result(session.runs()[-1])
     else:
@@ -132,8 +139,10 @@ def train_panel(config) -> None:
         curves({}, config.held_out_name, config.epochs)  # drawn now, the chart appears at once later
 
 
-if session.jobs():
-    st.caption("You can change the knobs meanwhile: they apply to your next run.")
-    follow()
-else:
-    train_panel(config)
+# The panel keeps its place on the page (every note above it is in a `notes()` block): the
+# browser keeps its elements, ▶ Train becoming Cancel and Stop and back, and the focus on it.
+with st.container(key="training"):
+    if session.jobs():
+        follow()
+    else:
+        train_panel(config)

@@ -706,6 +706,36 @@ def test_train_shows_its_estimate_and_offers_the_nearest_setting_within_the_limi
     assert any(caption.value.startswith("Estimated training time") for caption in at.caption)
 
 
+def test_the_first_training_on_a_new_server_says_it_waits_for_tensorflow(real_data, monkeypatch):
+    # A server just started: its only trainer is still loading TensorFlow (held here until the
+    # test lets it go), and nobody else trains.
+    import threading
+
+    import fmnist_core.jobs
+    import ui.estimates
+    import ui.live
+    import ui.resources
+    from fmnist_core.jobs import TrainingQueue
+
+    loaded = threading.Event()
+    monkeypatch.setattr(fmnist_core.jobs, "_size_tensorflow", lambda slots: loaded.wait())
+    queue = TrainingQueue(real_data, slots=1)
+    for module in (ui.resources, ui.live, ui.estimates):
+        monkeypatch.setattr(module, "training_queue", lambda: queue)
+    at = open_page(BUILD, query={"epochs": "1", "train_size": "1000"})
+    try:
+        button(at, "▶ Train").click().run()
+        [waiting] = at.info
+        assert waiting.value == ("**Run 1**: waiting for a trainer to get ready (loading TensorFlow, "
+                                 "once after the server starts) — **you are next**; it should start "
+                                 "in a few seconds, by itself.")
+        assert [b.label for b in at.button if b.key == "training_button_0"] == ["Cancel"]
+    finally:
+        for job in at.session_state[JOBS]:
+            job.cancel()
+        loaded.set()
+
+
 def test_a_training_past_the_servers_time_limit_stops_with_its_epochs_and_says_why(real_data):
     from ui.resources import training_queue
 

@@ -246,6 +246,35 @@ def test_workers_warm_up_after_the_delay_or_at_the_first_job_if_sooner():
 
 
 
+def test_a_queue_says_what_its_trainers_do_before_the_first_can_train():
+    compiled, measured, training = threading.Event(), threading.Event(), GatedTraining()
+    training.release.set()
+
+    def calibrate(trainers):
+        measured.wait()
+        return Calibration(seconds_per_flop=1e-9)
+
+    queue = TrainingQueue(data=None, slots=2, train=training, prepare=lambda trainers: compiled.wait(),
+                          calibrate=calibrate)
+    job = queue.submit(configs(1)[0])
+    assert queue.getting_ready == "compiling the lesson's model"
+    assert job.state is JobState.WAITING and queue.ahead_of(job) == 0  # nobody else trains
+    compiled.set()
+    # One worker measures the server's speed; the other is ready, and takes the job.
+    until(lambda: job.state is JobState.DONE, "the job trains on the worker that is ready")
+    assert queue.getting_ready is None
+    measured.set()
+
+    measured = threading.Event()  # the next queue's
+    queue = TrainingQueue(data=None, slots=1, train=training, calibrate=calibrate)
+    job = queue.submit(configs(2)[1])
+    assert queue.getting_ready == "measuring this server's speed"  # its only worker
+    assert job.state is JobState.WAITING
+    measured.set()
+    until(lambda: job.state is JobState.DONE, "then it trains")
+    assert queue.getting_ready is None
+
+
 class Recorder:
     """A job observer (as the run store's `SeatRecorder`): what it was told, in order."""
 

@@ -11,22 +11,40 @@ from ui.charts import chart
 from ui.resources import training_queue
 
 
-def _progress(job: TrainingJob) -> None:
-    """The job's place in the queue, then its progress bar; beside it one button, Cancel while it
-    waits and Stop once it runs: the same element, so a keyboard's focus on it stays as it starts."""
+def training_row() -> tuple:
+    """A training's row: what it does, and beside it its one button, which Build & train's
+    ▶ Train becomes (Cancel while it waits, Stop once it runs)."""
+    return st.columns([6, 1], vertical_alignment="bottom")
+
+
+def button_key(row: int) -> str:
+    """The key of the button in the `row`-th training row (▶ Train's is row 0's): one key, and one
+    place on the page, make one element in the browser, which keeps a keyboard's focus as its words
+    change (a new element would drop the focus, and the student's place, to the page's top)."""
+    return f"training_button_{row}"
+
+
+def _progress(job: TrainingJob, row: int) -> None:
+    """The job's place in the queue, then its progress bar; beside it its button, Cancel while it
+    waits and Stop once it runs. Primary, like ▶ Train, which it replaces: a button of another
+    kind is another element in the browser."""
     label = f"**{job.name}**" if job.name else "Training"
-    state, button = st.columns([6, 1], vertical_alignment="bottom")
+    state, button = training_row()
     if job.state is JobState.WAITING:
-        ahead = training_queue().ahead_of(job)
-        why = (f"waiting for {job.waiting_for}" if job.waiting_for
-               else "waiting for a free trainer")
+        queue = training_queue()
+        ahead, getting_ready = queue.ahead_of(job), queue.getting_ready
+        why = (f"waiting for {job.waiting_for}" if job.waiting_for else
+               f"waiting for a trainer to get ready ({getting_ready}, once after the server "
+               "starts)" if getting_ready else
+               "waiting for a free trainer")
         place = f"**{count(ahead, 'training')} ahead of you**" if ahead else "**you are next**"
-        start = training_queue().expected_start(job)
-        when = f"should start in {duration(start)}" if start else "should start in a moment"
+        start = queue.expected_start(job)
+        when = (f"should start in {duration(start)}" if start else
+                "should start in a few seconds" if getting_ready else "should start in a moment")
         state.info(f"{label}: {why} — {place}; it {when}, by itself.",
                    icon=":material/hourglass_top:")
-        stop = button.button("Cancel", icon=":material/cancel:", key=f"stop_{id(job)}",
-                             help="Takes this training out of the queue.")
+        button.button("Cancel", icon=":material/cancel:", key=button_key(row), type="primary",
+                      help="Takes this training out of the queue.", on_click=job.cancel)
     else:
         epoch, step, steps = job.progress
         left = job.seconds_left
@@ -35,10 +53,10 @@ def _progress(job: TrainingJob) -> None:
         state.progress(job.fraction_done, text=(
             f"{label} · {where} · {job.elapsed:.0f} s so far"
             + (f" · about {left:.0f} s left" if left else "")))
-        stop = button.button("Stop", icon=":material/stop_circle:", key=f"stop_{id(job)}",
-                             help="Ends this training now; the epochs done are kept.")
-    if stop:
-        job.cancel()
+        # on_click, not the click's return: the rerun after ▶ Train's click sees this same
+        # button clicked.
+        button.button("Stop", icon=":material/stop_circle:", key=button_key(row), type="primary",
+                      help="Ends this training now; the epochs done are kept.", on_click=job.cancel)
 
 
 def curves(histories: dict, val_name: str, epochs: int | None = None,
@@ -54,8 +72,8 @@ def curves(histories: dict, val_name: str, epochs: int | None = None,
 
 def under_way(jobs: list[TrainingJob]) -> None:
     """Each training's place in the queue or its progress bar, with its Cancel or Stop."""
-    for job in jobs:
-        _progress(job)
+    for row, job in enumerate(jobs):
+        _progress(job, row)
 
 
 @st.fragment(run_every=1.0)

@@ -53,6 +53,13 @@ def _redraw_after_reconnecting() -> None:
     """Draws nothing: by being there, it makes a reconnected browser ask for its page again."""
 
 
+def notes():
+    """A place for notes that come and go (said once, or while something is wrong): one block on
+    the page however many it holds, so that what follows keeps its place. The browser rebuilds an
+    element that a rerun moves, and a keyboard's focus on it (▶ Train's, say) falls to the page."""
+    return st.container()
+
+
 def page_link(page: str, label: str, icon: str) -> None:
     """A link to another page of the app that keeps this tab's link (settings and seat)."""
     st.page_link(page, label=label, icon=icon, query_params=session.link_params())
@@ -88,11 +95,14 @@ def setup(title: str, keeps: tuple[str, ...] = ()) -> None:
     classroom.follow_membership()
     session.collect_finished()
     problem = store_writer().problem
-    if problem:
-        st.warning(f"**Your runs are not being saved right now** ({problem}). They are kept here "
-                   "and saved as soon as the database answers again.", icon=":material/cloud_off:")
+    with notes():
+        if problem:
+            st.warning(f"**Your runs are not being saved right now** ({problem}). They are kept "
+                       "here and saved as soon as the database answers again.",
+                       icon=":material/cloud_off:")
     st.title(title)
-    for note in session.seat_notes():
-        st.warning(note, icon=":material/link:")
-    if ended := classroom.ended_note():
-        st.warning(ended, icon=":material/door_open:")
+    with notes():
+        for note in session.seat_notes():
+            st.warning(note, icon=":material/link:")
+        if ended := classroom.ended_note():
+            st.warning(ended, icon=":material/door_open:")
