@@ -139,11 +139,12 @@ SEAT_IDLE_SECONDS_ENV = "FMNIST_SEAT_IDLE_SECONDS"
 
 def seat_idle_seconds(environ: Mapping[str, str] = os.environ) -> tuple[int, list[str]]:
     """How long after a learner's last tab closed their desk leaves the server's memory:
-    FMNIST_SEAT_IDLE_SECONDS, else SEAT_IDLE_SECONDS (60). At most 240: the tabs' sessions must be
-    closed before Streamlit's disconnectedSessionTTL (300 s) would lose them unclosed."""
+    FMNIST_SEAT_IDLE_SECONDS, else SEAT_IDLE_SECONDS (60). At most 80: the tabs' sessions must be
+    closed, a sweep later, before Streamlit's disconnectedSessionTTL (120 s) would lose them
+    unclosed."""
     from fmnist_core.classroom.desks import SEAT_IDLE_SECONDS
 
-    return whole_number(environ, SEAT_IDLE_SECONDS_ENV, round(SEAT_IDLE_SECONDS), low=1, high=240)
+    return whole_number(environ, SEAT_IDLE_SECONDS_ENV, round(SEAT_IDLE_SECONDS), low=1, high=80)
 
 
 def startup_notes(environ: Mapping[str, str] = os.environ) -> list[str]:

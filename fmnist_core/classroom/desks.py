@@ -21,7 +21,10 @@ from fmnist_core.store import Seat
 
 PRESENCE_GRACE_SECONDS = 20.0
 LOOK_AGAIN_SECONDS = 10.0
-SEAT_IDLE_SECONDS = 60.0  # a reload takes seconds; well within the 300 s Streamlit keeps a closed tab
+# A reload takes seconds. Within the 120 s Streamlit keeps a closed tab's session, sweep included:
+# its longer disconnectedSessionTTL (300) broke a page's reconnect to a restarted server (its first
+# ▶ Train went to a fragment the new server never had; tests/test_saved_runs.py).
+SEAT_IDLE_SECONDS = 60.0
 UNDER_WAY = (RunState.WAITING, RunState.RUNNING)
 
 
