@@ -19,6 +19,7 @@ from fmnist_core.run import RunState
 from fmnist_core.store import RunStore, Seat, StoreWriter
 from fmnist_core.store.spool import Spool, spool_path
 from tests.app_server import TRAINING_MS, VIEWPORT, AppServer, expect_page
+from tests.test_store import wait_until
 
 CONFIG = ExperimentConfig(hidden_layers=(64,), epochs=3, batch_size=128)
 RUN = "run-1"
@@ -34,13 +35,6 @@ def finish(writer: StoreWriter, seat: Seat, run_id: str = RUN, weights: bytes = 
     writer.finish_run(seat, run_id, state=RunState.DONE, test_loss=0.35, test_accuracy=0.875, seconds=12.5,
                       test_logits=np.zeros((20, 10), np.float32) if logits is None else logits,
                       weights=weights)
-
-
-def wait_until(condition, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "waited in vain"
-        time.sleep(0.01)
 
 
 @pytest.fixture
