@@ -878,6 +878,9 @@ def saved(database_url: str, students: list[Student]) -> dict:
         lost = 0
         for student in (s for s in students if s.trained):
             runs = store.runs_of_seat(Seat(student.seat)) if student.seat else []
+            # A run lost with its server before its first epoch is kept (its server may only have
+            # been slow) but not shown: the page names it once instead.
+            runs = [run for run in runs if run.history or run.state is not RunState.INTERRUPTED]
             lost += not (
                 [(run.name, run.state.value) for run in runs] == student.expected_runs()
                 and all(run.config.train_size == student.train_size for run in runs)
