@@ -206,7 +206,7 @@ async def forget_who_left() -> None:
     memory, and so do those tabs' sessions. Streamlit keeps a closed tab's session (its session
     state) for a reconnect, but expires it only when another tab disconnects: a server nobody
     visits would hold its last 128 closed tabs for ever. Nothing is dropped while the store lacks a
-    write: a dropped desk's runs come back from it. FMNIST_SEAT_IDLE_SECONDS changes the 120 s.
+    write: a dropped desk's runs come back from it. FMNIST_SEAT_IDLE_SECONDS changes its 60 s.
     The training queue's recent runs, kept for identical requests, go after RECENT_RUNS_SECONDS."""
     server, writer, the_desks = runtime.get_instance(), store_writer(), desks()
     while True:
