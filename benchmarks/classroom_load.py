@@ -853,7 +853,7 @@ def servers_figures(classroom: Classroom, students: list[Student], sampler: Samp
     store = RunStore(classroom.database_url)
     try:
         interrupted = sum(run.state is RunState.INTERRUPTED for s in students if s.seat
-                          for run in store.runs_of_seat(Seat(s.seat)))
+                          for run in shown_runs(store, s.seat))
     finally:
         store.close()
     return figures | {
@@ -870,6 +870,13 @@ def servers_figures(classroom: Classroom, students: list[Student], sampler: Samp
     }
 
 
+def shown_runs(store: RunStore, seat: str) -> list:
+    """The seat's runs as its page lists them. A run lost with its server before its first epoch
+    is kept (its server may only have been slow) but not listed: the page names it once instead."""
+    return [run for run in store.runs_of_seat(Seat(seat))
+            if run.history or run.state is not RunState.INTERRUPTED]
+
+
 def saved(database_url: str, students: list[Student]) -> dict:
     """What the run store holds afterwards: the students whose runs are not all there as their
     pages showed them, the time an epoch took to reach it, and its size."""
@@ -877,10 +884,7 @@ def saved(database_url: str, students: list[Student]) -> dict:
     try:
         lost = 0
         for student in (s for s in students if s.trained):
-            runs = store.runs_of_seat(Seat(student.seat)) if student.seat else []
-            # A run lost with its server before its first epoch is kept (its server may only have
-            # been slow) but not shown: the page names it once instead.
-            runs = [run for run in runs if run.history or run.state is not RunState.INTERRUPTED]
+            runs = shown_runs(store, student.seat) if student.seat else []
             lost += not (
                 [(run.name, run.state.value) for run in runs] == student.expected_runs()
                 and all(run.config.train_size == student.train_size for run in runs)
