@@ -143,8 +143,7 @@ class ExperimentConfig:
         object.__setattr__(self, "hidden_layers", _as_layers(self.hidden_layers))
         for setting in SETTINGS:
             _check(setting, getattr(self, setting.name))
-        if self.validation_split == 0:
-            # Without a validation split early stopping is off: only the test set could decide.
+        if not can_stop_early(self.validation_split):
             object.__setattr__(self, "early_stopping", 0)
 
     @property
@@ -209,6 +208,12 @@ class ExperimentConfig:
             return cls(**values), notes
         except ValueError as error:
             return cls(), [*notes, f"Ignored the link's settings: {error}"]
+
+
+def can_stop_early(validation_split: float) -> bool:
+    """Whether early stopping may be on: only with a validation split, since without one only the
+    test set could decide when to stop, and it would no longer be unseen."""
+    return validation_split > 0
 
 
 def _as_layers(value) -> tuple[int, ...]:

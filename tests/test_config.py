@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from fmnist_core.config import SETTINGS, ExperimentConfig, Setting
+from fmnist_core.config import SETTINGS, ExperimentConfig, Setting, can_stop_early
 
 
 def test_default_is_the_lesson():
@@ -132,5 +132,6 @@ def test_early_stopping_is_off_without_a_validation_split():
     """Only the test set could decide when to stop, and it must stay unseen."""
     assert ExperimentConfig(early_stopping=3).early_stopping == 0
     assert ExperimentConfig(early_stopping=3, validation_split=0.1).early_stopping == 3
+    assert (can_stop_early(0.0), can_stop_early(0.1)) == (False, True)  # the rule the page's widget follows
     config, notes = ExperimentConfig.from_query({"early_stopping": "3"})
     assert config.early_stopping == 0 and notes == []

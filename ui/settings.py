@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from fmnist_core.config import MAX_HIDDEN_LAYERS, SETTINGS, ExperimentConfig, Setting
+from fmnist_core.config import MAX_HIDDEN_LAYERS, SETTINGS, ExperimentConfig, Setting, can_stop_early
 from ui import session
 
 WIDGET_PREFIX = "setting_"
@@ -37,7 +37,7 @@ def settings_widgets() -> ExperimentConfig:
             columns = st.columns(2)
             for number, setting in enumerate(advanced):
                 where = columns[number % 2]
-                if setting.name == "early_stopping" and values["validation_split"] == 0:
+                if setting.name == "early_stopping" and not can_stop_early(values["validation_split"]):
                     values[setting.name] = _no_early_stopping(where, setting)
                     continue
                 values[setting.name] = _widget(where, setting, values[setting.name],
