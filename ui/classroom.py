@@ -9,7 +9,7 @@ from fmnist_core.classroom.board import standing as board_standing
 from fmnist_core.classroom.nicknames import check_nickname
 from fmnist_core.classroom.plans import part_config, plan_of
 from fmnist_core.store import ClassFull, ClassInfo, ClassNotFound, Membership, NotTheTeacher
-from ui import session
+from ui import session, settings
 from ui.resources import desks, store_writer
 
 MEMBERSHIP, ENDED = "class_membership", "class_ended"
@@ -52,9 +52,7 @@ def _apply(membership: Membership | None, info: ClassInfo | None) -> None:
         wanted = part_config(session.config(), info.plan_setting, info.plan_values[membership.slot],
                              membership.seed)
         if wanted != session.config():
-            from ui.settings import apply  # the widgets then show the student's part
-
-            apply(wanted)
+            settings.apply(wanted)  # the widgets then show the student's part
     session.set_class_controls(controls)
 
 

@@ -14,6 +14,7 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from fmnist_core.classroom import Desk
+from fmnist_core.classroom.nicknames import suggest_nickname
 from fmnist_core.config import ExperimentConfig, teacher_controls, teacher_query
 from fmnist_core.evaluation import Evaluation
 from fmnist_core.jobs import TrainingJob
@@ -23,7 +24,7 @@ from fmnist_core.saving import SeatRecorder
 from fmnist_core.store import Seat, normalise_code
 from fmnist_core.store.seats import is_token
 from fmnist_core.words import count
-from ui.resources import desks, server_name, store_writer
+from ui.resources import dataset, desks, server_name, store_writer, training_queue
 
 # A closed tab's training stops because Runtime.is_active_session says so (not public API).
 if not callable(getattr(Runtime, "is_active_session", None)):
@@ -102,8 +103,6 @@ def _browser() -> str | None:
 
 def suggested_nickname() -> str:
     """A random nickname for this tab, the same on every rerun."""
-    from fmnist_core.classroom.nicknames import suggest_nickname
-
     return st.session_state.setdefault("nickname_suggestion", suggest_nickname())
 
 
@@ -266,8 +265,6 @@ def start(configs: dict[str, ExperimentConfig]) -> str | None:
     """Queues one training per config (the names become the runs' names); returns why not, in one
     sentence, when that would make more than MAX_TRAININGS of this student's at once, or while the
     database is down and this server already holds as much as it may of results waiting for it."""
-    from ui.resources import dataset, training_queue
-
     writer = store_writer()
     if writer.full:
         return (f"No new training can start on this server until the database answers again: "
