@@ -14,6 +14,7 @@ runs of servers gone silent as lost. Nothing here imports TensorFlow or streamli
 """
 
 from fmnist_core.store.classes import ClassCounts, ClassInfo, ClassRun, Membership, fewest_first
+from fmnist_core.store.database import default_database_url
 from fmnist_core.store.errors import (
     ClassFull,
     ClassNotFound,
@@ -24,7 +25,7 @@ from fmnist_core.store.errors import (
     UnknownSeat,
 )
 from fmnist_core.store.heartbeat import Heartbeat
-from fmnist_core.store.runs import MODELS_KEPT, RunStore, default_database_url
+from fmnist_core.store.runs import MODELS_KEPT, RunStore
 from fmnist_core.store.seats import Seat, normalise_code
 from fmnist_core.store.writer import StoreWriter
 

@@ -8,7 +8,7 @@ balanced as members come and go; every member also has a seed of its own, so no 
 A run trained while its seat is a current member counts for the class: the teacher's board shows
 them all with the members' nicknames; a student sees only the accuracies ("where you stand").
 
-`ClassStore` is mixed into `RunStore`, whose transactions and seats it uses. Every query is
+`ClassStore` keeps them in the `Database`; `RunStore` builds on it with seats and runs. Every query is
 parameterised; nothing here logs a key or a nickname, and the reprs leave nicknames out.
 """
 
@@ -18,7 +18,6 @@ import json
 import math
 import secrets
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,6 +28,7 @@ from sqlalchemy.engine import Connection, Row
 from fmnist_core.config import SETTINGS_BY_NAME, TEACHER_MODES, ExperimentConfig
 from fmnist_core.data import CLASSES
 from fmnist_core.run import RunState
+from fmnist_core.store.database import Database
 from fmnist_core.store.errors import ClassFull, ClassNotFound, NotTheTeacher
 from fmnist_core.store.seats import CODE_LENGTH, Seat, new_code, normalise_code, token_hash
 from fmnist_core.store.tables import classes, epochs, members, runs, seats, utc_now
@@ -220,16 +220,9 @@ def _leave(connection: Connection, seat_id: int) -> None:
                        .values(left_at=utc_now()))
 
 
-class ClassStore:
-    """The class methods of `RunStore` (mixed into it): each names what the lesson does."""
-
-    # Provided by RunStore:
-    def _transaction(self, *, write: bool = False) -> AbstractContextManager[Connection]:
-        raise NotImplementedError
-
-    @staticmethod
-    def _seat_id(connection: Connection, seat: Seat) -> int:
-        raise NotImplementedError
+class ClassStore(Database):
+    """The class methods of the run store (`RunStore` adds seats and runs): each names what the
+    lesson does."""
 
     # The teacher
 

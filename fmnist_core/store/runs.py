@@ -3,25 +3,20 @@
 Like MLflow's SqlAlchemyStore, one class with a method for each thing the lesson does. Every run
 method takes the learner's `Seat` and finds rows through its token's hash only, so a seat never
 reaches another's runs and a guessed token finds nothing. The class methods (a teacher's class, its
-members and board) come from `classes.ClassStore`. All SQL is parameterised.
+members and board) come from `classes.ClassStore`, and the connection (engine, migration,
+transactions) from `database.Database`, which that builds on. All SQL is parameterised.
 """
 
 import hashlib
 import json
 import math
-import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, delete, event, exists, func, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Row, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy.engine import Connection, Row
 
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import CLASSES
@@ -29,15 +24,8 @@ from fmnist_core.history import EpochRecord
 from fmnist_core.run import RunState, TrainingRun
 from fmnist_core.run_list import MODELS_KEPT  # a seat's newest finished runs keep their weights
 from fmnist_core.store.classes import ClassStore, confusion_bytes, current_class_id
-from fmnist_core.store.errors import (
-    StoreUnavailable,
-    TooManySeats,
-    UnknownRun,
-    UnknownSeat,
-    is_unavailable,
-    problem_sentence,
-)
-from fmnist_core.store.migrate import upgrade
+from fmnist_core.store.database import seat_is
+from fmnist_core.store.errors import TooManySeats, UnknownRun
 from fmnist_core.store.seats import (
     Seat,
     code_hash_and_key,
@@ -64,60 +52,15 @@ from fmnist_core.store.weights import drop_unused_weights, keep_weights
 
 LOGITS_DTYPE = np.dtype("<f2")  # float16: 200 kB for the 10,000 test images, plenty for the figures
 _RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_IMMEDIATE = "fmnist_immediate"  # execution option: begin SQLite's transaction holding the write lock
 SEATS_PER_CLIENT, SEAT_WINDOW = 20, timedelta(hours=1)  # new seats one browser may start
 CODE_DRAWS = 5  # a new seat's code is drawn again when another seat has it (about one in a million)
 _UNFINISHED = (RunState.WAITING.value, RunState.RUNNING.value)
-_MIGRATION_LOCK = 0x464D4E495354  # "FMNIST": PostgreSQL's advisory lock held while migrating
 UNUSED_AFTER_DAYS = 1.0  # a seat that never trained, or a run that never trained an epoch, goes then
 _WITH_WEIGHTS = runs.join(run_models).join(models)  # the runs that have weights, and the weights
 
 
-def default_database_url() -> str:
-    """A SQLite file in the user's data folder: $XDG_DATA_HOME, else ~/.local/share."""
-    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share")
-    return f"sqlite:///{data_home / 'fmnist-classroom' / 'runs.sqlite3'}"
-
-
 class RunStore(ClassStore):
-    """Seats, their runs and classes in the database at `url`; `migrate` brings its schema up to
-    date first.
-
-    `busy_timeout` is how many seconds to wait for the database: for SQLite's write lock, or for a
-    connection to PostgreSQL.
-    """
-
-    def __init__(self, url: str, *, migrate: bool = True, busy_timeout: float = 10.0):
-        if not busy_timeout > 0:
-            raise ValueError(f"busy_timeout must be a positive number of seconds; got {busy_timeout!r}.")
-        self._url = _database_url(url)
-        self._sqlite = self._url.get_backend_name() == "sqlite"
-        try:
-            self._engine = self._sqlite_engine(busy_timeout) if self._sqlite else create_engine(
-                self._url, hide_parameters=True, pool_pre_ping=True,
-                connect_args={"connect_timeout": math.ceil(busy_timeout)})
-        except OSError as error:  # the SQLite file's folder cannot be made
-            raise StoreUnavailable(problem_sentence(error, self.safe_url)) from error
-        if migrate:
-            try:
-                self._migrate()
-            except Exception as error:
-                self._engine.dispose()
-                if is_unavailable(error):
-                    raise StoreUnavailable(problem_sentence(error, self.safe_url)) from error
-                raise
-
-    @property
-    def safe_url(self) -> str:
-        """The URL with its password hidden, for messages."""
-        return self._url.render_as_string(hide_password=True)
-
-    @property
-    def engine(self) -> Engine:
-        return self._engine
-
-    def close(self) -> None:
-        self._engine.dispose()
+    """Seats, their runs and classes in the database at `url` (see `Database`)."""
 
     # Seats
 
@@ -186,7 +129,7 @@ class RunStore(ClassStore):
         """Notes that the learner was here now; seats not seen for long are deleted with their runs."""
         _check_seat(seat)
         with self._transaction(write=True) as connection:
-            connection.execute(update(seats).where(_seat_is(seat))
+            connection.execute(update(seats).where(seat_is(seat))
                                .values(last_seen_at=utc_now()))
 
     # Runs
@@ -299,12 +242,12 @@ class RunStore(ClassStore):
         of_seat = runs.join(seats, runs.c.seat_id == seats.c.id)
         with self._transaction() as connection:
             rows = connection.execute(
-                select(runs).select_from(of_seat).where(_seat_is(seat))
+                select(runs).select_from(of_seat).where(seat_is(seat))
                 .order_by(runs.c.created_at, runs.c.id)).all()
             history: dict[int, list[EpochRecord]] = {row.id: [] for row in rows}
             for epoch in connection.execute(
                     select(epochs).select_from(epochs.join(of_seat, epochs.c.run == runs.c.id))
-                    .where(_seat_is(seat)).order_by(epochs.c.run, epochs.c.epoch)):
+                    .where(seat_is(seat)).order_by(epochs.c.run, epochs.c.epoch)):
                 history[epoch.run].append(EpochRecord(epoch.epoch, epoch.loss, epoch.accuracy,
                                                       epoch.val_loss, epoch.val_accuracy, epoch.seconds))
         return [_training_run(row, history[row.id]) for row in rows]
@@ -315,7 +258,7 @@ class RunStore(ClassStore):
         with self._transaction() as connection:
             return connection.scalar(
                 select(models.c.data).select_from(_WITH_WEIGHTS.join(seats))
-                .where(_seat_is(seat), runs.c.run_id == run_id))
+                .where(seat_is(seat), runs.c.run_id == run_id))
 
     def finished_like(self, config: ExperimentConfig) -> tuple[TrainingRun, bytes] | None:
         """The newest finished run, of any seat, trained with exactly `config` (settings and seed),
@@ -342,7 +285,7 @@ class RunStore(ClassStore):
         with self._transaction() as connection:
             return set(connection.scalars(
                 select(runs.c.run_id).select_from(run_models.join(runs).join(seats))
-                .where(_seat_is(seat))))
+                .where(seat_is(seat))))
 
     def interrupt_running_runs(self, server: str) -> int:
         """At a server's start: the runs it still had waiting or running when it last stopped were
@@ -395,7 +338,7 @@ class RunStore(ClassStore):
     def delete_runs_of_seat(self, seat: Seat) -> int:
         """Deletes all of the seat's runs with their epochs and weights; returns how many runs went."""
         _check_seat(seat)
-        seat_ids = select(seats.c.id).where(_seat_is(seat))
+        seat_ids = select(seats.c.id).where(seat_is(seat))
         with self._transaction(write=True) as connection:
             deleted = connection.execute(delete(runs).where(runs.c.seat_id.in_(seat_ids))).rowcount
             drop_unused_weights(connection)
@@ -430,75 +373,6 @@ class RunStore(ClassStore):
 
     # Helpers
 
-    def _migrate(self) -> None:
-        """Brings the schema to head in one write transaction, one server at a time: on
-        PostgreSQL, app servers starting together on a new database wait for the first one's
-        migration (an advisory lock) instead of creating the same tables at once.
-
-        On SQLite, with foreign keys off: a batch migration copies a table into a new one and drops
-        the old, and with them on, dropping `runs` would cascade to every epoch and weight. SQLite
-        only turns them off outside a transaction; they are checked before the commit instead.
-        """
-        with self._engine.connect() as connection:
-            driver = connection.connection.driver_connection if self._sqlite else None
-            if driver is not None:
-                driver.execute("PRAGMA foreign_keys = OFF")
-            try:
-                connection.execution_options(**{_IMMEDIATE: True})
-                with connection.begin():
-                    if connection.dialect.name == "postgresql":
-                        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                           {"key": _MIGRATION_LOCK})
-                    upgrade(connection)
-                    if driver is not None:
-                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
-                        if broken:
-                            raise RuntimeError(f"The migration left {len(broken)} rows whose foreign "
-                                               f"key finds nothing, first in {broken[0][0]}; nothing "
-                                               f"was changed.")
-            finally:
-                if driver is not None:
-                    driver.execute("PRAGMA foreign_keys = ON")
-
-    def _sqlite_engine(self, busy_timeout: float) -> Engine:
-        database = self._url.database
-        if not database or database == ":memory:" or database.startswith("file:"):
-            raise ValueError(f"A run store needs a SQLite file (sqlite:///path); got {self.safe_url}.")
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(self._url, hide_parameters=True)
-
-        @event.listens_for(engine, "connect")
-        def _configure(dbapi_connection, _record):
-            dbapi_connection.isolation_level = None  # we send BEGIN ourselves, so it can be IMMEDIATE
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
-            cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute("PRAGMA journal_mode = WAL")  # readers never wait for the writer
-            cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; a commit needs no fsync
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _begin(connection):
-            # A write transaction takes the lock at BEGIN, where busy_timeout waits for it; a deferred
-            # one that read first would fail at once with "database is locked" when it came to write.
-            immediate = connection.get_execution_options().get(_IMMEDIATE, False)
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-        return engine
-
-    @contextmanager
-    def _transaction(self, *, write: bool = False) -> Iterator[Connection]:
-        with self._engine.connect() as connection:
-            connection.execution_options(**{_IMMEDIATE: write})
-            with connection.begin():
-                yield connection
-
-    def _upsert(self, connection: Connection, table, values: dict, key: tuple[str, ...]) -> None:
-        statement = (sqlite if self._sqlite else postgresql).insert(table).values(**values)
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=list(key), set_={name: statement.excluded[name] for name in values
-                                            if name not in key}))
-
     @staticmethod
     def _seat_of_token(connection: Connection, token: str) -> Seat | None:
         code_locked = connection.scalar(
@@ -506,13 +380,6 @@ class RunStore(ClassStore):
         if code_locked is None:
             return None
         return Seat(token, unlocked(code_locked, token_key(token)))
-
-    @staticmethod
-    def _seat_id(connection: Connection, seat: Seat) -> int:
-        seat_id = connection.scalar(select(seats.c.id).where(_seat_is(seat)))
-        if seat_id is None:
-            raise UnknownSeat("No seat has this token; create_seat first.")
-        return seat_id
 
     @staticmethod
     def _run_state(connection: Connection, seat_id: int, run_id: str) -> RunState | None:
@@ -527,7 +394,7 @@ class RunStore(ClassStore):
         _check_run_id(run_id)
         run = connection.execute(
             select(runs.c.id, runs.c.seat_id).select_from(runs.join(seats))
-            .where(_seat_is(seat), runs.c.run_id == run_id)).first()
+            .where(seat_is(seat), runs.c.run_id == run_id)).first()
         if run is None:
             raise UnknownRun(f"This seat has no run {run_id!r}.")
         return run
@@ -540,27 +407,6 @@ class RunStore(ClassStore):
         if len(finished) > MODELS_KEPT:
             connection.execute(delete(run_models).where(run_models.c.run.in_(finished[MODELS_KEPT:])))
             drop_unused_weights(connection)
-
-
-def _database_url(url: str):
-    """Parses `url`; postgresql:// and postgres:// mean psycopg 3, the driver installed."""
-    if not isinstance(url, str):
-        raise TypeError(f"The database URL must be a str; got {type(url).__name__}.")
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise ValueError(f"Not a database URL: {url!r}; use sqlite:///path or postgresql://…") from None
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
-        raise ValueError(f"The run store works with sqlite:///path or postgresql://…; got "
-                         f"{parsed.render_as_string(hide_password=True)}.")
-    return parsed
-
-
-def _seat_is(seat: Seat):
-    """The condition that picks the seat's row: its token's hash, the only way to a seat's runs."""
-    return seats.c.token_hash == token_hash(seat.token)
 
 
 def _check_seat(seat: Seat) -> None:
