@@ -10,8 +10,8 @@ import pytest
 
 from fmnist_core import figures
 from fmnist_core.classroom.board import ClassBoard, knob_for_plan, settings_text, standing
-from fmnist_core.classroom.nicknames import MAX_NICKNAME, check_nickname, suggest_nickname
-from fmnist_core.classroom.plans import PLANS, describe, part_config, plan_of
+from fmnist_core.classroom.nicknames import NICKNAME_LENGTH, check_nickname, suggest_nickname
+from fmnist_core.classroom.plans import PLANS, Plan, describe, part_config, plan_of
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.run import RunState
 from fmnist_core.store import ClassRun
@@ -36,7 +36,7 @@ def test_any_nickname_of_1_to_24_characters_is_kept_as_typed(nickname):
 
 @pytest.mark.parametrize(("text", "message"), [
     ("", "Choose a nickname"), ("   ", "Choose a nickname"),
-    ("x" * (MAX_NICKNAME + 1), "at most 24 characters; this one has 25"),
+    ("x" * (NICKNAME_LENGTH + 1), "at most 24 characters; this one has 25"),
     ("two\nlines", "line breaks"), ("zero\u200bwidth", "invisible"), (42, "A nickname is text"),
 ])
 def test_a_bad_nickname_gets_one_sentence(text, message):
@@ -72,6 +72,13 @@ def test_every_plan_gives_valid_configs_for_every_value():
             assert plan.value_label(slot)
         assert plan_of(plan.setting, plan.values) is plan
     assert plan_of("epochs", ("1", "2")) is None
+
+
+def test_a_plan_follows_the_stores_rule_for_its_values():
+    with pytest.raises(ValueError, match="as the store keeps them: 0.001, 0.01"):
+        Plan("Rates", "learning_rate", ("0.0010", "0.01"), "?")
+    with pytest.raises(ValueError, match="not a value the settings allow"):
+        part_config(ExperimentConfig(), "epochs", "1000", seed=101)
 
 
 def test_plan_values_in_a_learners_words():

@@ -8,6 +8,7 @@ board draws test accuracy against the values.
 from dataclasses import dataclass
 
 from fmnist_core.config import SETTINGS_BY_NAME, ExperimentConfig
+from fmnist_core.store.classes import plan_texts, with_plan_value
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,12 @@ class Plan:
     setting: str  # a row of config.SETTINGS
     values: tuple[str, ...]  # as the setting is written in a link (ExperimentConfig.to_query())
     question: str
+
+    def __post_init__(self):
+        kept = plan_texts(self.setting, self.values)  # the store's rule for a plan
+        if kept != self.values:
+            raise ValueError(f"The plan {self.name!r} must write its values as the store keeps them: "
+                             f"{', '.join(kept)}.")
 
     def value_label(self, slot: int) -> str:
         """The part a student trains, in words: "256 neurons", "20 epochs", "raw pixels"."""
@@ -54,7 +61,4 @@ def plan_of(setting: str | None, values: tuple[str, ...]) -> Plan | None:
 
 def part_config(base: ExperimentConfig, setting: str, value: str, seed: int) -> ExperimentConfig:
     """`base` with the student's part of the experiment: the plan's value and their own seed."""
-    config, notes = ExperimentConfig.from_query({**base.to_query(), setting: value, "seed": str(seed)})
-    if notes:
-        raise ValueError(" ".join(notes))
-    return config
+    return with_plan_value(base, setting, value).with_changes(seed=seed)

@@ -17,6 +17,7 @@ import hmac
 import json
 import math
 import secrets
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -124,13 +125,24 @@ def teacher_key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def check_nickname(nickname: object) -> None:
-    """A nickname is a str of 1 to 24 characters once stripped; the message never repeats it."""
-    if not isinstance(nickname, str):
-        raise ValueError(f"A nickname must be a str; got {type(nickname).__name__}.")
-    length = len(nickname.strip())
-    if not 1 <= length <= NICKNAME_LENGTH or "\0" in nickname:
-        raise ValueError(f"A nickname is 1 to {NICKNAME_LENGTH} characters (no NUL); got {length}.")
+def check_nickname(text: object) -> str:
+    """The nickname as it will be shown: trimmed, 1 to 24 characters, no control characters; in any
+    script, and kept exactly so (pages show it as plain text, never as markdown or HTML).
+
+    Raises ValueError with one sentence naming what is wrong; it never repeats the nickname.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"A nickname is text; got {type(text).__name__}.")
+    nickname = unicodedata.normalize("NFC", text.strip())
+    if not nickname:
+        raise ValueError("Choose a nickname (not your real name).")
+    if len(nickname) > NICKNAME_LENGTH:
+        raise ValueError(f"A nickname has at most {NICKNAME_LENGTH} characters; this one has "
+                         f"{len(nickname)}.")
+    if any(unicodedata.category(character) in ("Cc", "Cf", "Zl", "Zp") and character != "\u200d"
+           for character in nickname):
+        raise ValueError("A nickname cannot hold line breaks or invisible control characters.")
+    return nickname
 
 
 def plan_texts(setting: str, values: Sequence[str]) -> tuple[str, ...]:
@@ -145,13 +157,19 @@ def plan_texts(setting: str, values: Sequence[str]) -> tuple[str, ...]:
     for value in values:
         if not isinstance(value, str):
             raise ValueError(f"A plan's values are texts like the page URL's; got {value!r}.")
-        config, notes = ExperimentConfig.from_query({setting: value})
-        if notes:
-            raise ValueError(f"{setting}={value!r} is not a value the settings allow: {notes[0]}")
-        texts.append(config.to_query()[setting])
+        texts.append(with_plan_value(ExperimentConfig(), setting, value).to_query()[setting])
     if len(set(texts)) != len(texts):
         raise ValueError(f"A plan's values must differ; got {', '.join(texts)}.")
     return tuple(texts)
+
+
+def with_plan_value(base: ExperimentConfig, setting: str, value: str) -> ExperimentConfig:
+    """`base` with `setting` at `value`, a text as the page URL writes it; ValueError, naming both,
+    when the settings do not allow it."""
+    config, notes = ExperimentConfig.from_query({**base.to_query(), setting: value})
+    if notes:
+        raise ValueError(f"{setting}={value!r} is not a value the settings allow: {notes[0]}")
+    return config
 
 
 def checked_controls(controls: Mapping[str, str]) -> dict[str, str]:
@@ -360,7 +378,8 @@ class ClassStore(Database):
     # A student
 
     def join_class(self, seat: Seat, code: str, nickname: str) -> Membership:
-        """Makes the seat a current member of the class under `nickname` (kept exactly as given).
+        """Makes the seat a current member of the class under `nickname`, kept as `check_nickname`
+        gives it (trimmed; ValueError for one it refuses).
 
         Joins of one class are serialised (SQLite's write lock; on PostgreSQL the class's row,
         locked), so each gets a slot that keeps the plan balanced: the value fewest current members
@@ -370,7 +389,7 @@ class ClassStore(Database):
         a seat in another class leaves that one. ClassNotFound for an unknown code, ClassFull when
         `capacity` students are members already.
         """
-        check_nickname(nickname)
+        nickname = check_nickname(nickname)
         with self._transaction(write=True) as connection:
             seat_id = self._seat_id(connection, seat)
             row = self._class_row(connection, code, lock=True)
