@@ -12,7 +12,8 @@ import pytest
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.estimate import Calibration, estimated_seconds, memory_needed
 from fmnist_core.history import EpochRecord
-from fmnist_core.jobs import PACE_WEIGHT, JobState, TrainingJob, TrainingQueue
+from fmnist_core.jobs import JobState, SharedTraining, TrainingJob, TrainingQueue
+from fmnist_core.pace import PACE_WEIGHT
 from fmnist_core.recent_runs import RECENT_RUNS_KEPT
 from fmnist_core.run import RunState, TrainingRun
 
@@ -195,8 +196,8 @@ def test_a_training_past_the_time_limit_stops_keeping_its_epochs():
 
 def test_the_limit_reads_in_minutes():
     job = TrainingJob(configs(1)[0], time_limit=300)
-    job.started = time.monotonic() - 301
-    assert job._should_stop() and job.stopped_because == "it reached the 5-minute limit for one training"
+    job.start(time.monotonic() - 301)
+    assert job.should_stop() and job.stopped_because == "it reached the 5-minute limit for one training"
     assert TrainingJob(configs(1)[0], time_limit=300).stopped_because is None  # not started yet
 
 
@@ -209,7 +210,7 @@ def test_the_first_worker_ready_calibrates_once():
         return measured
 
     queue = TrainingQueue(data=None, slots=2, train=training, calibrate=calibrate)
-    until(lambda: queue.calibration is measured, "the measured calibration is the queue's")
+    until(lambda: queue.pace.calibration is measured, "the measured calibration is the queue's")
     time.sleep(0.1)
     assert calls == [queue.trainers]
 
@@ -390,7 +391,7 @@ def test_a_waiting_job_knows_about_when_it_should_start():
     third, fourth = queue.submit(lesson.with_changes(seed=1)), queue.submit(small.with_changes(seed=1))
     until(lambda: queue.running == 2, "two run")
     assert queue.expected_start(first) is None  # running, not waiting
-    long, short = (estimated_seconds(config, queue.calibration) for config in (lesson, small))
+    long, short = (estimated_seconds(config, queue.pace.calibration) for config in (lesson, small))
     # The third takes the slot the short one frees; the fourth the first one's, free before the
     # third (short + long) ends.
     assert queue.expected_start(third) == pytest.approx(short, abs=0.5)
@@ -404,7 +405,22 @@ def test_the_queue_measures_its_pace_from_finished_trainings():
         return TrainingRun(config, [], None, 0.5, 0.8, seconds=3 * estimated_seconds(config))
 
     queue = TrainingQueue(data=None, slots=1, train=training)
-    assert queue.pace == 1.0
+    assert queue.pace.factor == 1.0
     job = queue.submit(configs(1)[0])
     until(lambda: job.state == JobState.DONE, "it finishes")
-    assert queue.pace == pytest.approx(1 + PACE_WEIGHT * (3 - 1))
+    assert queue.pace.factor == pytest.approx(1 + PACE_WEIGHT * (3 - 1))
+
+
+def test_a_job_joining_a_shared_training_follows_it_from_where_it_is():
+    first, late = TrainingJob(configs(1)[0]), TrainingJob(configs(1)[0])
+    training = SharedTraining(configs(1)[0], [first])
+    training.start()
+    training.advance((2, 3, 32))
+    training.add_epoch(EpochRecord(1, 0.6, 0.7, 0.65, 0.72, 0.1))
+    training.join(late)
+    assert late.state is JobState.RUNNING and late.started == first.started
+    assert late.history == first.history and late.progress == (2, 3, 32)
+    first.cancel()
+    assert training.leavers() == [first] and training.jobs == [late] and training.wanted()
+    late.cancel()
+    assert training.leavers() == [] and not training.wanted()  # the last: the training stops
