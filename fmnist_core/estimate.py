@@ -16,11 +16,10 @@ from fmnist_core.data import IMAGE_SHAPE, TEST_IMAGES
 FORWARD_AND_BACKWARD = 3  # a training step's arithmetic: the forward pass once, the backward twice
 FLOAT_BYTES = 4
 IMAGE_PIXELS = math.prod(IMAGE_SHAPE)
-# The same bounds as training.CHUNK_IMAGES, training.MAX_CHUNK_STEPS and model.PREDICT_BATCH,
-# which import TensorFlow (tests/test_estimate.py checks that they agree).
-CHUNK_IMAGES = 6400
+# The trainers' bounds, here so that estimates need no TensorFlow: `training` and `model` use them.
+CHUNK_IMAGES = 6400  # bounds a trainer's chunk buffer: 6,400 images = 5 MB
 MAX_CHUNK_STEPS = 200
-PREDICT_BATCH = 1000
+PREDICT_BATCH = 1000  # images scored at once
 OPTIMIZER_SLOTS = {"adam": 2, "rmsprop": 1, "sgd": 0}  # arrays the optimizer keeps per weight
 # A step keeps each layer's outputs for the backward pass, then their gradients; measured here
 # (VmHWM), the CNN at batch 4,096 added 497 MB: 1.6× its forward outputs (4,096 × 72 kB) beyond
@@ -199,4 +198,9 @@ def memory_needed(config: ExperimentConfig) -> int:
 
 def chunk_images(batch_size: int) -> int:
     """Images in a trainer's chunk buffer: whole batches, at most CHUNK_IMAGES (but one batch)."""
-    return max(1, min(MAX_CHUNK_STEPS, CHUNK_IMAGES // batch_size)) * batch_size
+    return chunk_steps(batch_size) * batch_size
+
+
+def chunk_steps(batch_size: int) -> int:
+    """The most steps one compiled call of a trainer runs: MAX_CHUNK_STEPS, fewer for big batches."""
+    return max(1, min(MAX_CHUNK_STEPS, CHUNK_IMAGES // batch_size))

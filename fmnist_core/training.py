@@ -21,17 +21,15 @@ from fmnist_core import augmentation
 from fmnist_core.architecture import layer_specs
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import IMAGE_SHAPE, TRAIN_IMAGES, FashionMNIST
-from fmnist_core.estimate import DEFAULT_CALIBRATION, Calibration, step_parts
+from fmnist_core.estimate import DEFAULT_CALIBRATION, PREDICT_BATCH, Calibration, chunk_steps, step_parts
 from fmnist_core.evaluation import loss_and_accuracy
 from fmnist_core.history import EpochRecord
 from fmnist_core.lesson import exercise_config
-from fmnist_core.model import LOSS, PREDICT_BATCH, build_model, scores_in_batches
+from fmnist_core.model import LOSS, build_model, scores_in_batches
 from fmnist_core.run import RunState, TrainingRun
 from fmnist_core.trainer_pool import TrainerPool
 
 CHUNK_SECONDS = 0.25  # one compiled call runs about this long, so a stop is honoured well within 1 s
-MAX_CHUNK_STEPS = 200
-CHUNK_IMAGES = 6400  # bounds the chunk buffer: 6,400 images = 5 MB
 NO_MOVES = augmentation.strengths(ExperimentConfig())
 CONV_CALIBRATION_STEPS = 20  # the lesson's convnet step (batch 128) takes ≈ 10 ms here: 20 take 0.2 s
 
@@ -186,7 +184,7 @@ class _Trainer:
 
     def __init__(self, config: ExperimentConfig):
         self.model, batch = build_model(config), config.batch_size
-        self.max_steps = max(1, min(MAX_CHUNK_STEPS, CHUNK_IMAGES // batch))
+        self.max_steps = chunk_steps(batch)
         self.images = np.zeros((self.max_steps * batch, *IMAGE_SHAPE), np.uint8)
         self.labels = np.zeros(self.max_steps * batch, np.int32)
         self.draws = np.zeros((self.max_steps * batch, augmentation.DRAWS), np.float32)

@@ -8,10 +8,7 @@ import pytest
 
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.estimate import (
-    CHUNK_IMAGES,
     DEFAULT_CALIBRATION,
-    MAX_CHUNK_STEPS,
-    PREDICT_BATCH,
     Calibration,
     estimated_seconds,
     memory_needed,
@@ -23,13 +20,6 @@ LESSON = ExperimentConfig()
 HUGE = ExperimentConfig(hidden_layers=(1024, 1024, 1024), batch_size=1, epochs=100)
 CNN_BATCH_1 = ExperimentConfig(architecture="cnn", batch_size=1, epochs=10)
 MB = 2**20
-
-
-def test_the_bounds_match_the_trainings():
-    from fmnist_core import model, training
-
-    assert (CHUNK_IMAGES, MAX_CHUNK_STEPS, PREDICT_BATCH) == (
-        training.CHUNK_IMAGES, training.MAX_CHUNK_STEPS, model.PREDICT_BATCH)
 
 
 @pytest.fixture(scope="module")
