@@ -10,7 +10,7 @@ from fmnist_core.run import REFERENCES
 from ui import classroom
 from ui.charts import chart
 from ui.page import setup
-from ui.resources import dataset, store_writer
+from ui.resources import dataset
 from ui.text import plain
 
 setup("Class board", keeps=("class", "key"))
@@ -20,12 +20,6 @@ if isinstance(info, str):
     st.info(info, icon=":material/lock:")
     st.stop()
 code, key = info.code, st.query_params["key"]
-
-
-def teacher(change) -> None:
-    """A change the teacher makes (the store checks the key), then the board redrawn."""
-    store_writer().read(change)
-    st.rerun()
 
 
 st.markdown(f"## Class code: `{info.shown_code}`")
@@ -43,8 +37,8 @@ with st.expander("The class experiment and the board's settings", expanded=not i
                    + ".")
     if (PLANS.get(chosen) != plan_now) and st.button("Give the class this experiment", type="primary"):
         plan = PLANS.get(chosen)
-        teacher(lambda store: store.set_plan(code, key, plan and plan.setting,
-                                             plan.values if plan else ()))
+        classroom.set_plan(code, key, plan and plan.setting, plan.values if plan else ())
+        st.rerun()
     left, right = st.columns(2)
     anonymous = left.toggle("Anonymous board (for projecting)", info.anonymous,
                             help="Shows Student 1, Student 2, … instead of the nicknames.")
@@ -58,8 +52,9 @@ with st.expander("The class experiment and the board's settings", expanded=not i
                                 if mode == "hide" and n not in locked])
     controls = {name: "lock" for name in locked} | {name: "hide" for name in hidden}
     if (anonymous, standing, controls) != (info.anonymous, info.show_standing, dict(info.controls)):
-        teacher(lambda store: store.set_class_options(code, key, controls=controls,
-                                                      show_standing=standing, anonymous=anonymous))
+        classroom.set_class_options(code, key, controls=controls, show_standing=standing,
+                                    anonymous=anonymous)
+        st.rerun()
 
 knob = st.selectbox("Test accuracy against", list(KNOBS), list(KNOBS).index(
     knob_for_plan(info.plan_setting, info.plan_values)), format_func=lambda name: KNOBS[name].label)
@@ -68,11 +63,11 @@ knob = st.selectbox("Test accuracy against", list(KNOBS), list(KNOBS).index(
 @st.fragment(run_every=1.0)
 def live() -> None:
     """The class now: redrawn every second while the board is open."""
-    counts = store_writer().read(lambda store: store.class_counts(code))
-    runs = store_writer().read(lambda store: store.class_runs(code, key))
-    if counts is None or runs is None:
+    found = classroom.class_now(code, key)
+    if found is None:
         st.warning("The board cannot read the class right now: the database does not answer.")
         return
+    counts, runs = found
     board = ClassBoard(runs, anonymous=info.anonymous)
     numbers = st.columns(4)
     for column, (label, value) in zip(numbers, [
@@ -106,6 +101,6 @@ with st.expander("End the class"):
                 "once. The students' pages then say that the class has ended.")
     if st.checkbox("Yes, end the class and delete its data", key="confirm_end"):
         if st.button("End class and delete its data", type="primary", icon=":material/delete:"):
-            store_writer().read(lambda store: store.end_class(code, key))
+            classroom.end_class(code, key)
             st.success("The class has ended and its data are deleted.")
             st.stop()

@@ -360,7 +360,7 @@ def test_a_heartbeat_needs_a_name_and_a_positive_silence(sqlite_url, server, sil
 def test_a_server_whose_heartbeat_stops_has_its_runs_marked_by_another(postgresql_url):
     # Two servers as two processes would be: each its own store and writer, on one PostgreSQL.
     writers = [StoreWriter(lambda: RunStore(postgresql_url)) for _ in range(2)]
-    seat = writers[0].read(lambda store: store.create_seat(Seat.new()))
+    seat = writers[0].write_now(lambda store: store.create_seat(Seat.new()))
     hearts = [Heartbeat(writer, name, every=0.1, silent_after=1.0).start()
               for writer, name in zip(writers, ("server-a", "server-b"), strict=True)]
     wait_until(lambda: set(writers[0].read(heard_at)) == {"server-a", "server-b"})
@@ -708,6 +708,8 @@ def test_writes_wait_while_sqlite_is_locked_then_go_in_order(sqlite_url, caplog)
     assert writer.pending == 5
     assert writer.problem == f"the database at {sqlite_url} is locked"
     assert writer.read(lambda store: store.runs_of_seat(seat)[0].history) == []  # reading still works
+    assert writer.write_now(lambda store: store.touch_seat(seat), default="locked") == "locked"
+    assert "Cannot write to the run store: the database at" in caplog.text
 
     locker.execute("ROLLBACK")
     assert writer.flush(10)

@@ -1,20 +1,31 @@
 """A tab's part in a class: joining, the class's locks and experiment on this student's knobs,
-the teacher's board credentials, and the news that a class has ended."""
+the teacher's board (its credentials, the teacher's changes, the class now), and the news that a
+class has ended. Every change to a class goes through here, to the run store's front."""
 
 import time
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
 
 import streamlit as st
 
 from fmnist_core.classroom.board import standing as board_standing
 from fmnist_core.classroom.nicknames import check_nickname
 from fmnist_core.classroom.plans import part_config, plan_of
-from fmnist_core.store import ClassFull, ClassInfo, ClassNotFound, Membership, NotTheTeacher
+from fmnist_core.store import (
+    ClassCounts,
+    ClassFull,
+    ClassInfo,
+    ClassNotFound,
+    ClassRun,
+    Membership,
+    NotTheTeacher,
+    StoreUnavailable,
+)
 from ui import session, settings
-from ui.resources import desks, store_writer
+from ui.resources import desks
 
 MEMBERSHIP, ENDED = "class_membership", "class_ended"
 CHECK_SECONDS = 3.0  # how often a page asks the database about the student's class
-_UNREADABLE = object()
 
 
 def follow_membership() -> None:
@@ -24,21 +35,23 @@ def follow_membership() -> None:
     if time.monotonic() - checked < CHECK_SECONDS:
         return
     seat = session.seat()
-    found = store_writer().read(lambda store: _membership_and_class(store, seat), _UNREADABLE)
-    if found is _UNREADABLE:
+    try:
+        membership, info = session.store().membership_and_class(seat)
+    except StoreUnavailable:
         return  # the database is down: keep what we knew
-    membership, info = found
-    if known is not None and membership is None and info is None \
-            and store_writer().read(lambda store: store.class_of_code(known.code), _UNREADABLE) is None:
+    if known is not None and membership is None and info is None and _has_ended(known.code):
         _class_ended(known)
         return
     st.session_state[MEMBERSHIP] = (time.monotonic(), membership, info)
     _apply(membership, info)
 
 
-def _membership_and_class(store, seat) -> tuple[Membership | None, ClassInfo | None]:
-    membership = store.membership_of(seat)
-    return membership, membership and store.class_of_code(membership.code)
+def _has_ended(code: str) -> bool:
+    """Whether the class is gone from the store; False while the database does not answer."""
+    try:
+        return session.store().class_of_code(code) is None
+    except StoreUnavailable:
+        return False
 
 
 def _apply(membership: Membership | None, info: ClassInfo | None) -> None:
@@ -96,32 +109,30 @@ def join(code: str, nickname: str) -> str | None:
         return str(error)
     seat = session.seat()
     try:
-        joined = store_writer().read(lambda store: _join(store, seat, code, nickname), _UNREADABLE)
+        session.store().join_class(seat, code, nickname)
     except (ClassNotFound, ClassFull) as error:
         return str(error)
-    if joined is _UNREADABLE:
+    except StoreUnavailable:
         return "The class cannot be joined right now: the database does not answer. Try again soon."
     st.session_state.pop(MEMBERSHIP, None)
     follow_membership()
     return None
 
 
-def _join(store, seat, code: str, nickname: str) -> Membership:
-    if seat.code:  # a seat made while the database was down may not be saved yet
-        store.create_seat(seat)
-    return store.join_class(seat, code, nickname)
-
-
 def leave() -> None:
     seat = session.seat()
-    store_writer().read(lambda store: store.leave_class(seat))
+    with suppress(StoreUnavailable):
+        session.store().leave_class(seat)
     st.session_state.pop(MEMBERSHIP, None)
     session.set_class_controls({})
 
 
 def start_class() -> tuple[ClassInfo, str] | None:
     """A new class and its teacher key; None while the database does not answer."""
-    return store_writer().read(lambda store: store.start_class())
+    try:
+        return session.store().start_class()
+    except StoreUnavailable:
+        return None
 
 
 def teachers_class() -> ClassInfo | str:
@@ -131,12 +142,43 @@ def teachers_class() -> ClassInfo | str:
         return ("This board is for a class's teacher: open it with the teacher link you got "
                 "when you started the class (Home → Start a class).")
     try:
-        info = store_writer().read(lambda store: store.teachers_class(code, key), _UNREADABLE)
+        return session.store().teachers_class(code, key)
     except (ClassNotFound, NotTheTeacher) as error:
         return str(error)
-    if info is _UNREADABLE:
+    except StoreUnavailable:
         return "The class cannot be read right now: the database does not answer. Try again soon."
-    return info
+
+
+def set_plan(code: str, key: str, setting: str | None, values: Sequence[str]) -> None:
+    """The teacher gives the class an experiment, or none (the store checks the key); nothing
+    while the database does not answer."""
+    with suppress(StoreUnavailable):
+        session.store().set_plan(code, key, setting, values)
+
+
+def set_class_options(code: str, key: str, *, controls: Mapping[str, str], show_standing: bool,
+                      anonymous: bool) -> None:
+    """The teacher's locks and hides for the class, where students stand, an anonymous board;
+    nothing while the database does not answer."""
+    with suppress(StoreUnavailable):
+        session.store().set_class_options(code, key, controls=controls, show_standing=show_standing,
+                                          anonymous=anonymous)
+
+
+def class_now(code: str, key: str) -> tuple[ClassCounts, list[ClassRun]] | None:
+    """The class's counts and runs, for its board; None while the database does not answer."""
+    front = session.store()
+    try:
+        return front.class_counts(code), front.class_runs(code, key)
+    except StoreUnavailable:
+        return None
+
+
+def end_class(code: str, key: str) -> None:
+    """Deletes the class and its students' seats and runs; nothing while the database does not
+    answer."""
+    with suppress(StoreUnavailable):
+        session.store().end_class(code, key)
 
 
 def standing(accuracy: float) -> str | None:
@@ -144,5 +186,8 @@ def standing(accuracy: float) -> str | None:
     member, info = membership()
     if member is None or info is None or not info.show_standing:
         return None
-    accuracies = store_writer().read(lambda store: store.class_accuracies(info.code))
-    return None if accuracies is None else board_standing(accuracy, accuracies)
+    try:
+        accuracies = session.store().class_accuracies(info.code)
+    except StoreUnavailable:
+        return None
+    return board_standing(accuracy, accuracies)

@@ -21,10 +21,11 @@ from fmnist_core.jobs import TrainingJob
 from fmnist_core.run import TrainingRun
 from fmnist_core.run_list import RunList
 from fmnist_core.saving import SeatRecorder
-from fmnist_core.store import Seat, normalise_code
+from fmnist_core.store import Seat, StoreFront, StoreUnavailable, normalise_code
 from fmnist_core.store.seats import is_token
 from fmnist_core.words import count
-from ui.resources import dataset, desks, server_name, store_writer, training_queue
+from ui import resources
+from ui.resources import dataset, desks, server_name, store_writer
 
 # A closed tab's training stops because Runtime.is_active_session says so (not public API).
 if not callable(getattr(Runtime, "is_active_session", None)):
@@ -40,7 +41,11 @@ MAX_TRAININGS = 3  # a student's trainings waiting or running at once: the queue
 SEAT_PARAM = "seat"  # the link's parameter that brings a learner's runs back
 XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit's, set on the browser's first request
 MAX_CODE_TRIES = 10  # wrong codes a tab may type: a code has 30 bits, so guessing must be slow
-_UNREADABLE = object()
+
+
+def store() -> StoreFront:
+    """The run store, as the pages read and write it."""
+    return StoreFront(store_writer())
 
 
 def desk() -> Desk:
@@ -52,7 +57,7 @@ def desk() -> Desk:
     fresh = SEAT not in st.session_state
     if fresh:
         st.session_state[SEAT], st.session_state[SEAT_NOTES] = _seat_of_link()
-        store_writer().touch_seat(st.session_state[SEAT])  # a seat in use is not deleted as unused
+        store().touch_seat(st.session_state[SEAT])  # a seat in use is not deleted as unused
     _write_link()  # a page switch clears the address's parameters
     the_desk = desks().desk(st.session_state[SEAT], fresh=fresh)
     context = get_script_run_ctx()
@@ -67,8 +72,9 @@ def _seat_of_link() -> tuple[Seat, list[str]]:
     if not token:
         return _new_seat(), []
     if is_token(token):
-        seat = store_writer().read(lambda store: store.seat_of_token(token), _UNREADABLE)
-        if seat is _UNREADABLE:
+        try:
+            seat = store().seat_of_token(token)
+        except StoreUnavailable:
             return Seat(token), []  # the database is down: keep the link, its runs come back later
         if seat is not None:
             return seat, []
@@ -79,11 +85,12 @@ def _seat_of_link() -> tuple[Seat, list[str]]:
 def _new_seat() -> Seat:
     """A seat saved at once (its code is then surely its own); while the database is down, it is
     saved as soon as it answers. TooManySeats when this browser started too many lately."""
-    seat, writer, browser = Seat.new(), store_writer(), _browser()
-    saved = writer.read(lambda store: store.create_seat(seat, client=browser))
-    if saved is None:
-        writer.create_seat(seat)
-    return saved or seat
+    seat, front, browser = Seat.new(), store(), _browser()
+    try:
+        return front.create_seat(seat, client=browser)
+    except StoreUnavailable:
+        front.create_seat_later(seat)
+        return seat
 
 
 def _browser() -> str | None:
@@ -131,8 +138,9 @@ def move_to_code(text: str) -> str | None:
     code = normalise_code(text)
     if code is None:
         return "A code is 6 letters and digits, like K7P-2QX."
-    found = store_writer().read(lambda store: store.seat_of_code(code), _UNREADABLE)
-    if found is _UNREADABLE:
+    try:
+        found = store().seat_of_code(code)
+    except StoreUnavailable:
         return "Codes cannot be looked up right now: the database does not answer. Try again soon."
     if found is None:
         st.session_state[CODE_TRIES] = tries + 1
@@ -146,7 +154,7 @@ def move_to_code(text: str) -> str | None:
 def delete_runs() -> None:
     """Deletes this seat's runs from the database and from this server, at once."""
     the_desk = desk()
-    store_writer().delete_runs_of_seat(the_desk.seat)
+    store().delete_runs_of_seat(the_desk.seat)
     the_desk.forget_runs()
     st.session_state.pop(EVALUATIONS, None)
     desk()
@@ -252,8 +260,10 @@ def model_of(run: TrainingRun):
 
 
 def _stored_model(run: TrainingRun):
-    the_seat = seat()
-    weights = store_writer().read(lambda store: store.weights_of_run(the_seat, run.run_id))
+    try:
+        weights = store().weights_of_run(seat(), run.run_id)
+    except StoreUnavailable:
+        return None
     if weights is None:
         return None
     from fmnist_core.model import model_with_weights  # imports TensorFlow, needed only here
@@ -278,8 +288,9 @@ def start(configs: dict[str, ExperimentConfig]) -> str | None:
     recorder = SeatRecorder(store_writer(), the_desk.seat, dataset().test_labels, server_name())
     for name, config in configs.items():
         name = the_desk.runs.new_name(name, coming=tuple(job.name for job in the_desk.jobs))
-        the_desk.jobs.append(training_queue().submit(config, is_alive=alive, name=name,
-                                                     observer=recorder))
+        # By the module's name, at call time: a test puts a queue of its own there.
+        the_desk.jobs.append(resources.training_queue().submit(config, is_alive=alive, name=name,
+                                                               observer=recorder))
     return None
 
 

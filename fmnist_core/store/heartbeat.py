@@ -40,7 +40,7 @@ class Heartbeat:
     def beat(self) -> int | None:
         """One heartbeat now; returns how many runs of silent servers it found lost, None when the
         database did not answer (the writer then tells the pages)."""
-        lost = self._writer.read(lambda store: store.heartbeat(self._server, self._silent_after))
+        lost = self._writer.write_now(lambda store: store.heartbeat(self._server, self._silent_after))
         if lost:
             log.warning("Marked %d runs of app servers silent for %.0f s as lost.", lost, self._silent_after)
         return lost

@@ -11,6 +11,9 @@ server stops is not lost: `close()` tries for a bounded time, then keeps the res
 local disk, which the next start replays first. What waits is counted in bytes (weights and
 predictions are most of it): over `max_pending_bytes`, while the database refuses writes, the writer
 is `full`, and the server starts no new training rather than hold ever more in memory.
+
+A read (`read`) and the few writes whose answer a page waits for (`write_now`: a new seat, a
+class) are done at once on the caller's thread; both give a default when the database fails.
 """
 
 import logging
@@ -107,7 +110,7 @@ class StoreWriter:
         self._pending_bytes, self._max_pending_bytes = 0, max_pending_bytes
         self._changed = threading.Condition()
         self._write_problem: str | None = None
-        self._read_problem: str | None = None
+        self._at_once_problem: str | None = None
         self._stopping = False  # close() has begun: retry at once, then every retry_seconds
         self._closing = False
         self._spool, self._spooling = spool, threading.Lock()
@@ -123,7 +126,7 @@ class StoreWriter:
     def problem(self) -> str | None:
         """What is wrong with the database, in one sentence for the page; None when all is well."""
         with self._changed:
-            return self._write_problem or self._read_problem
+            return self._write_problem or self._at_once_problem
 
     @property
     def closed(self) -> bool:
@@ -196,7 +199,7 @@ class StoreWriter:
     def delete_expired(self, days: float) -> None:
         self._enqueue(f"delete_expired after {days} days", "delete_expired", days)
 
-    # Waiting, reading, closing
+    # Waiting, reading and writing at once, closing
 
     def flush(self, timeout: float | None = None) -> bool:
         """Waits until every write so far is in the database; False if `timeout` seconds passed first."""
@@ -204,28 +207,37 @@ class StoreWriter:
             return self._changed.wait_for(lambda: not self._writes, timeout)
 
     def read(self, fn: Callable[[RunStore], T], default: T | None = None) -> T | None:
-        """`fn(store)`, run here (opening the store first if no write has yet); `default` when the
-        database fails or the store cannot be opened."""
+        """`fn(store)`, which only reads, run here (opening the store first if no write has yet);
+        `default` when the database fails or the store cannot be opened."""
+        return self._at_once(fn, default, "read from")
+
+    def write_now(self, fn: Callable[[RunStore], T], default: T | None = None) -> T | None:
+        """`fn(store)`, a write whose answer the caller waits for (a new seat, a class and its key, a
+        membership), run here rather than queued; `default` when the database fails or the store
+        cannot be opened. It does not wait for the queued writes."""
+        return self._at_once(fn, default, "write to")
+
+    def _at_once(self, fn: Callable[[RunStore], T], default: T | None, doing: str) -> T | None:
         try:
             store = self._opened()
         except StoreUnavailable as error:
             with self._changed:
-                self._read_problem = str(error)
+                self._at_once_problem = str(error)
             return default
         try:
             result = fn(store)
         except (SQLAlchemyError, OSError) as error:
             problem = problem_sentence(error, store.safe_url)
             if not is_unavailable(error):
-                log.error("A read from the run store failed: %s", problem)
+                log.error("A %s the run store failed: %s", doing, problem)
                 return default
             with self._changed:
-                if self._read_problem != problem:
-                    log.warning("Cannot read from the run store: %s", problem)
-                self._read_problem = problem
+                if self._at_once_problem != problem:
+                    log.warning("Cannot %s the run store: %s", doing, problem)
+                self._at_once_problem = problem
             return default
         with self._changed:
-            self._read_problem = None
+            self._at_once_problem = None
         return result
 
     def close(self, timeout: float = 5.0) -> bool:
@@ -330,7 +342,7 @@ class StoreWriter:
                 self._replaying = max(self._replaying - 1, 0)
                 if self._write_problem is not None:
                     log.warning("The run store works again; %d writes to go.", len(self._writes))
-                self._write_problem = self._read_problem = None
+                self._write_problem = self._at_once_problem = None
                 self._changed.notify_all()
             if replayed:
                 self._forget_spool()
