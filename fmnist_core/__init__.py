@@ -6,7 +6,7 @@ do not import TensorFlow either, so pages that only show the data open fast.
 
 import os
 
-from fmnist_core.container import keep_big_blocks_on_the_heap
+from fmnist_core.container import tune_glibc_malloc
 
 # TensorFlow turns its oneDNN kernels on by itself only on CPUs with AVX-512 or AMX; on the AVX
 # development machine they made the lesson's convnet step 1.8× faster (batch 128: 9 ms, 16 ms
@@ -20,4 +20,4 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 # same 12); glibc keeps big blocks on its heap, where the next step reuses them, and gives them back
 # when asked (`container.give_back_freed_memory`): a training step costs no more (benchmarks.allocator).
 os.environ.setdefault("TF_ONEDNN_USE_SYSTEM_ALLOCATOR", "1")
-keep_big_blocks_on_the_heap()
+tune_glibc_malloc()

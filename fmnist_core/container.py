@@ -124,17 +124,22 @@ def _stat(text: str | None, key: str) -> int | None:
     return None
 
 
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameters, from glibc's malloc.h
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8  # mallopt's, from glibc's malloc.h
 BIG_BLOCKS_ON_THE_HEAP = 64 << 20  # a layer's weights or a batch's activations: up to 64 MB each
+# glibc's default is 8 arenas a core, each keeping its own freed pages: 40 students through the
+# soak left the idle server at 1,185 MB with them and at 993 MB with 2 (measured side by side).
+ARENAS = 2
 
 
-def keep_big_blocks_on_the_heap() -> bool:
+def tune_glibc_malloc() -> bool:
     """Tells glibc to serve blocks up to BIG_BLOCKS_ON_THE_HEAP from its heap (not a fresh mmap,
-    paged in anew, for each), and not to give free heap back by itself, only when asked
-    (`give_back_freed_memory`). False where there is no glibc."""
+    paged in anew, for each), not to give free heap back by itself, only when asked
+    (`give_back_freed_memory`), and to share ARENAS arenas among the threads. False where there is
+    no glibc."""
     libc = _glibc()
     if libc is None:
         return False
+    libc.mallopt(_M_ARENA_MAX, ARENAS)
     libc.mallopt(_M_MMAP_THRESHOLD, BIG_BLOCKS_ON_THE_HEAP)
     libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
     return True
