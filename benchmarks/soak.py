@@ -15,7 +15,7 @@ holds at most 150 MB more than after student 1 (`met`).
 
 --idle-seconds defaults to 360 s, or to the server's rule plus a minute if that is longer: the
 server drops the desk of a seat whose tabs have all been closed for SEAT_IDLE_SECONDS
-(fmnist_core.classroom.desks, 120 s; its sweep comes every 30 s). --seat-idle-seconds (else the
+(fmnist_core.environment, 60 s; its sweep comes every 30 s). --seat-idle-seconds (else the
 environment's FMNIST_SEAT_IDLE_SECONDS) sets that rule instead and is passed on to the server under
 that name, for a server that reads it.
 
@@ -43,12 +43,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from benchmarks.classroom_load import RESULT, Server, process_tree, rss_kb
-from fmnist_core.classroom.desks import SEAT_IDLE_SECONDS
 from fmnist_core.config import ExperimentConfig
+from fmnist_core.environment import SEAT_IDLE_SECONDS, SEAT_IDLE_SECONDS_ENV
 from tests.app_server import CHROMIUM, CHROMIUM_ARGS, EXCEPTION, VIEWPORT, expect_page, free_port
 from tests.places import REPO, SHARED_DATA_DIR
 
-SEAT_IDLE_ENV = "FMNIST_SEAT_IDLE_SECONDS"  # the server's rule, for a server that reads it from here
 IDLE_SECONDS = 360.0  # the issue's: the 5 minutes it first asked for, and a minute
 IDLE_MARGIN_SECONDS = 60.0  # the rule's sweep comes every 30 s; a minute covers it
 GOAL_MB = 150  # after the idle time, at most this much above the RSS after student 1
@@ -209,7 +208,7 @@ def main(argv: list[str] | None = None) -> dict:
                         "if longer)")
     parser.add_argument("--seat-idle-seconds", type=float, default=None,
                         help="the server's rule: a seat's desk leaves memory this long after its last tab "
-                        f"closed (passed on as {SEAT_IDLE_ENV}; default the environment's, else the "
+                        f"closed (passed on as {SEAT_IDLE_SECONDS_ENV}; default the environment's, else the "
                         f"server's {SEAT_IDLE_SECONDS:g} s)")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--student-timeout", type=float, default=300.0,
@@ -221,8 +220,8 @@ def main(argv: list[str] | None = None) -> dict:
     data_dir = args.data_dir or Path(os.environ.get("FMNIST_DATA_DIR") or SHARED_DATA_DIR)
     env = {**os.environ, "FMNIST_DATA_DIR": str(data_dir), "TF_CPP_MIN_LOG_LEVEL": "2"}
     if args.seat_idle_seconds is not None:
-        env[SEAT_IDLE_ENV] = f"{args.seat_idle_seconds:g}"
-    seat_idle = float(env.get(SEAT_IDLE_ENV) or SEAT_IDLE_SECONDS)
+        env[SEAT_IDLE_SECONDS_ENV] = f"{args.seat_idle_seconds:g}"
+    seat_idle = float(env.get(SEAT_IDLE_SECONDS_ENV) or SEAT_IDLE_SECONDS)
     idle = idle_seconds(args.idle_seconds, seat_idle)
 
     started = time.monotonic()

@@ -135,6 +135,10 @@ def pending_writes_bytes(environ: Mapping[str, str] = os.environ) -> tuple[int, 
 
 
 SEAT_IDLE_SECONDS_ENV = "FMNIST_SEAT_IDLE_SECONDS"
+# A reload takes seconds. Within the 120 s Streamlit keeps a closed tab's session, sweep included:
+# its longer disconnectedSessionTTL (300) broke a page's reconnect to a restarted server (its first
+# ▶ Train went to a fragment the new server never had; tests/test_saved_runs.py).
+SEAT_IDLE_SECONDS = 60
 
 
 def seat_idle_seconds(environ: Mapping[str, str] = os.environ) -> tuple[int, list[str]]:
@@ -142,9 +146,7 @@ def seat_idle_seconds(environ: Mapping[str, str] = os.environ) -> tuple[int, lis
     FMNIST_SEAT_IDLE_SECONDS, else SEAT_IDLE_SECONDS (60). At most 80: the tabs' sessions must be
     closed, a sweep later, before Streamlit's disconnectedSessionTTL (120 s) would lose them
     unclosed."""
-    from fmnist_core.classroom.desks import SEAT_IDLE_SECONDS
-
-    return whole_number(environ, SEAT_IDLE_SECONDS_ENV, round(SEAT_IDLE_SECONDS), low=1, high=80)
+    return whole_number(environ, SEAT_IDLE_SECONDS_ENV, SEAT_IDLE_SECONDS, low=1, high=80)
 
 
 def startup_notes(environ: Mapping[str, str] = os.environ) -> list[str]:

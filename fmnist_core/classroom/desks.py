@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from fmnist_core.environment import SEAT_IDLE_SECONDS
 from fmnist_core.jobs import TrainingJob
 from fmnist_core.run import RunState, TrainingRun
 from fmnist_core.run_list import MODELS_KEPT, RunList
@@ -21,10 +22,6 @@ from fmnist_core.store import Seat
 
 PRESENCE_GRACE_SECONDS = 20.0
 LOOK_AGAIN_SECONDS = 10.0
-# A reload takes seconds. Within the 120 s Streamlit keeps a closed tab's session, sweep included:
-# its longer disconnectedSessionTTL (300) broke a page's reconnect to a restarted server (its first
-# ▶ Train went to a fragment the new server never had; tests/test_saved_runs.py).
-SEAT_IDLE_SECONDS = 60.0
 UNDER_WAY = (RunState.WAITING, RunState.RUNNING)
 
 
