@@ -7,6 +7,7 @@ import pytest
 
 from fmnist_core.store import (
     ClassNotFound,
+    NotTheTeacher,
     RunStore,
     Seat,
     StoreFront,
@@ -50,7 +51,7 @@ def test_a_learners_seat_through_the_front(front, writer):
     assert writer.flush(10) and front.seat_of_token(later.token) == later
 
 
-def test_a_class_through_the_front_from_start_to_end(front):
+def test_a_class_through_the_front_from_start_to_end(front, writer):
     info, key = front.start_class()
     queued = Seat.new()
     front.create_seat_later(queued)  # its creation may still wait: joining stores it first
@@ -66,6 +67,10 @@ def test_a_class_through_the_front_from_start_to_end(front):
     assert dict(shown.controls) == {"epochs": "lock"} and shown.show_standing
     assert front.class_counts(info.code).joined == 1
     assert front.class_runs(info.code, key) == [] and front.class_accuracies(info.code) == []
+
+    with pytest.raises(NotTheTeacher):  # a refusal, not a database that does not answer
+        front.teachers_class(info.code, "not-the-key")
+    assert writer.problem is None
 
     front.leave_class(queued)
     assert front.membership_and_class(queued) == (None, None)

@@ -26,7 +26,7 @@ class ClassFull(RuntimeError):
     """The class has as many current members as it can take."""
 
 
-class NotTheTeacher(PermissionError):
+class NotTheTeacher(LookupError):
     """The teacher key given is not the class's."""
 
 
