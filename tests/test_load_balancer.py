@@ -50,6 +50,16 @@ def test_the_balancers_config_is_valid_with_the_compose_stacks_servers():
     assert warnings and all("could not resolve address 'app" in line for line in warnings), result.stderr
 
 
+def test_the_app_servers_container_runs_as_a_user_not_root():
+    lines = (REPO / "deploy" / "Dockerfile").read_text().replace("\\\n", " ").splitlines()
+    instructions = [line.split(maxsplit=1) for line in lines if line.strip() and not line.startswith("#")]
+    users = [argument.strip() for word, argument in instructions if word.upper() == "USER"]
+    assert [word.upper() for word, _ in instructions][-1] == "CMD" and users, instructions
+    assert users[-1].split(":")[0] not in ("root", "0"), users
+    compose = (REPO / "deploy" / "docker-compose.yml").read_text()
+    assert not re.search(r"^\s*user:", compose, re.MULTILINE)  # no service set back to root
+
+
 @needs_haproxy
 def test_a_class_through_the_balancer_outlives_a_killed_server(real_data, tmp_path):
     # real_data skips without the files and puts FMNIST_DATA_DIR in the environment.
