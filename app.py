@@ -1,4 +1,4 @@
-"""Fashion-MNIST Classroom: `streamlit run app.py` serves the lesson (home.py, then pages/).
+"""Fashion-MNIST Classroom: `streamlit run app.py` serves the lesson (navigation.py: pages/).
 
 The server warms up before it takes its first visitor (Streamlit's `st.App` lifespan): the pages'
 modules imported, the run store opened, the dataset read. Without it, the class's first visitor
@@ -15,7 +15,15 @@ import streamlit as st
 
 @asynccontextmanager
 async def warmed_up(app: st.App):
-    from ui.resources import close_store, forget_who_left, warm_up  # `streamlit run` reads this first
+    # `streamlit run` reads this file first: what the pages import is imported once started.
+    import pandas  # noqa: F401  (the pages' tables)
+
+    import fmnist_core.figures  # noqa: F401
+    import ui.classroom  # noqa: F401
+    import ui.estimates  # noqa: F401
+    import ui.live  # noqa: F401
+    import ui.page  # noqa: F401
+    from ui.resources import close_store, forget_who_left, warm_up
 
     warm_up()
     upkeep = asyncio.create_task(forget_who_left())
@@ -24,4 +32,4 @@ async def warmed_up(app: st.App):
     await asyncio.to_thread(close_store)
 
 
-app = st.App("home.py", lifespan=warmed_up)
+app = st.App("navigation.py", lifespan=warmed_up)

@@ -5,11 +5,12 @@ import streamlit as st
 from fmnist_core import figures
 from fmnist_core.data import class_table, sample_indices
 from ui.charts import chart, tiles
-from ui.page import setup
+from ui.page import frame
 from ui.resources import dataset, training_set_summary
 from ui.text import markdown_table
 
-setup("Explore the data")
+frame(__file__)
+
 data = dataset()
 st.caption(f"{len(data.train_labels) + len(data.test_labels):,} Fashion-MNIST images, read from "
            f"`{data.source}`.")

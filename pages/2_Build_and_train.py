@@ -13,15 +13,16 @@ from ui import classroom, session
 from ui.charts import chart
 from ui.estimates import time_to_train
 from ui.live import button_key, curves, follow, training_row, under_way
-from ui.page import PAGES, notes, page_link, setup
+from ui.page import PREDICTIONS, frame, notes, page_link
 from ui.resources import dataset
 from ui.settings import apply, settings_widgets, teacher_panel
 from ui.take_home import take_home_buttons
 
+frame(__file__)
+
 REFUSED = "train_refused"
 SEEDS = 10_000  # a new seed is drawn from 0–9,999: short enough to read and type
 
-setup("Build & train")
 data = dataset()
 
 with notes():
@@ -89,7 +90,7 @@ def show_result(run: TrainingRun) -> None:
                   args=(run.config.with_changes(seed=secrets.randbelow(SEEDS)),))
     if line := classroom.standing(run.test_accuracy):
         st.info(line, icon=":material/leaderboard:")
-    page_link(PAGES["predictions"], "See its predictions", ":material/target:")
+    page_link(PREDICTIONS, "See its predictions", ":material/target:")
     take_home_buttons(run)
 
 

@@ -6,17 +6,18 @@ import streamlit as st
 from fmnist_core import figures
 from ui import session
 from ui.charts import chart
-from ui.page import PAGES, page_link, setup
+from ui.page import TRAIN, frame, page_link
 from ui.resources import dataset
 
-setup("Predictions")
+frame(__file__)
+
 data = dataset()
 names = data.class_names
 runs = session.runs().with_predictions()
 if not runs:
     st.info("No trained model yet. Train one first — with the lesson's settings it takes "
             "under a minute.", icon=":material/model_training:")
-    page_link(PAGES["train"], "Go to Build & train", ":material/arrow_forward:")
+    page_link(TRAIN, "Go to Build & train", ":material/arrow_forward:")
     st.stop()
 
 run = st.selectbox("Model", runs[::-1], format_func=lambda r: f"{r.name} — test accuracy "

@@ -7,11 +7,12 @@ from fmnist_core.lesson import BASELINE, EXERCISES, exercise_config
 from fmnist_core.run_list import MODELS_KEPT
 from ui import session
 from ui.live import curves
-from ui.page import PAGES, setup, switch_to
+from ui.page import TRAIN, frame, switch_to
 from ui.resources import dataset
 from ui.settings import apply
 from ui.take_home import take_home_buttons
 
+frame(__file__)
 
 def _model_bytes(run) -> bytes:
     from fmnist_core.model import model_file_bytes  # imports TensorFlow: only on a click
@@ -19,7 +20,6 @@ def _model_bytes(run) -> bytes:
     return model_file_bytes(session.model_of(run))
 
 
-setup("Compare runs")
 dataset()
 runs = session.runs()
 
@@ -39,7 +39,7 @@ for name in EXERCISES:
         if problem := session.start({name: config}):
             st.warning(problem)
         else:
-            switch_to(PAGES["train"])
+            switch_to(TRAIN)
 if busy:
     st.caption("A training is running: follow it on Build & train.")
 

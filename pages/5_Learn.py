@@ -12,10 +12,11 @@ from ui import session
 from ui.charts import chart
 from ui.estimates import time_to_train
 from ui.live import curves, follow
-from ui.page import PAGES, page_link, setup
+from ui.page import TRAIN, frame, page_link
 from ui.resources import dataset, training_set_summary
 
-setup("Learn: the six questions")
+frame(__file__)
+
 data = dataset()
 names = data.class_names
 runs = session.runs()
@@ -142,7 +143,7 @@ with st.container(border=True):
     model_run = next(reversed(runs.with_predictions()), None)
     if model_run is None:
         st.info("Train a model first (Build & train, or any experiment on this page).")
-        page_link(PAGES["train"], "Go to Build & train", ":material/arrow_forward:")
+        page_link(TRAIN, "Go to Build & train", ":material/arrow_forward:")
     else:
         result = session.evaluation(model_run, data.test_labels)
         predicted, label = result.predicted[0], data.test_labels[0]

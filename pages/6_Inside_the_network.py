@@ -7,19 +7,20 @@ from fmnist_core import figures
 from fmnist_core.evaluation import all_alike, conv_filters, first_layer_weight_images, softmax
 from ui import session
 from ui.charts import chart
-from ui.page import PAGES, page_link, setup
+from ui.page import TRAIN, frame, page_link
 from ui.resources import dataset
+
+frame(__file__)
 
 WEIGHT_IMAGES = 32
 
-setup("Inside the network")
 data = dataset()
 names = data.class_names
 with_model = session.runs_with_model()
 if not with_model:
     st.info("No trained model yet: train one on Build & train (a short run is enough).",
             icon=":material/model_training:")
-    page_link(PAGES["train"], "Go to Build & train", ":material/arrow_forward:")
+    page_link(TRAIN, "Go to Build & train", ":material/arrow_forward:")
     st.stop()
 
 run = st.selectbox("Model", with_model[::-1], format_func=lambda r: f"{r.name} — "

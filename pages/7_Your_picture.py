@@ -7,8 +7,10 @@ from fmnist_core import figures, picture
 from fmnist_core.evaluation import softmax
 from ui import session
 from ui.charts import chart
-from ui.page import PAGES, page_link, setup
+from ui.page import TRAIN, frame, page_link
 from ui.resources import dataset
+
+frame(__file__)
 
 SHOWN_WIDTH = picture.DISPLAY_SIDE // 2  # half size: crisp on HiDPI screens, 5 px a pixel on others
 NEAREST = 8
@@ -31,7 +33,6 @@ def picture_steps(raw: bytes) -> picture.Steps | picture.PictureError:
         return error
 
 
-setup("Your own picture")
 data = dataset()
 names = data.class_names
 
@@ -106,7 +107,7 @@ run = session.latest_with_model()
 if run is None:
     st.info("No trained model yet. Train one first — a short run takes well under a minute — "
             "then come back and upload your picture again.", icon=":material/model_training:")
-    page_link(PAGES["train"], "Go to Build & train", ":material/arrow_forward:")
+    page_link(TRAIN, "Go to Build & train", ":material/arrow_forward:")
 elif steps is None:
     st.caption(f"{run.name} (test accuracy {run.test_accuracy:.2%}) will answer once there is a "
                "picture.")

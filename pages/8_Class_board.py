@@ -9,11 +9,12 @@ from fmnist_core.config import SETTINGS
 from fmnist_core.run import REFERENCES
 from ui import classroom
 from ui.charts import chart
-from ui.page import setup
+from ui.page import frame
 from ui.resources import dataset
 from ui.text import plain
 
-setup("Class board", keeps=("class", "key"))
+frame(__file__)
+
 names = dataset().class_names
 info = classroom.teachers_class()
 if isinstance(info, str):

@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.places import REPO
+from ui.page import LESSON_PAGES
 
 SERVER_START_SECONDS = 60
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -91,18 +92,16 @@ class AppServer:
 # --- Finding one's way round the pages ---------------------------------------------------
 
 
-def url_path(page_file: Path) -> str:
-    """The URL path Streamlit serves a page file at: pages/2_Build_and_train.py -> Build_and_train."""
-    return "" if page_file.name == "home.py" else re.sub(r"^\d+_", "", page_file.stem)
+def url_path(page_file: str) -> str:
+    """The address Streamlit gave a page file by its name, before the app listed its pages itself
+    (pages/2_Build_and_train.py -> Build_and_train; the home page ""): the links people have."""
+    name = Path(page_file).stem
+    return "" if name == "0_Home" else re.sub(r"^\d+_", "", name)
 
 
-def page_title(page_file: Path) -> str:
-    """The title the page gives ui.page.setup()."""
-    return re.search(r'^setup\("([^"]+)"', page_file.read_text(), re.MULTILINE)[1]
-
-
-# Every page, by URL path, with its title.
-TITLES = {url_path(file): page_title(file) for file in [REPO / "home.py", *(REPO / "pages").glob("*.py")]}
+# Every page, by URL path, with its title; and those in the menu.
+TITLES = {url_path(page.file): page.title for page in LESSON_PAGES.values()}
+IN_MENU = {url_path(page.file) for page in LESSON_PAGES.values() if page.in_menu}
 
 
 def screenshot(page, name: str) -> Path:

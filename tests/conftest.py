@@ -58,13 +58,19 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def server(real_data, tmp_path_factory):
-    """The app served on a free port, with the real data and a run store of its own; its URL."""
+def app_server(real_data, tmp_path_factory):
+    """The app served on a free port, with the real data and a run store of its own."""
     from tests.app_server import AppServer
 
     app = AppServer(tmp_path_factory.mktemp("streamlit")).start()  # FMNIST_DATA_DIR: by real_data
-    yield app.url
+    yield app
     app.stop()
+
+
+@pytest.fixture(scope="module")
+def server(app_server):
+    """The served app's URL."""
+    return app_server.url
 
 
 @pytest.fixture

@@ -27,13 +27,14 @@ from fmnist_core.run import RunState
 from fmnist_core.run_list import RunList
 from fmnist_core.store import RunStore, Seat
 from tests.places import REPO
+from ui.page import LESSON_PAGES
 from ui.session import CONFIG, JOBS, RUNS, SEAT
 from ui.text import plain
 
-APP = REPO / "home.py"
-HOME = "home.py"
+APP = REPO / "navigation.py"
+HOME = "pages/0_Home.py"
 # Every page the app has, new ones included: each must at least render.
-PAGE_FILES = [HOME, *sorted(path.relative_to(REPO).as_posix() for path in (REPO / "pages").glob("*.py"))]
+PAGE_FILES = sorted(path.relative_to(REPO).as_posix() for path in (REPO / "pages").glob("*.py"))
 DATA_PAGES = [page for page in PAGE_FILES if page != HOME]
 EXPLORE, BUILD, PREDICTIONS, COMPARE = ("pages/1_Explore_the_data.py", "pages/2_Build_and_train.py",
                                         "pages/3_Predictions.py", "pages/4_Compare_runs.py")
@@ -62,21 +63,11 @@ def seat_with(runs: list) -> Seat:
     return seat
 
 
-def setup_title(page: str) -> str | None:
-    """The title the page gives ui.page.setup(), read from its source."""
-    found = re.search(r'^setup\("([^"]+)"', (REPO / page).read_text(), re.MULTILINE)
-    return found and found[1]
-
-
 def assert_renders(at: AppTest, page: str) -> None:
     """No exception on the page, and exactly its title."""
     problems = [f"{error.value}\n{''.join(error.stack_trace)}" for error in at.exception]
     assert not problems, f"{page} raised:\n" + "\n".join(problems)
-    titles = [title.value for title in at.title]
-    if expected := setup_title(page):
-        assert titles == [expected]
-    else:
-        assert len(titles) == 1, titles
+    assert [title.value for title in at.title] == [LESSON_PAGES[page].title]
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -782,3 +773,10 @@ def test_a_training_asked_for_again_is_answered_at_once_and_a_new_seed_trains_an
     new = classmate.session_state[RUNS][-1]
     assert new.config.seed == new_seed and new.history != trained.history
     assert not any(info.value.startswith("**Trained earlier") for info in classmate.info)
+
+
+def test_the_lesson_lists_every_page_file_at_the_address_its_name_gave_it():
+    from tests.app_server import url_path
+
+    assert sorted(LESSON_PAGES) == PAGE_FILES
+    assert [page.url_path for page in LESSON_PAGES.values()] == [url_path(file) for file in LESSON_PAGES]

@@ -1,6 +1,8 @@
+import ast
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +83,87 @@ def test_batch_normalisation_comes_before_the_activation_and_keeps_running_stati
     assert specs["batchnorm_1"].params == 4 * 128 and specs["batchnorm_1"].running == 2 * 128
     assert trainable_count(config) == parameter_count(config) - 2 * (16 + 128)
     assert trainable_count(ExperimentConfig()) == parameter_count(ExperimentConfig()) == 101_770
+
+
+# --- The code's own architecture: pages → ui → fmnist_core, no import running back up, no circle ---
+
+PROJECT = ("app", "navigation", "pages", "ui", "fmnist_core", "benchmarks", "deploy", "tests", "scripts")
+
+
+def project_modules() -> dict[str, Path]:
+    """Every module of the project by its dotted name (pages/0_Home.py: pages.0_Home)."""
+    modules = {}
+    for path in REPO.rglob("*.py"):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        if parts[0].split(".")[0] in PROJECT and "migrations" not in parts:
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return modules
+
+
+def imported_names(path: Path) -> set[str]:
+    """What a file imports, wherever in it (a function's deferred import counts): `import a.b` gives
+    a.b, `from a import b` gives a and a.b (b may be a module or a name in a)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+@pytest.fixture(scope="module")
+def import_graph() -> dict[str, set[str]]:
+    modules = project_modules()
+    return {name: imported_names(path) & modules.keys() for name, path in modules.items()}
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The graph's strongly connected parts of more than one module (Tarjan's algorithm)."""
+    index, low, stack, found = {}, {}, [], []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            part = stack[stack.index(node):]
+            del stack[stack.index(node):]
+            if len(part) > 1:
+                found.append(sorted(part))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circle(import_graph):
+    assert circles(import_graph) == []
+
+
+def test_circles_are_found():
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_import_runs_back_up_the_layers(import_graph):
+    layer = {"pages": 3, "navigation": 3, "app": 3, "ui": 2, "fmnist_core": 1}
+    upward = [(name, used) for name, uses in import_graph.items() if name.split(".")[0] in layer
+              for used in uses if layer.get(used.split(".")[0], 0) > layer[name.split(".")[0]]]
+    assert upward == []
+
+
+def test_the_engine_never_imports_streamlit():
+    offenders = [str(path.relative_to(REPO)) for path in (REPO / "fmnist_core").rglob("*.py")
+                 if any(name.split(".")[0] == "streamlit" for name in imported_names(path))]
+    assert offenders == []
+
+
+def test_ui_resources_imports_no_other_ui_module(import_graph):
+    assert {name for name in import_graph["ui.resources"] if name.startswith("ui")} == set()

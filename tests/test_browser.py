@@ -12,8 +12,10 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from fmnist_core.figures import CORRECT, WRONG
+from fmnist_core.store import RunStore
 from tests.app_server import (
     EXCEPTION,
+    IN_MENU,
     TITLES,
     TRAINING_MS,
     VIEWPORT,
@@ -37,7 +39,7 @@ def test_every_page_opens_from_the_sidebar(page, server):
     expect_page(page, "")
     screenshot(page, "01-sidebar-Home")
     links = sidebar_links(page)
-    assert {path for _, path in links} == set(TITLES), links  # every page, and only pages
+    assert {path for _, path in links} == IN_MENU, links  # every page but the board, and only pages
     # Through every page and back home, by the links a learner clicks.
     for number, (label, path) in enumerate([*links[1:], links[0]], start=2):
         sidebar_link(page, label).click()
@@ -51,6 +53,42 @@ def test_every_page_opens_from_a_deep_link(page, path):
     page.goto(f"/{path}")
     expect_page(page, path)
     screenshot(page, f"30-link-{path or 'Home'}")
+
+
+def test_every_link_people_have_opens_its_page_with_its_settings(page, app_server):
+    from playwright.sync_api import expect
+
+    store = RunStore(app_server.database_url)
+    info, key = store.start_class()
+    store.close()
+    # Addresses as Streamlit gave them from the page files' names, with the settings, locks and
+    # the board's class that teachers put in them: bookmarks and shared links keep working.
+    links = [(f"/{path}", path) for path in sorted(TITLES)] + [
+        ("/Build_and_train?hidden_layers=256&epochs=20", "Build_and_train"),
+        ("/Build_and_train?hidden_layers=64,64&epochs=3&lock=epochs&hide=optimizer", "Build_and_train"),
+        (f"/Class_board?class={info.code}&key={key}", "Class_board"),
+    ]
+    for link, path in links:
+        page.goto(link)
+        expect_page(page, path)
+        query = link.partition("?")[2]
+        for setting in filter(None, query.split("&")):  # the page keeps the link's settings
+            page.wait_for_function("part => location.search.includes(part)", arg=setting.replace(",", "%2C"))
+    slider = page.locator('[data-testid="stSlider"]')
+    page.goto(links[-3][0])
+    expect_page(page, "Build_and_train")
+    expect(page.locator('[data-testid="stMetricValue"]')).to_have_text("203,530")  # 784·256+256 + 2,570
+    expect(slider.filter(has_text="Epochs").get_by_role("slider")).to_have_attribute("aria-valuenow", "20")
+    page.goto(links[-2][0])
+    expect_page(page, "Build_and_train")
+    expect(page.locator('[data-testid="stMetricValue"]')).to_have_text("55,050")  # 50,240 + 4,160 + 650
+    epochs = slider.filter(has_text="Epochs").get_by_role("slider")
+    expect(epochs).to_have_attribute("aria-valuenow", "3")
+    expect(epochs).to_have_attribute("aria-disabled", "true")  # locked
+    expect(page.get_by_text("Optimizer", exact=True)).to_have_count(0)  # hidden
+    page.goto(links[-1][0])
+    expect_page(page, "Class_board")
+    expect(page.get_by_text(info.shown_code).first).to_be_visible()
 
 
 def downloaded(page, button: str):

@@ -730,7 +730,7 @@ def test_the_page_decodes_each_picture_once_however_often_it_reruns(real_data, m
     real_preprocess = picture.preprocess
     monkeypatch.setattr(picture, "preprocess", lambda raw: decoded.append(raw) or real_preprocess(raw))
     st.cache_data.clear()  # AppTest runs the page in this process: a picture kept by another test
-    at = AppTest.from_file(str(REPO / "home.py"), default_timeout=90).run()
+    at = AppTest.from_file(str(REPO / "navigation.py"), default_timeout=90).run()
     at.switch_page("pages/7_Your_picture.py").run()
     photo, notes = encode(scene()), b"these are my notes, not a picture"
 

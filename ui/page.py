@@ -1,5 +1,8 @@
-"""What every page starts with: the wide layout, the navigation and the page's title."""
+"""The lesson's pages, in one list, and the frame each is drawn in: the wide layout, the menu, the
+learner's seat and the page's title."""
 
+from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -8,29 +11,42 @@ from fmnist_core.store import TooManySeats
 from ui import classroom, session
 from ui.resources import store_writer
 
-PAGES = {
-    "home": "home.py",
-    "explore": "pages/1_Explore_the_data.py",
-    "train": "pages/2_Build_and_train.py",
-    "predictions": "pages/3_Predictions.py",
-    "compare": "pages/4_Compare_runs.py",
-    "learn": "pages/5_Learn.py",
-    "inside": "pages/6_Inside_the_network.py",
-    "picture": "pages/7_Your_picture.py",
-    "board": "pages/8_Class_board.py",
-}
-# Drawn by hand (Streamlit's own list would call the home page "app"), in the lesson's order.
-NAVIGATION = (
-    ("home", "Home", ":material/home:"),
-    ("explore", "Explore the data", ":material/image_search:"),
-    ("train", "Build & train", ":material/model_training:"),
-    ("predictions", "Predictions", ":material/target:"),
-    ("compare", "Compare runs", ":material/compare_arrows:"),
-    ("learn", "Learn: six questions", ":material/school:"),
-    ("inside", "Inside the network", ":material/neurology:"),
-    ("picture", "Your own picture", ":material/add_photo_alternate:"),
-    ("board", "Class board", ":material/groups:"),
-)
+
+@dataclass(frozen=True)
+class LessonPage:
+    """One page of the lesson: its file in pages/, its address (the one links have always used),
+    its title, and its entry in the menu (the board's is not in it: a teacher opens it by link)."""
+
+    file: str
+    url_path: str
+    title: str
+    label: str
+    icon: str
+    in_menu: bool = True
+    keeps: tuple[str, ...] = ()  # link parameters of the page's own, kept in its address
+
+
+# In the lesson's order: the menu follows it.
+LESSON_PAGES = {page.file: page for page in (
+    LessonPage("pages/0_Home.py", "", "Fashion-MNIST Classroom", "Home", ":material/home:"),
+    LessonPage("pages/1_Explore_the_data.py", "Explore_the_data", "Explore the data", "Explore the data",
+               ":material/image_search:"),
+    LessonPage("pages/2_Build_and_train.py", "Build_and_train", "Build & train", "Build & train",
+               ":material/model_training:"),
+    LessonPage("pages/3_Predictions.py", "Predictions", "Predictions", "Predictions", ":material/target:"),
+    LessonPage("pages/4_Compare_runs.py", "Compare_runs", "Compare runs", "Compare runs",
+               ":material/compare_arrows:"),
+    LessonPage("pages/5_Learn.py", "Learn", "Learn: the six questions", "Learn: six questions",
+               ":material/school:"),
+    LessonPage("pages/6_Inside_the_network.py", "Inside_the_network", "Inside the network",
+               "Inside the network", ":material/neurology:"),
+    LessonPage("pages/7_Your_picture.py", "Your_picture", "Your own picture", "Your own picture",
+               ":material/add_photo_alternate:"),
+    LessonPage("pages/8_Class_board.py", "Class_board", "Class board", "Class board", ":material/groups:",
+               in_menu=False, keeps=("class", "key")),
+)}
+REPO = Path(__file__).resolve().parent.parent
+HOME, EXPLORE, TRAIN, PREDICTIONS, COMPARE, LEARN, INSIDE, PICTURE, BOARD = LESSON_PAGES
 
 
 # Focus always visible (WCAG 2.4.7): Streamlit marks a focused page link only by a faint
@@ -76,17 +92,28 @@ def switch_to(page: str) -> None:
     st.switch_page(page, query_params=session.link_params())
 
 
-def setup(title: str, keeps: tuple[str, ...] = ()) -> None:
-    """The page's frame; `keeps` names link parameters of this page's own (kept in its address)."""
-    st.set_page_config(page_title=f"{title} · Fashion-MNIST Classroom", page_icon=":material/checkroom:",
+def navigation() -> st.navigation:
+    """The lesson's pages for `st.navigation`; the menu is drawn by `frame`, with the learner's link."""
+    return st.navigation([st.Page(page.file, title=page.label, icon=page.icon, url_path=page.url_path or None,
+                                  default=page.file == HOME) for page in LESSON_PAGES.values()],
+                         position="hidden")
+
+
+def frame(page_file: str) -> None:
+    """Everything a page is drawn in; each page calls it first with its `__file__`. (Not the router:
+    with a pages/ folder beside the main script, Streamlit runs a page file by itself, without the
+    router, for a new server's first request and in AppTest.)"""
+    page = LESSON_PAGES[Path(page_file).resolve().relative_to(REPO).as_posix()]
+    st.set_page_config(page_title=f"{page.title} · Fashion-MNIST Classroom", page_icon=":material/checkroom:",
                        layout="wide")
     st.html(f"<style>{FOCUS_STYLE.format(colour=st.get_option('theme.primaryColor'))}</style>")
     with st.sidebar:
         st.markdown("### :material/checkroom: Fashion-MNIST Classroom")
-        for page, label, icon in NAVIGATION:
-            page_link(PAGES[page], label, icon)
+        for shown in LESSON_PAGES.values():
+            if shown.in_menu:
+                page_link(shown.file, shown.label, shown.icon)
         _redraw_after_reconnecting()
-    session.keep_in_link(keeps)
+    session.keep_in_link(page.keeps)
     try:
         session.desk()
     except TooManySeats as refused:
@@ -100,7 +127,7 @@ def setup(title: str, keeps: tuple[str, ...] = ()) -> None:
             st.warning(f"**Your runs are not being saved right now** ({problem}). They are kept "
                        "here and saved as soon as the database answers again.",
                        icon=":material/cloud_off:")
-    st.title(title)
+    st.title(page.title)
     with notes():
         for note in session.seat_notes():
             st.warning(note, icon=":material/link:")

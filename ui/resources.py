@@ -235,18 +235,10 @@ def close_store() -> None:
 
 
 def warm_up() -> None:
-    """What the class's first visitor would otherwise wait for, done as the server starts: the
-    pages' modules imported, the run store opened (and migrated), the dataset read when it is on
+    """What the class's first visitor would otherwise wait for, done as the server starts (after
+    app.py imported the pages' modules): the run store opened (and migrated), the dataset read when it is on
     disk (a download waits for a page, which shows its progress). TensorFlow is left to the
     training queue, which loads it in the background once a data page has been drawn."""
-    import pandas  # noqa: F401  (the pages' tables)
-
-    import fmnist_core.figures  # noqa: F401
-    import ui.classroom  # noqa: F401
-    import ui.estimates  # noqa: F401
-    import ui.live  # noqa: F401
-    import ui.page  # noqa: F401
-
     startup_notes()
     store_writer().read(lambda store: None)
     if on_disk():

@@ -3,11 +3,12 @@
 import streamlit as st
 
 from ui import classroom, session
-from ui.page import PAGES, board_link, page_link, setup
+from ui.page import COMPARE, EXPLORE, PREDICTIONS, TRAIN, board_link, frame, page_link
 from ui.resources import startup_notes
 from ui.text import plain
 
-setup("Fashion-MNIST Classroom")
+frame(__file__)
+
 st.markdown(
     "Teach a small neural network to tell a **sneaker** from a **sandal**, and watch it learn. "
     "This is the Keras lesson *Classify images of clothing* — 70,000 small grey pictures of "
@@ -21,13 +22,13 @@ for note in startup_notes():
 st.header("The path")
 steps = st.columns(4)
 for column, (page, title, text) in zip(steps, [
-    (PAGES["explore"], "1 · Explore the data", "The 10 classes, the images, their pixel "
+    (EXPLORE, "1 · Explore the data", "The 10 classes, the images, their pixel "
      "values, and why we scale them to 0–1."),
-    (PAGES["train"], "2 · Build & train", "Choose layers, neurons and epochs; see the model "
+    (TRAIN, "2 · Build & train", "Choose layers, neurons and epochs; see the model "
      "summary; train and watch accuracy grow epoch by epoch."),
-    (PAGES["predictions"], "3 · Predictions", "Which test images does it get right (green) "
+    (PREDICTIONS, "3 · Predictions", "Which test images does it get right (green) "
      "and wrong (red)? What does it confuse?"),
-    (PAGES["compare"], "4 · Compare runs", "64 or 256 neurons? More epochs? A second layer? "
+    (COMPARE, "4 · Compare runs", "64 or 256 neurons? More epochs? A second layer? "
      "Put your runs side by side."),
 ]):
     with column.container(border=True):
