@@ -57,7 +57,7 @@ with st.container(border=True):
         if st.form_submit_button("Bring back my runs", icon=":material/sync:"):
             problem = session.move_to_code(typed)
             if problem:
-                st.error(problem)
+                st.error(plain(problem))
             else:
                 st.rerun()
 st.header("A class together")
@@ -81,7 +81,7 @@ with joining.container(border=True):
             st.caption("Use a nickname, not your real name.")
             if st.form_submit_button("Join the class", icon=":material/group_add:"):
                 if problem := classroom.join(code, nickname):
-                    st.error(problem)
+                    st.error(plain(problem))
                 else:
                     st.rerun()
 with starting.container(border=True):

@@ -17,6 +17,7 @@ from ui.page import PREDICTIONS, frame, notes, page_link
 from ui.resources import dataset
 from ui.settings import apply, settings_widgets, teacher_panel
 from ui.take_home import take_home_buttons
+from ui.text import plain
 
 frame(__file__)
 
@@ -26,8 +27,8 @@ SEEDS = 10_000  # a new seed is drawn from 0–9,999: short enough to read and t
 data = dataset()
 
 with notes():
-    for note in session.url_notes():
-        st.warning(note, icon=":material/link:")
+    for note in session.url_notes():  # they quote the link: plain text, never markup
+        st.warning(plain(note), icon=":material/link:")
     if part := classroom.experiment_part():
         st.info(part + " Your teacher set it for the class; train it and the board shows your "
                 "point.", icon=":material/groups:")

@@ -18,7 +18,7 @@ frame(__file__)
 names = dataset().class_names
 info = classroom.teachers_class()
 if isinstance(info, str):
-    st.info(info, icon=":material/lock:")
+    st.info(plain(info), icon=":material/lock:")  # may quote the link's class code
     st.stop()
 code, key = info.code, st.query_params["key"]
 

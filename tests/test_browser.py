@@ -6,6 +6,7 @@ Screenshots of every step go to artifacts/screenshots/ (git-ignored). The fixtur
 
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 
 import nbformat
 import pytest
@@ -78,13 +79,13 @@ def test_every_link_people_have_opens_its_page_with_its_settings(page, app_serve
     page.goto(links[-3][0])
     expect_page(page, "Build_and_train")
     expect(page.locator('[data-testid="stMetricValue"]')).to_have_text("203,530")  # 784·256+256 + 2,570
-    expect(slider.filter(has_text="Epochs").get_by_role("slider")).to_have_attribute("aria-valuenow", "20")
+    expect(slider.filter(has_text="Epochs").get_by_role("slider")).to_have_value("20")
     page.goto(links[-2][0])
     expect_page(page, "Build_and_train")
     expect(page.locator('[data-testid="stMetricValue"]')).to_have_text("55,050")  # 50,240 + 4,160 + 650
     epochs = slider.filter(has_text="Epochs").get_by_role("slider")
-    expect(epochs).to_have_attribute("aria-valuenow", "3")
-    expect(epochs).to_have_attribute("aria-disabled", "true")  # locked
+    expect(epochs).to_have_value("3")
+    expect(epochs).to_be_disabled()  # locked
     expect(page.get_by_text("Optimizer", exact=True)).to_have_count(0)  # hidden
     page.goto(links[-1][0])
     expect_page(page, "Class_board")
@@ -307,3 +308,21 @@ def test_the_ladder_trains_a_rung_beside_the_baseline_and_its_notebook_uses_augm
     assert "`flip=1`" in notebook.cells[0].source and "`shift=2`" in notebook.cells[0].source
     code = "\n".join(cell.source for cell in notebook.cells)
     assert 'RandomFlip("horizontal")' in code and ".map(augmented)" in code
+
+
+def test_a_links_values_show_as_plain_text_never_as_links_or_images(page):
+    evil = {"epochs": "[Session expired - sign in again](https://evil.example/login)",
+            "optimizer": "![x](https://evil.example/x.png)",
+            "lock": "[a](https://evil.example/a)", "hide": "![b](https://evil.example/b.png)<b>bold</b>"}
+    # Build & train names each bad value it ignores; the board and the seat say what is wrong.
+    for path, query, named in [("Build_and_train", evil, True),
+                               ("Class_board", {"class": evil["epochs"], "key": evil["hide"]}, False),
+                               ("", {"seat": evil["optimizer"]}, False)]:
+        page.goto(f"/{path}?{urlencode(query)}")
+        expect_page(page, path)
+        page.locator('[data-testid="stAlert"]').first.wait_for()
+        shown = page.locator('[data-testid="stMain"]').inner_text().replace("\u200b", "")  # the breaks
+        assert all(value in shown for value in query.values()) or not named, shown
+        outside = 'a[href*="evil.example"], img[src*="evil.example"], b:text-is("bold")'
+        assert page.locator(outside).count() == 0
+        screenshot(page, f"45-plain-link-values-{path or 'Home'}")

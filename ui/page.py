@@ -10,6 +10,7 @@ import streamlit as st
 from fmnist_core.store import TooManySeats
 from ui import classroom, session
 from ui.resources import store_writer
+from ui.text import plain
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,6 @@ def frame(page_file: str) -> None:
     st.title(page.title)
     with notes():
         for note in session.seat_notes():
-            st.warning(note, icon=":material/link:")
+            st.warning(plain(note), icon=":material/link:")
         if ended := classroom.ended_note():
-            st.warning(ended, icon=":material/door_open:")
+            st.warning(plain(ended), icon=":material/door_open:")

@@ -1,15 +1,18 @@
 """Text in Streamlit's markdown: what a learner typed (a nickname), shown exactly as typed, and
 tables of numbers as plain markdown."""
 
-import re
 
 # Markdown's and Streamlit's own syntax: emphasis, links, code, maths ($), HTML, :directives[…].
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&])")
+_SPECIAL = frozenset("\\`*_{}[]()#+-.!|~<>$:&@")
+# The page makes a link of a bare address (https://…, www.…, a@b.c) after the markup is read,
+# escaped or not: an invisible zero-width space after its ':', '.' and '@' breaks it up.
+_BREAKS = frozenset(":.@")
 
 
 def plain(text: str) -> str:
-    """`text` for st.markdown and friends: every character that could start markup escaped."""
-    return _SPECIAL.sub(r"\\\1", text)
+    """`text` for st.markdown and friends, shown as it is: no markup, no link."""
+    return "".join((f"\\{char}" if char in _SPECIAL else char) + ("\u200b" if char in _BREAKS else "")
+                   for char in text)
 
 
 def markdown_table(frame) -> str:
