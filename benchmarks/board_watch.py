@@ -1,12 +1,13 @@
 """The teacher's computer in `classroom_load --class`: the class board open in a browser of its own.
 
-    python -m benchmarks.board_watch BOARD_LINK OUT_JSON
+    python -m benchmarks.board_watch BOARD_LINK OUT_JSON [CHROMIUM_FLAG …]
 
 Opens the board link in a Chromium of its own (at the priority it is started with: the load
 benchmark starts it at normal priority while the students' browsers run at a lower one, as a
 teacher's laptop beside 30 students' would), notes (Date.now()) each time the number of points on
 the class figure changes, and writes the list [[ms, points], …] to OUT_JSON when OUT_JSON.stop
-appears (or after an hour).
+appears (or after an hour). The Chromium flags are added to its own (classroom_load's trust of
+a stack's certificate).
 """
 
 import json
@@ -31,12 +32,12 @@ BOARD_JS = r"""
 LONGEST_SECONDS = 3600
 
 
-def main(link: str, out: Path) -> None:
+def main(link: str, out: Path, chromium_flags: list[str]) -> None:
     from playwright.sync_api import sync_playwright
 
     stop = out.with_name(out.name + ".stop")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *chromium_flags])
         context = browser.new_context(viewport=VIEWPORT)
         context.set_default_timeout(120_000)
         context.add_init_script(BOARD_JS)
@@ -53,4 +54,4 @@ def main(link: str, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]))
+    main(sys.argv[1], Path(sys.argv[2]), sys.argv[3:])

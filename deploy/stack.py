@@ -1,8 +1,9 @@
 """The whole classroom on one machine, from Debian's packages (no Docker): PostgreSQL, N app servers
 and HAProxy in front of them. Start it, look at it, stop it:
 
-    .venv/bin/python deploy/stack.py start [--servers 2] [--port 8500] [--address 0.0.0.0]
-        [--folder DIR] [--database-url URL] [--throwaway] [--slots K] [--data-dir DIR]
+    .venv/bin/python deploy/stack.py start [--servers 2] [--port 8500] [--http-port 8080]
+        [--address 0.0.0.0] [--cert PEM] [--folder DIR] [--database-url URL] [--throwaway]
+        [--slots K] [--data-dir DIR]
     .venv/bin/python deploy/stack.py status [--folder DIR]
     .venv/bin/python deploy/stack.py stop [--folder DIR]
 
@@ -10,7 +11,8 @@ Everything lives in one folder (default ~/.local/share/fmnist-classroom/stack, o
 $XDG_DATA_HOME): `stack.json` (its settings, ports and processes; it holds the database's password,
 so only its owner may read it), the PostgreSQL cluster `postgres/` (as root, in the postgres user's
 home instead, /var/lib/postgresql/fmnist-stack-…, since that user cannot reach root's), HAProxy's
-`servers.cfg` and the logs in `logs/`. The students' address is the balancer's, http://<this machine>:<port>/.
+`servers.cfg`, the balancer's self-signed certificate in `tls/` and the logs in `logs/`. The
+students' address is the balancer's, https://<this machine>:<port>/.
 
 - **PostgreSQL**: unless --database-url names one, a cluster of the stack's own (Debian's binaries
   in /usr/lib/postgresql/<version>/bin), on 127.0.0.1 with a password; initdb refuses to run as
@@ -18,8 +20,12 @@ home instead, /var/lib/postgresql/fmnist-stack-…, since that user cannot reach
   stay) unless --throwaway, which deletes it at `stop`.
 - **App servers**: `streamlit run app.py` on 127.0.0.1 (only the balancer reaches them), one port
   each from port + 1 on, all with the same FMNIST_DATABASE_URL, data folder and cookie secret.
-- **HAProxy**: deploy/haproxy.cfg and the servers' list; it sends each new browser to the least
-  busy server and keeps it there (a cookie), and takes a server that fails its health check out.
+- **HAProxy**: deploy/haproxy.cfg and the servers' list; it serves HTTPS on --port (plain HTTP on
+  --http-port only redirects there), sends each new browser to the least busy server and keeps it
+  there (a cookie), and takes a server that fails its health check out. Its certificate: the PEM
+  file (certificate, chain and key) that --cert or FMNIST_BALANCER_CERT names, else a self-signed
+  one made with `openssl` in `tls/` (only its owner may read the key), good for a year and made
+  anew a day before it ends; `tls/balancer.pem` links to the one in use.
 
 `start` starts whatever is not running, so it also brings back a server that died; with more
 --servers it adds them and reloads HAProxy without dropping a connection. Settings given once are
@@ -28,9 +34,11 @@ hold), HAProxy, then PostgreSQL. A port of 0 means a free one, chosen once.
 """
 
 import argparse
+import base64
 import csv
 import hashlib
 import io
+import ipaddress
 import json
 import os
 import pwd
@@ -52,8 +60,12 @@ POSTGRES_USER = "postgres"  # Debian's; the cluster's files and processes are it
 DATABASE = "fmnist"
 START_SECONDS = 120  # for an app server to warm up and answer its health check (TensorFlow waits)
 STOP_SECONDS = 20
-DEFAULTS = {"servers": 2, "address": "0.0.0.0", "port": 8500, "database_url": None, "throwaway": False,
-            "slots": None, "data_dir": None, "stats_port": 0, "postgres_port": 0}
+CERT_ENV = "FMNIST_BALANCER_CERT"  # a PEM file: the certificate, its chain and its key
+CERT_DAYS = 365  # a self-signed certificate's life; made anew a day before it ends
+DEFAULTS = {"servers": 2, "address": "0.0.0.0", "port": 8500, "http_port": 8080, "cert": None,
+            "database_url": None, "throwaway": False, "slots": None, "data_dir": None, "stats_port": 0,
+            "postgres_port": 0}
+PORTS = ("port", "http_port", "stats_port", "postgres_port")
 
 
 # ---------------------------------------------------------------- processes and ports
@@ -123,6 +135,84 @@ def secret_file(path: Path) -> str:
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(24))
     return path.read_text().strip()
+
+
+# ---------------------------------------------------------------- the balancer
+
+def balancer_env(address: str, port: int, http_port: int, stats_port: int, certificate: Path) -> dict:
+    """HAProxy's environment for deploy/haproxy.cfg: HTTPS on `address`:`port` with `certificate`
+    (a PEM file: certificate, chain, key), plain HTTP on `http_port` redirecting there, and its
+    statistics on 127.0.0.1:`stats_port`."""
+    return {**os.environ, "FMNIST_BALANCER_BIND": f"{address}:{port}",
+            "FMNIST_BALANCER_HTTP_BIND": f"{address}:{http_port}",
+            "FMNIST_BALANCER_HTTPS_PORT": str(port), CERT_ENV: str(certificate),
+            "FMNIST_BALANCER_STATS": f"127.0.0.1:{stats_port}"}
+
+
+def self_signed_certificate(folder: Path, names: list[str]) -> Path:
+    """A self-signed certificate for `names` (host names and IP addresses) with its key, in one PEM
+    file in `folder` that only its owner may read (self-signed.pem, as HAProxy loads it), the
+    certificate alone beside it (self-signed.crt, for a client that should trust it). Made with
+    Debian's `openssl` the first time, and again a day before it ends."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        sys.exit(f"openssl is not installed: apt-get install openssl (or name a certificate of your "
+                 f"own with --cert or {CERT_ENV}).")
+    pem, certificate, key = (folder / f"self-signed.{kind}" for kind in ("pem", "crt", "key"))
+    if pem.exists() and certificate.exists() and subprocess.run(
+            [openssl, "x509", "-checkend", "86400", "-noout", "-in", certificate],
+            capture_output=True, timeout=30).returncode == 0:
+        return pem
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path in (key, pem):  # made for its owner only before anything secret is written in it
+        path.unlink(missing_ok=True)
+        path.touch(mode=0o600)
+    subject_names = ",".join(f"IP:{name}" if is_address(name) else f"DNS:{name}"
+                             for name in dict.fromkeys(names))
+    result = subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-sha256", "-days", str(CERT_DAYS), "-subj", "/CN=FMNIST classroom (self-signed)",
+         "-addext", f"subjectAltName={subject_names}", "-keyout", key, "-out", certificate],
+        capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        key.unlink()
+        sys.exit(f"openssl could not make the balancer's certificate:\n{result.stderr}")
+    pem.write_text(certificate.read_text() + key.read_text())
+    key.unlink()
+    return pem
+
+
+def key_pin(certificate: Path) -> str | None:
+    """The base64 SHA-256 of the certificate's public key (its SPKI), which a browser can be told
+    to trust (Chromium: --ignore-certificate-errors-spki-list); None without `openssl`."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return None
+    key = subprocess.run([openssl, "x509", "-pubkey", "-noout", "-in", certificate],
+                         capture_output=True, check=True, timeout=30).stdout
+    der = subprocess.run([openssl, "pkey", "-pubin", "-outform", "der"], input=key,
+                         capture_output=True, check=True, timeout=30).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+def is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def checked_certificate(path: Path) -> Path:
+    """`path` if it is a PEM file with a certificate and a private key, as HAProxy wants it."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError as error:
+        sys.exit(f"The balancer's certificate {path} cannot be read: {error.strerror}.")
+    if "-----BEGIN CERTIFICATE-----" not in text or "PRIVATE KEY-----" not in text:
+        sys.exit(f"The balancer's certificate {path} must hold the certificate (then its chain) and "
+                 f"its private key, in PEM: cat fullchain.pem privkey.pem > {path.name}.")
+    return path
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -226,7 +316,7 @@ class Stack:
     def start(self, given: dict) -> None:
         settings = self.settings | {name: value for name, value in given.items() if value is not None}
         self.state["settings"] = settings
-        for name in ("port", "stats_port", "postgres_port"):
+        for name in PORTS:
             self.state[name] = self.state.get(name) or settings[name] or free_port()
         self.state.setdefault("postgres_folder", str(cluster_folder(self.folder)))
         self.save()
@@ -254,6 +344,8 @@ class Stack:
                     sys.exit(f"{server['name']} did not come up; see {self.folder}/logs/{server['name']}.log")
                 time.sleep(0.5)
         while set(balancer_view(self.state["stats_url"]).values()) != {"UP"}:
+            if not alive(self.state["haproxy_pid"], "haproxy"):
+                sys.exit(f"HAProxy stopped; see {self.folder}/logs/haproxy.log")
             if time.monotonic() > deadline:
                 sys.exit(f"the balancer does not send to every server: "
                          f"{balancer_view(self.state['stats_url'])}; see {self.folder}/logs")
@@ -283,19 +375,42 @@ class Stack:
         servers.write_text(listing)
         address = self.settings["address"]
         shown = "127.0.0.1" if address in ("0.0.0.0", "::") else address
-        self.state["url"] = f"http://{shown}:{self.state['port']}"
+        self.state["url"] = f"https://{shown}:{self.state['port']}"
+        self.state["http_url"] = f"http://{shown}:{self.state['http_port']}"
         self.state["stats_url"] = f"http://127.0.0.1:{self.state['stats_port']}/"
+        certificate = self._certificate(address)
+        digest = hashlib.sha256(certificate.read_bytes()).hexdigest()
+        changed |= digest != self.state.get("certificate_digest")
+        self.state["certificate_digest"] = digest
+        self.state["certificate_spki"] = key_pin(certificate)
         pid = self.state.get("haproxy_pid")
         if alive(pid, "haproxy"):
             if changed:
                 os.kill(pid, signal.SIGUSR2)
         else:
-            env = {**os.environ, "FMNIST_BALANCER_BIND": f"{address}:{self.state['port']}",
-                   "FMNIST_BALANCER_STATS": f"127.0.0.1:{self.state['stats_port']}"}
+            env = balancer_env(address, self.state["port"], self.state["http_port"],
+                               self.state["stats_port"], certificate)
             self.state["haproxy_pid"] = launch(
                 [shutil.which("haproxy") or "/usr/sbin/haproxy", "-W", "-db", "-f", HAPROXY_CONFIG,
                  "-f", servers], self.folder / "logs" / "haproxy.log", env)
         self.save()
+
+    def _certificate(self, address: str) -> Path:
+        """The PEM file HAProxy serves, always tls/balancer.pem (a reload reads it again): a link to
+        the one --cert or FMNIST_BALANCER_CERT named, else to the stack's self-signed one."""
+        tls = self.folder / "tls"
+        tls.mkdir(mode=0o700, parents=True, exist_ok=True)
+        given = self.settings["cert"]
+        if given:
+            target = checked_certificate(Path(given))
+        else:
+            names = ["localhost", socket.gethostname(), "127.0.0.1", "::1"]
+            target = self_signed_certificate(tls, names + ([] if address in ("0.0.0.0", "::") else [address]))
+        link, new_link = tls / "balancer.pem", tls / "balancer.pem.new"
+        new_link.unlink(missing_ok=True)
+        new_link.symlink_to(target)
+        new_link.replace(link)
+        return link
 
     def stop(self) -> None:
         for server in self.state.get("servers", []):
@@ -313,7 +428,8 @@ class Stack:
 
     def status(self) -> dict:
         postgres = self.postgres() if self.state.get("settings") else None
-        return {"url": self.state.get("url"), "stats_url": self.state.get("stats_url"),
+        return {"url": self.state.get("url"), "http_url": self.state.get("http_url"),
+                "stats_url": self.state.get("stats_url"),
                 "postgres_folder": None if postgres is None else str(postgres.folder),
                 "balancer": alive(self.state.get("haproxy_pid"), "haproxy")
                 and balancer_view(self.state["stats_url"]),
@@ -334,7 +450,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--servers", type=int, help="app servers (default 2)")
     parser.add_argument("--address", help="where the balancer listens (default 0.0.0.0: every network)")
     parser.add_argument("--port", type=int,
-                        help="the balancer's port (default 8500; the app servers take the next ones)")
+                        help="the balancer's HTTPS port (default 8500; the app servers take the next ones)")
+    parser.add_argument("--http-port", type=int,
+                        help="the balancer's plain HTTP port, which only redirects to HTTPS (default 8080)")
+    parser.add_argument("--cert", default=os.environ.get(CERT_ENV),
+                        help=f"the balancer's certificate: a PEM file with the certificate, its chain and "
+                        f"its private key (default ${CERT_ENV}, else a self-signed one in the stack's "
+                        f"folder; '' goes back to that)")
     parser.add_argument("--stats-port", type=int, help="the balancer's view of the servers, on 127.0.0.1")
     parser.add_argument("--postgres-port", type=int, help="the stack's own PostgreSQL, on 127.0.0.1")
     parser.add_argument("--database-url", help="a PostgreSQL of your own instead of the stack's")
@@ -348,6 +470,8 @@ def main(argv: list[str] | None = None) -> None:
     stack = Stack(args.folder.resolve())
     if args.action == "start":
         given = {name: getattr(args, name) for name in DEFAULTS}
+        if args.cert:
+            given["cert"] = str(Path(args.cert).expanduser().resolve())
         stack.start(given)
     elif args.action == "stop":
         stack.stop()

@@ -1,26 +1,35 @@
 """Several app servers behind HAProxy, sharing one PostgreSQL: the stack `deploy/stack.py` starts,
-driven by real browsers, with one app server killed mid-lesson and started again.
+driven by real browsers over HTTPS, with one app server killed mid-lesson and started again.
 
 Everything here is real: Debian's HAProxy and PostgreSQL (scripts/test installs them), two
-`streamlit run app.py`, and Chromium through `benchmarks.classroom_load`.
+`streamlit run app.py`, and Chromium through `benchmarks.classroom_load`. The balancer serves the
+stack's self-signed certificate (the browsers accept it), and its log never holds a seat token or
+a teacher key.
 """
 
+import base64
+import http.client
 import json
 import os
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from deploy.stack import Stack, balancer_env, balancer_view, self_signed_certificate, stop_process
 from fmnist_core.run import RunState
 from fmnist_core.store import RunStore, Seat
-from tests.app_server import TRAINING_MS, VIEWPORT, expect_page
+from tests.app_server import TRAINING_MS, VIEWPORT, expect_page, free_port
 from tests.databases import postgres_bindir
 from tests.places import REPO
 
@@ -38,9 +47,18 @@ def stack(action: str, folder: Path, *options: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def logged_tokens(folder: Path) -> list[str]:
+    """The lines of the stack's HAProxy log that hold a seat token or a teacher key (none should:
+    it logs paths without their query), after checking that it logged requests at all."""
+    log = (folder / "logs" / "haproxy.log").read_text()
+    assert re.search(r' \d{3} \d+ .* GET "/', log), log[-2000:]
+    return [line for line in log.splitlines() if "seat=" in line or "key=" in line]
+
+
 @needs_haproxy
-def test_the_balancers_config_is_valid_with_the_compose_stacks_servers():
-    env = {**os.environ, "FMNIST_BALANCER_BIND": "127.0.0.1:8500", "FMNIST_BALANCER_STATS": "127.0.0.1:8404"}
+def test_the_balancers_config_is_valid_with_the_compose_stacks_servers(tmp_path):
+    certificate = self_signed_certificate(tmp_path / "tls", ["localhost"])
+    env = balancer_env("127.0.0.1", 8443, 8080, 8404, certificate)
     result = subprocess.run([HAPROXY, "-c", "-f", REPO / "deploy/haproxy.cfg",
                              "-f", REPO / "deploy/compose-servers.cfg"],
                             env=env, capture_output=True, text=True, timeout=30)
@@ -60,6 +78,68 @@ def test_the_app_servers_container_runs_as_a_user_not_root():
     assert not re.search(r"^\s*user:", compose, re.MULTILINE)  # no service set back to root
 
 
+def test_the_balancer_serves_the_certificate_it_is_given_and_refuses_one_without_its_key(tmp_path):
+    schools = self_signed_certificate(tmp_path / "school", ["classroom.school.example"])
+    balancer = Stack(tmp_path / "stack")
+    balancer.state = {"settings": {"cert": str(schools)}}  # from --cert or FMNIST_BALANCER_CERT
+    assert balancer._certificate("0.0.0.0").resolve() == schools
+    assert not (tmp_path / "stack" / "tls" / "self-signed.pem").exists()
+    (tmp_path / "alone.pem").write_text((tmp_path / "school" / "self-signed.crt").read_text())
+    balancer.state = {"settings": {"cert": str(tmp_path / "alone.pem")}}
+    with pytest.raises(SystemExit, match="private key"):
+        balancer._certificate("0.0.0.0")
+
+
+class AppServerStandIn(BaseHTTPRequestHandler):
+    """Answers every GET with 200, Streamlit's health check included."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *arguments):
+        pass
+
+
+@needs_haproxy
+def test_the_balancer_serves_https_sends_http_there_and_logs_no_token(tmp_path):
+    # The stack's balancer itself (its certificate, its HAProxy), in front of a stand-in server.
+    server = ThreadingHTTPServer(("127.0.0.1", 0), AppServerStandIn)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    balancer = Stack(tmp_path)
+    balancer.state = {"settings": {"address": "127.0.0.1"},
+                      "servers": [{"name": "app1", "port": server.server_port}],
+                      **{name: free_port() for name in ("port", "http_port", "stats_port")}}
+    query = "?seat=SEAT-TOKEN&key=TEACHER-KEY"
+    try:
+        balancer._start_balancer()
+        state = balancer.state
+        poll(lambda: balancer_view(state["stats_url"]) == {"app1": "UP"}, 30, 0.2)
+        plain = http.client.HTTPConnection("127.0.0.1", state["http_port"], timeout=10)
+        plain.request("GET", f"/Build_and_train{query}")
+        redirect = plain.getresponse()
+        assert redirect.status == 301  # to the same page and link over HTTPS
+        assert redirect.getheader("Location") == f"{state['url']}/Build_and_train{query}"
+        assert state["url"] == f"https://127.0.0.1:{state['port']}"
+        assert len(base64.b64decode(state["certificate_spki"])) == 32  # its key's pin, for browsers
+        # Over HTTPS the stack's self-signed certificate holds for 127.0.0.1.
+        trusted = ssl.create_default_context(cafile=tmp_path / "tls" / "self-signed.crt")
+        page = f"{state['url']}/Class_board{query}"
+        with urllib.request.urlopen(page, context=trusted, timeout=10) as answer:
+            assert answer.status == 200 and answer.read() == b"ok"
+            assert "FMNIST_SERVER=app1" in answer.getheader("Set-Cookie")
+            assert "Secure" in answer.getheader("Set-Cookie")  # never sent over plain HTTP
+    finally:
+        stop_process(balancer.state.get("haproxy_pid"), "haproxy", signal.SIGUSR1)
+        server.shutdown()
+    assert (tmp_path / "tls" / "self-signed.pem").stat().st_mode & 0o077 == 0  # the key: its owner's only
+    log = (tmp_path / "logs" / "haproxy.log").read_text()
+    assert '301 ' in log and ' GET "/Build_and_train" ' in log and ' GET "/Class_board" ' in log, log
+    assert logged_tokens(tmp_path) == [], log
+
+
 @needs_haproxy
 def test_a_class_through_the_balancer_outlives_a_killed_server(real_data, tmp_path):
     # real_data skips without the files and puts FMNIST_DATA_DIR in the environment.
@@ -68,8 +148,9 @@ def test_a_class_through_the_balancer_outlives_a_killed_server(real_data, tmp_pa
     folder = tmp_path / "stack"
     try:
         started = stack("start", folder, "--servers", "2", "--address", "127.0.0.1", "--port", "0",
-                        "--throwaway")
+                        "--http-port", "0", "--throwaway")
         assert started["balancer"] == {"app1": "UP", "app2": "UP"} and started["database"], started
+        assert started["url"].startswith("https://"), started  # the students' browsers: over TLS
         # 4 students in 2 classes, each with its experiment and its teacher's board open; the
         # busiest server is killed once it trains a run with an epoch saved.
         result = subprocess.run(
@@ -102,6 +183,8 @@ def test_a_class_through_the_balancer_outlives_a_killed_server(real_data, tmp_pa
     assert (stopped["balancer"], stopped["database"]) == (False, False), stopped
     assert not any(stopped["servers"].values()), stopped
     assert not Path(started["postgres_folder"]).exists()  # a throwaway cluster goes with its runs
+    # 4 students' links and 2 teachers' through the balancer, and none of them in its log.
+    assert logged_tokens(folder) == []
 
 
 PAUSE_SECONDS = 45
@@ -125,10 +208,11 @@ def test_a_server_paused_for_45_seconds_loses_neither_its_running_nor_its_waitin
     folder = tmp_path / "stack"
     try:
         started = stack("start", folder, "--servers", "2", "--address", "127.0.0.1", "--port", "0",
-                        "--throwaway", "--slots", "1")
+                        "--http-port", "0", "--throwaway", "--slots", "1")
         state = json.loads((folder / "stack.json").read_text())
         store = RunStore(state["database_url"])
-        context = browser.new_context(viewport=VIEWPORT, base_url=started["url"])
+        # Over HTTPS, the stack's self-signed certificate accepted.
+        context = browser.new_context(viewport=VIEWPORT, base_url=started["url"], ignore_https_errors=True)
         context.set_default_timeout(60_000)
         # One student, two tabs on the server the balancer gave them: a convnet (an epoch takes
         # seconds), and behind it, with one trainer per server, a small run that waits.
@@ -161,7 +245,8 @@ def test_a_server_paused_for_45_seconds_loses_neither_its_running_nor_its_waitin
         assert poll(lambda: states() == [(RunState.DONE, 2), (RunState.DONE, 1)], 30, 0.5)
         assert all(0.1 < run.test_accuracy < 1 for run in store.runs_of_seat(Seat(token)))
 
-        fresh = browser.new_context(viewport=VIEWPORT, base_url=started["url"]).new_page()
+        fresh = browser.new_context(viewport=VIEWPORT, base_url=started["url"],
+                                    ignore_https_errors=True).new_page()
         fresh.goto(f"/?seat={token}")  # a fresh browser on the student's link
         expect_page(fresh, "")
         trained = fresh.locator('[data-testid="stMetric"]').filter(has_text="Runs trained")
@@ -172,3 +257,4 @@ def test_a_server_paused_for_45_seconds_loses_neither_its_running_nor_its_waitin
     finally:
         stopped = stack("stop", folder)
     assert not any(stopped["servers"].values()), stopped
+    assert logged_tokens(folder) == []  # the student's link, in three tabs
