@@ -637,10 +637,16 @@ def test_the_board_locks_settings_for_the_class_and_shows_students_where_they_st
     board.multiselect[0].select("epochs").run()  # Lock for the whole class
     board.toggle[1].set_value(True).run()  # Show each student where they stand
     assert_renders(board, BOARD)
-    student = join(open_page(HOME, query={"train_size": "2000", "epochs": "1"}), info.code, "Gecko")
+    # The student's own link says 100 epochs: the class's lock trains the lesson's 10.
+    student = join(open_page(HOME, query={"train_size": "2000", "epochs": "100"}), info.code, "Gecko")
     student.switch_page(BUILD).run()
-    assert student.slider(key="setting_epochs").disabled
+    assert student.slider(key="setting_epochs").disabled and student.slider(key="setting_epochs").value == 10
+    assert any(c.value.startswith("Set by your teacher: epochs 10.") for c in student.caption)
+    student.session_state["setting_epochs"] = 50  # as a browser that sends it anyway would
+    student.run()
+    assert student.session_state[CONFIG].epochs == 10
     train_in(student)
+    assert student.session_state[RUNS][-1].config.epochs == 10
     student.run()
     assert_renders(student, BUILD)
     [line] = [i.value for i in student.info if i.value.startswith("Your run")]

@@ -12,7 +12,7 @@ import pytest
 from fmnist_core import figures
 from fmnist_core.classroom.board import ClassBoard, knob_for_plan, settings_text, standing
 from fmnist_core.classroom.nicknames import NICKNAME_LENGTH, check_nickname, suggest_nickname
-from fmnist_core.classroom.plans import PLANS, Plan, describe, part_config, plan_of
+from fmnist_core.classroom.plans import PLANS, Plan, describe, member_config, part_config, plan_of
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.run import RunState
 from fmnist_core.store import ClassRun
@@ -82,6 +82,15 @@ def test_a_plan_follows_the_stores_rule_for_its_values():
         Plan("Rates", "learning_rate", ("0.0010", "0.01"), "?")
     with pytest.raises(ValueError, match="not a value the settings allow"):
         part_config(ExperimentConfig(), "epochs", "1000", seed=101)
+
+
+def test_a_class_lock_gives_the_lessons_value_whatever_the_students_link_says():
+    own = ExperimentConfig(epochs=100, hidden_layers=(512,), optimizer="sgd", seed=7)
+    locked = member_config(own, ["epochs", "optimizer"])
+    assert (locked.epochs, locked.optimizer, locked.hidden_layers, locked.seed) == (10, "adam", (512,), 7)
+    part = member_config(own, ["epochs"], ("hidden_layers", "64", 103))
+    assert (part.epochs, part.hidden_layers, part.seed) == (10, (64,), 103)
+    assert member_config(own, []) == own
 
 
 def test_plan_values_in_a_learners_words():

@@ -10,7 +10,7 @@ import streamlit as st
 
 from fmnist_core.classroom.board import standing as board_standing
 from fmnist_core.classroom.nicknames import check_nickname
-from fmnist_core.classroom.plans import part_config, plan_of
+from fmnist_core.classroom.plans import member_config, plan_of
 from fmnist_core.store import (
     ClassCounts,
     ClassFull,
@@ -60,12 +60,13 @@ def _apply(membership: Membership | None, info: ClassInfo | None) -> None:
         session.set_class_controls({})
         return
     controls = dict(info.controls)
+    part = None
     if info.plan_setting and membership.slot is not None:
         controls |= {info.plan_setting: "lock", "seed": "lock"}
-        wanted = part_config(session.config(), info.plan_setting, info.plan_values[membership.slot],
-                             membership.seed)
-        if wanted != session.config():
-            settings.apply(wanted)  # the widgets then show the student's part
+        part = info.plan_setting, info.plan_values[membership.slot], membership.seed
+    wanted = member_config(session.config(), [name for name, mode in info.controls if mode == "lock"], part)
+    if wanted != session.config():
+        settings.apply(wanted)  # the widgets then show the class's values and the student's part
     session.set_class_controls(controls)
 
 

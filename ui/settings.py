@@ -28,9 +28,18 @@ def settings_widgets() -> ExperimentConfig:
     current, controls = session.config(), session.controls()
     shown = [s for s in SETTINGS if controls.get(s.name) != "hide"]
     values = {s.name: getattr(current, s.name) for s in SETTINGS}
+    if locked := [s.name for s in SETTINGS if controls.get(s.name) == "lock"]:
+        texts = current.to_query()
+        st.caption("Set by your teacher: " + ", ".join(f"{name} {texts[name]}" for name in locked)
+                   + ". Your link cannot change them.")
+
+    def draw(where, setting: Setting) -> None:
+        value = _widget(where, setting, values[setting.name], controls.get(setting.name) == "lock")
+        if controls.get(setting.name) != "lock":  # a locked value is the teacher's, never the widget's
+            values[setting.name] = value
+
     for setting in (s for s in shown if s.lesson):
-        values[setting.name] = _widget(st, setting, values[setting.name],
-                                       controls.get(setting.name) == "lock")
+        draw(st, setting)
     advanced = [s for s in shown if not s.lesson]
     if advanced:
         with st.expander("Advanced settings"):
@@ -40,8 +49,7 @@ def settings_widgets() -> ExperimentConfig:
                 if setting.name == "early_stopping" and not can_stop_early(values["validation_split"]):
                     values[setting.name] = _no_early_stopping(where, setting)
                     continue
-                values[setting.name] = _widget(where, setting, values[setting.name],
-                                               controls.get(setting.name) == "lock")
+                draw(where, setting)
     chosen = ExperimentConfig(**values)
     if chosen != current:
         session.set_config(chosen)

@@ -5,6 +5,7 @@ A plan is the lesson's exercise asked of the whole class at once: each student t
 board draws test accuracy against the values.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fmnist_core.config import SETTINGS_BY_NAME, ExperimentConfig
@@ -62,3 +63,13 @@ def plan_of(setting: str | None, values: tuple[str, ...]) -> Plan | None:
 def part_config(base: ExperimentConfig, setting: str, value: str, seed: int) -> ExperimentConfig:
     """`base` with the student's part of the experiment: the plan's value and their own seed."""
     return with_plan_value(base, setting, value).with_changes(seed=seed)
+
+
+def member_config(own: ExperimentConfig, locked: Iterable[str],
+                  part: tuple[str, str, int] | None = None) -> ExperimentConfig:
+    """What a class member trains: their own settings, except that each setting the class locks
+    has the lesson's value (whatever their link said), and with an experiment their `part`
+    (setting, value, seed) of it."""
+    lesson = ExperimentConfig()
+    config = own.with_changes(**{name: getattr(lesson, name) for name in locked})
+    return part_config(config, *part) if part else config
