@@ -145,9 +145,16 @@ def test_the_leaderboard_shows_each_students_best_and_can_be_anonymous():
 def test_the_csv_has_one_row_per_run_with_the_nickname_as_typed(nickname):
     runs = [class_run(1, 0.85, nickname), class_run(2, math.nan, state=RunState.RUNNING)]
     rows = list(csv.DictReader(io.StringIO(ClassBoard(runs).csv())))
-    assert len(rows) == 2 and rows[0]["student"] == nickname
+    assert len(rows) == 2 and rows[0]["student"] == nickname  # byte for byte
     assert rows[0]["hidden_layers"] == "128" and rows[0]["test_accuracy"] == "0.85"
     assert rows[1]["state"] == "running" and rows[1]["test_accuracy"] == ""
+
+
+@pytest.mark.parametrize("nickname", ['=HYPERLINK("http://e.x","Ada")', "+1", "-2+3", "@SUM(A1)",
+                                      "\tTab", "\rReturn"])
+def test_the_csv_never_gives_a_spreadsheet_a_formula(nickname):
+    [row] = csv.DictReader(io.StringIO(ClassBoard([class_run(1, 0.85, nickname)]).csv()))
+    assert row["student"] == "'" + nickname  # a spreadsheet shows it as text, the quote hidden
 
 
 def test_the_class_figure_has_every_point_and_the_means():

@@ -131,12 +131,22 @@ class ClassBoard:
                          "seconds", "started", "finished"])
         for run in self.runs:
             query = run.config.to_query()
-            writer.writerow([self.who(run), run.member, run.name, run.state.value,
+            writer.writerow([spreadsheet_text(self.who(run)), run.member, spreadsheet_text(run.name),
+                             run.state.value,
                              *(query[name] for name in names), parameter_count(run.config),
                              "" if math.isnan(run.test_accuracy) else round(run.test_accuracy, 4),
                              round(run.seconds, 1), run.created_at.isoformat(),
                              run.finished_at.isoformat() if run.finished_at else ""])
         return out.getvalue()
+
+
+# A spreadsheet reads a cell that begins with one of these as a formula (OWASP's CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """`text` as a spreadsheet shows it, never run as a formula: a leading ' where it could be one."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def settings_text(config: ExperimentConfig) -> str:
