@@ -694,6 +694,7 @@ class Classroom:
         await page.goto("/")
         await open_page(page, "")
         await page.get_by_role("button", name="Start a class").click()
+        await page.get_by_text("Your teacher link: for you alone").click()
         link = (await page.locator('[data-testid="stCode"]').filter(has_text="Class_board")
                 .inner_text()).strip()
         await context.close()

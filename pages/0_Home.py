@@ -95,9 +95,12 @@ with starting.container(border=True):
             st.session_state["started_class"] = started
     if "started_class" in st.session_state:
         info, key = st.session_state["started_class"]
-        st.markdown(f"Class code: **`{info.shown_code}`** — write it on the board.")
+        with st.container(border=True):
+            st.markdown(f"Class code: **`{info.shown_code}`** — write it on the board for the class.")
         board = board_link(info.code, key)
-        st.markdown("Your teacher link (keep it private: it opens the board and its controls):")
-        st.code(board, language=None)
+        with st.expander("Your teacher link: for you alone", icon=":material/key:"):
+            st.warning("Do not project or share this link: whoever has it sees every student's runs "
+                       "and can change or end the class. Bookmark it.", icon=":material/visibility_off:")
+            st.code(board, language=None)
         st.link_button("Open the class board", board, icon=":material/groups:")
 

@@ -55,6 +55,7 @@ def test_a_class_experiment_from_join_to_the_end_of_the_class(browser, app):
     teacher.goto("/")
     expect_page(teacher, "")
     teacher.get_by_role("button", name="Start a class").click()
+    teacher.get_by_text("Your teacher link: for you alone").click()  # folded: not to be projected
     link = teacher.locator('[data-testid="stCode"]').filter(has_text="Class_board").inner_text().strip()
     code = parse_qs(urlparse(link).query)["class"][0]
     key = parse_qs(urlparse(link).query)["key"][0]
