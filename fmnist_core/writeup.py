@@ -50,8 +50,8 @@ RULES = {
     "layer": "{whose} have no {name} layer.",
     "softmax output": "the lesson's output layer gives 10 scores (logits) with no activation; "
                       "softmax is applied only after training, to read the scores as probabilities.",
-    "accuracy": "none of your runs measured this accuracy (your best: {best}); quote what a run of "
-                "yours measured.",
+    "accuracy": "none of your runs measured this accuracy (your best test accuracy: {best}); quote "
+                "what a run of yours measured.",
 }
 
 
@@ -85,15 +85,17 @@ class Model:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the rules compare a write-up with: the models trained and every accuracy measured.
+    """What the rules compare a write-up with: the models trained and the accuracies measured.
 
-    `accuracies` is None for a write-up checked without runs: then no accuracy is checked.
-    `whose` names the models in the warnings.
+    `accuracies` are the runs' test accuracies, None for a write-up checked without runs: then no
+    accuracy is checked. `epoch_accuracies` are each epoch's training and held-out accuracy (a
+    write-up may quote its training log). `whose` names the models in the warnings.
     """
 
     models: tuple[Model, ...]
     accuracies: tuple[float, ...] | None = None
     epochs: tuple[int, ...] = ()
+    epoch_accuracies: tuple[float, ...] = ()
     whose: str = "your runs"
 
     @property
@@ -110,23 +112,20 @@ _LESSON_CONFIGS = [exercise_config(name) for name in EXERCISES]
 # epochs, a second hidden layer of 128): what a write-up without runs is compared with.
 LESSON_EVIDENCE = Evidence(_models(_LESSON_CONFIGS), None,
                            tuple(sorted({config.epochs for config in _LESSON_CONFIGS})),
-                           "the lesson's model and its exercises")
+                           whose="the lesson's model and its exercises")
 
 
 def evidence_from_runs(runs: Iterable["TrainingRun"]) -> Evidence:
-    """The models of `runs` and every accuracy they measured: the test accuracy and each epoch's
-    training and held-out accuracy (a write-up may quote its training log). No runs: the lesson's."""
+    """The models of `runs`, their test accuracies, the epochs each really did (a stopped run did
+    fewer than its setting) and their training logs' accuracies. No runs: the lesson's evidence."""
     runs = list(runs)
     if not runs:
         return LESSON_EVIDENCE
-    measured = {accuracy for run in runs
-                for accuracy in (run.test_accuracy,
-                                 *(a for record in run.history
-                                   for a in (record.accuracy, record.val_accuracy)))
-                if math.isfinite(accuracy)}
-    # The epochs each run really did (a stopped run did fewer than its setting).
-    return Evidence(_models(run.config for run in runs), tuple(sorted(measured)),
-                    tuple(sorted({run.epochs_done for run in runs})), "your runs")
+    logged = {accuracy for run in runs for record in run.history
+              for accuracy in (record.accuracy, record.val_accuracy) if math.isfinite(accuracy)}
+    return Evidence(_models(run.config for run in runs),
+                    tuple(sorted({run.test_accuracy for run in runs})),
+                    tuple(sorted({run.epochs_done for run in runs})), tuple(sorted(logged)))
 
 
 # --- Reading the text ------------------------------------------------------------------------
@@ -219,8 +218,12 @@ def _digits_warnings(text: str) -> list[str]:
 
 # --- Question 3: the layers ---
 
-_NEURONS = re.compile(r"(?<![\w.,])(\d{1,5})[\s-]+(?:number\s+of\s+|hidden\s+|dense\s+)?"
-                      r"(?:neurons?|units?|nodes?)\b|Dense\(\s*(?:units\s*=\s*)?(\d+)", re.IGNORECASE)
+# "128 neurons", "128 ReLU neurons", "Dense(128", "a layer of 128" (not "of 784 values", "of 32 images").
+_NEURONS = re.compile(
+    r"(?<![\w.,])(\d{1,5})[\s-]+(?:number\s+of\s+|(?!(?:and|or|of|to|the)\b)[a-z]+[\s-]+)?"
+    r"(?:neurons?|units?|nodes?)\b"
+    r"|Dense\(\s*(?:units\s*=\s*)?(\d+)"
+    r"|\blayers?\s+(?:of|with)\s+(\d{1,5})\b(?!\s*(?:[x×%.,]\d|[a-z]+))", re.IGNORECASE)
 _COUNT_WORDS = {"one": 1, "single": 1, "two": 2, "second": 2, "2nd": 2, "three": 3, "third": 3,
                 "3rd": 3, "four": 4, "five": 5}
 _HIDDEN_COUNT = re.compile(r"\b(\d|one|single|two|second|2nd|three|third|3rd|four|five)\s+"
@@ -239,6 +242,10 @@ _OUTPUT = (r"out?put|\blast\b|\bfinal\b|classification layer|Dense\(\s*10\b|"
 # Softmax said to come after the trained layers (a probability model), not in the output layer.
 _AFTER_TRAINING = (r"\bafter|later|afterwards|\bonce\b|probability.?model|separate|on top|outside|"
                    r"wrap|append|attach|\bno\b|\bnot\b|n't|without|instead")
+
+
+def _neuron_count(found: re.Match) -> int:
+    return int(next(group for group in found.groups() if group))
 
 
 def _listed(values: Iterable) -> str:
@@ -262,7 +269,7 @@ def _layer_warnings(text: str, evidence: Evidence) -> list[str]:
         if _search(_HEDGED, sentence):
             continue
         for found in _NEURONS.finditer(sentence):
-            count = int(found.group(1) or found.group(2))
+            count = _neuron_count(found)
             if count not in widths and count not in (10, 784):
                 warnings.append(_warning(found.group(), RULES["neurons"].format(
                     whose=whose, count=count, widths=", ".join(map(str, widths)))))
@@ -297,17 +304,21 @@ _ANY_CLASS = "|".join(_CLASS_WORDS)
 # A label given as a number after the word that says what it is: "predicted 9", "Actual label: 9";
 # not an index (image 0, test_labels[0]), a step (2.6), a share (97 %) or a longer number.
 _LABEL_NUMBER = re.compile(
-    r"\b(?:predict\w*|label\w*|actual|true|class|argmax|output|guess\w*|classified\s+as)\b"
+    r"\b(?:predict\w*|label\w*|actual|true|class|argmax|output|guess\w*|classified\s+as|sa(?:id|ys)|"
+    r"thinks?|thought|chose)\b"
     r"[^.!?\n]{0,45}?(?<![\w\[.,#/])(?<!image )(?<!index )(?<!step )(?<!epoch )([0-9])"
     r"(?![\w\]/%]|[.,]\d|\s?%)", re.IGNORECASE)
-_PREDICTED = r"predict|guess|argmax|\boutput|classified|model (?:says|thinks|chose)"
-_ACTUAL = r"actual|\btrue\b|\breal|correct|ground.?truth|really|in fact|test_labels|expected|should be"
+_PREDICTED = r"predict|guess|argmax|\boutput|classified|\bsa(?:id|ys)\b|\bthinks?\b|\bthought\b|\bchose\b"
+_ACTUAL = (r"actual|\btrue\b|\breal|correct|ground.?truth|really|in fact|test_labels|expected|should be|"
+           r"\b(?:its|the) (?:label|class)\b")
 _A_LABEL = rf"{_ANY_CLASS}|{_LABEL_NUMBER.pattern}"
 
 
 def _label_warnings(text: str) -> list[str]:
     """A predicted or actual label given as a number only, or none given at all."""
-    numbers = {int(found.group(1)): found.group() for found in _LABEL_NUMBER.finditer(text)}
+    numbers = {}
+    for found in _LABEL_NUMBER.finditer(text):
+        numbers.setdefault(int(found.group(1)), found.group())
     if not numbers and not _search(_ANY_CLASS, text):
         return [_warning("", RULES["no prediction"])]
     return [_warning(quote.strip(), RULES["label number"].format(digit=digit))
@@ -378,9 +389,9 @@ def _accuracy_warnings(text: str, evidence: Evidence) -> list[str]:
     if not evidence.checks_accuracy:
         return []
     best = f"{max(evidence.accuracies):.2%}" if evidence.accuracies else "no run yet"
+    measured = (*evidence.accuracies, *evidence.epoch_accuracies)
     return list(dict.fromkeys(_warning(claim.quote, RULES["accuracy"].format(best=best))
-                              for claim in _accuracies_claimed(text)
-                              if not claim.reached_by(evidence.accuracies)))
+                              for claim in _accuracies_claimed(text) if not claim.reached_by(measured)))
 
 
 def _warning(quote: str, sentence: str) -> str:
@@ -432,7 +443,7 @@ CHECKLIST: dict[int, tuple[Item, ...]] = {
         Item("a hidden Dense layer with ReLU", _has(r"dense|hidden|fully[\s-]connected",
                                                      r"relu|rectified")),
         Item("how many neurons the hidden layer has", lambda text: any(
-            int(found.group(1) or found.group(2)) != 10 for found in _NEURONS.finditer(text))),
+            _neuron_count(found) != 10 for found in _NEURONS.finditer(text))),
         Item("an output layer of 10 scores, one per class", _has(
             r"out?put|\blast\b|\bfinal\b", rf"{_SCORES}|Dense\(\s*10\b|logits")),
     ),
@@ -455,7 +466,8 @@ CHECKLIST: dict[int, tuple[Item, ...]] = {
             _has(r"\d(?:[.,]\d+)?\s?%"))),
         Item("the image's actual label", _in_a_sentence(_ACTUAL, _A_LABEL)),
         Item("whether they match", _has(
-            r"match|same|correct|agree|equal|identical|\bright\b|wrong|differ|mistak|misclassif|error")),
+            r"match|same|correct|agree|equal|identical|\bright\b|wrong|differ|mistak|misclassif|error|"
+            r"\btoo\b|\bas well\b|\bboth\b|\balso\b")),
     ),
     6: (
         Item("a change that can raise accuracy", _has(
@@ -543,19 +555,19 @@ _SENTENCE_TOPICS = {
 }
 _QUESTION_TOPIC_WEIGHTS = {number: [(pattern, 1) for pattern in patterns]
                            for number, patterns in _QUESTION_TOPICS.items()}
-_SECTION_WEIGHT = 1.5  # a sentence under a question or heading belongs to it unless it says otherwise
 
 
 def find_answers(text: str) -> dict[int, str]:
     """The answers a README gives to the six questions, by number; a question not answered is absent.
 
     Questions are found as numbered headings or lines ("### 1.", "1)", "Q1:", "Question 1", "**1.
-    …**", a table's rows); without numbers, each sentence goes to the question it talks about,
-    helped by the heading or question above it (a summary with no questions at all).
+    …**", a table's rows); without numbers, a question or heading is numbered by its topic, and
+    in a summary with no questions at all each sentence goes to the question it talks about.
     """
     lines = _untabled(text.splitlines())
-    markers = _markers(lines)
-    found = _numbered_answers(lines, markers) if markers else _answers_by_topic(lines)
+    code = _code_lines(lines)
+    markers = _markers(lines, code)
+    found = _numbered_answers(lines, code, markers) if markers else _answers_by_topic(lines, code)
     return {number: answer for number, answer in sorted(found.items()) if re.search(r"\w", answer)}
 
 
@@ -583,6 +595,16 @@ def _untabled(lines: list[str]) -> list[str]:
     return result
 
 
+def _code_lines(lines: list[str]) -> list[bool]:
+    """Whether each line is code (a fence or inside one): its "# comment" is not a heading."""
+    flags, inside = [], False
+    for line in lines:
+        fence = bool(_FENCE.match(line))
+        flags.append(inside or fence)
+        inside ^= fence
+    return flags
+
+
 @dataclass(frozen=True)
 class _Marker:
     line: int
@@ -591,13 +613,11 @@ class _Marker:
     level: int  # the heading's level; 0 for a line that is not a heading
 
 
-def _markers(lines: list[str]) -> list[_Marker]:
+def _markers(lines: list[str], code: list[bool]) -> list[_Marker]:
     """The numbered questions, in increasing order (a numbered list inside an answer is not one)."""
-    markers, in_code, last = [], False, 0
+    markers, last = [], 0
     for index, line in enumerate(lines):
-        if _FENCE.match(line):
-            in_code = not in_code
-        if in_code or _FENCE.match(line):
+        if code[index]:
             continue
         heading = _HEADING.match(line)
         level = len(heading.group(1)) if heading else 0
@@ -635,16 +655,15 @@ def _after_question(rest: str) -> str:
     return "" if _QUESTION_WORD.match(_plain(rest)) else rest
 
 
-def _numbered_answers(lines: list[str], markers: list[_Marker]) -> dict[int, str]:
+def _numbered_answers(lines: list[str], code: list[bool], markers: list[_Marker]) -> dict[int, str]:
     answers = {}
     for marker, following in zip(markers, [*markers[1:], None]):
-        end = following.line if following else len(lines)
         body = []
-        for line in lines[marker.line + 1:end]:
-            heading = _HEADING.match(line)
+        for index in range(marker.line + 1, following.line if following else len(lines)):
+            heading = None if code[index] else _HEADING.match(lines[index])
             if heading and len(heading.group(1)) <= (marker.level or 2):
                 break  # a section of the README after the answer
-            body.append(line)
+            body.append(lines[index])
         answers[marker.number] = _cleaned("\n".join([marker.inline, *body]))
     return answers
 
@@ -659,18 +678,16 @@ def _cleaned(answer: str) -> str:
     return "\n".join(lines).strip().strip("*_").strip()
 
 
-def _answers_by_topic(lines: list[str]) -> dict[int, str]:
-    """Each sentence to the question it talks about, or to the heading or question above it, or
-    to the sentence before it in its paragraph; sentences about nothing asked are left out."""
+def _answers_by_topic(lines: list[str], code: list[bool]) -> dict[int, str]:
+    """Each sentence to the question (or topic heading) above it; without one, to the question it
+    talks about, or to the sentence before it in its paragraph; the rest is about nothing asked."""
     answers: dict[int, list[str]] = {}
-    section, previous, in_code = None, None, False
-    for line in lines:
-        if _FENCE.match(line):
-            in_code = not in_code
-            continue
+    section, previous = None, None
+    for line, in_code in zip(lines, code):
         plain = _plain(line).strip()
         if not plain:
-            previous = None
+            previous = None  # a new paragraph
+        if not plain or _FENCE.match(line):
             continue
         heading = None if in_code else _HEADING.match(line)
         if heading or (not in_code and plain.endswith("?")):
@@ -680,18 +697,16 @@ def _answers_by_topic(lines: list[str]) -> dict[int, str]:
             previous = section
             continue
         for sentence in _sentences(_ANSWER_PREFIX.sub("", plain, count=1)):
-            question = _topic(sentence, _SENTENCE_TOPICS, section) or section or previous
+            question = section or _topic(sentence, _SENTENCE_TOPICS) or previous
             if question:
                 answers.setdefault(question, []).append(sentence)
             previous = question
     return {number: "\n".join(sentences) for number, sentences in answers.items()}
 
 
-def _topic(text: str, topics: Mapping[int, Iterable[tuple[str, float]]],
-           section: int | None = None) -> int | None:
+def _topic(text: str, topics: Mapping[int, Iterable[tuple[str, float]]]) -> int | None:
     """The question `text` talks about most (a score of 1 at least), the first on a tie."""
     scores = {number: sum(weight for pattern, weight in patterns if _search(pattern, text))
-              + (_SECTION_WEIGHT if number == section else 0)
               for number, patterns in topics.items()}
     best = max(scores, key=lambda number: (scores[number], -number))
     return best if scores[best] >= 1 else None
