@@ -88,8 +88,9 @@ class Evidence:
     """What the rules compare a write-up with: the models trained and the accuracies measured.
 
     `accuracies` are the runs' test accuracies, None for a write-up checked without runs: then no
-    accuracy is checked. `epoch_accuracies` are each epoch's training and held-out accuracy (a
-    write-up may quote its training log). `whose` names the models in the warnings.
+    accuracy is checked. `epochs` are the runs' epochs (what question 4's evidence shows);
+    `epoch_accuracies` each epoch's training and held-out accuracy (a write-up may quote its
+    training log). `whose` names the models in the warnings.
     """
 
     models: tuple[Model, ...]
@@ -262,6 +263,7 @@ def _layer_warnings(text: str, evidence: Evidence) -> list[str]:
     whose = evidence.whose
     warnings = []
     for sentence in _sentences(text):
+        # Before the hedges: "the output layer has no softmax" is what _AFTER_TRAINING lets pass.
         if _search("softmax", sentence) and (
                 _search(r"activation\s*=\s*['\"]softmax", sentence)
                 or (_search(_OUTPUT, sentence) and not _search(_AFTER_TRAINING, sentence))):
@@ -294,20 +296,22 @@ def _layer_warnings(text: str, evidence: Evidence) -> list[str]:
 
 # --- Question 5: the first test image ---
 
-_CLASS_WORDS = (
+# How people name each class, in the order of its label.
+_CLASS_WORDS = dict(zip(CLASS_NAMES, (
     r"\bt[\s-]?shirts?|\btees?\b|shirt/top", r"\btrousers?|\bpants\b", r"\bpullovers?|\bsweaters?|\bjumpers?",
     r"\bdress(?:es)?\b", r"\bcoats?\b", r"\bsandals?\b", r"(?<!t\s)(?<![\w-])shirts?\b", r"\bsneakers?\b",
     r"\b(?:hand)?bags?\b", r"\b(?:ankle[\s-]?)?boots?\b",
-)
-assert len(_CLASS_WORDS) == len(CLASS_NAMES)
-_ANY_CLASS = "|".join(_CLASS_WORDS)
+), strict=True))
+_ANY_CLASS = "|".join(_CLASS_WORDS.values())
 # A label given as a number after the word that says what it is: "predicted 9", "Actual label: 9";
-# not an index (image 0, test_labels[0]), a step (2.6), a share (97 %) or a longer number.
+# not an index (image 0, test_labels[0]), a step (2.6), a share (97 %), a count (2 epochs) or a
+# longer number.
 _LABEL_NUMBER = re.compile(
     r"\b(?:predict\w*|label\w*|actual|true|class|argmax|output|guess\w*|classified\s+as|sa(?:id|ys)|"
     r"thinks?|thought|chose)\b"
     r"[^.!?\n]{0,45}?(?<![\w\[.,#/])(?<!image )(?<!index )(?<!step )(?<!epoch )([0-9])"
-    r"(?![\w\]/%]|[.,]\d|\s?%)", re.IGNORECASE)
+    r"(?![\w\]/%]|[.,]\d|\s?%|\s+(?:epochs?|images?|times|layers?|neurons|classes|steps?|seconds?)\b)",
+    re.IGNORECASE)
 _PREDICTED = r"predict|guess|argmax|\boutput|classified|\bsa(?:id|ys)\b|\bthinks?\b|\bthought\b|\bchose\b"
 _ACTUAL = (r"actual|\btrue\b|\breal|correct|ground.?truth|really|in fact|test_labels|expected|should be|"
            r"\b(?:its|the) (?:label|class)\b")
@@ -322,7 +326,8 @@ def _label_warnings(text: str) -> list[str]:
     if not numbers and not _search(_ANY_CLASS, text):
         return [_warning("", RULES["no prediction"])]
     return [_warning(quote.strip(), RULES["label number"].format(digit=digit))
-            for digit, quote in sorted(numbers.items()) if not _search(_CLASS_WORDS[digit], text)]
+            for digit, quote in sorted(numbers.items())
+            if not _search(_CLASS_WORDS[CLASS_NAMES[digit]], text)]
 
 
 # --- Accuracies ---
@@ -330,7 +335,7 @@ def _label_warnings(text: str) -> list[str]:
 _ACCURACY_NUMBER = re.compile(
     r"(?<![\w.,])(?P<pct>\d{1,3}(?:[.,]\d+)?)\s?(?:%|percent\b)"
     r"|(?<![\w.,])(?P<frac>0?[.,]\d{2,})(?![\d%])"
-    r"|(?<=accuracy)\s*(?:of|was|is|=|:)?\s*(?P<bare>\d{2}[.,]\d+)(?![\d%])", re.IGNORECASE)
+    r"|(?<=accuracy)\s*(?:of|was|is|=|:)?\s*(?P<bare>\d{2}[.,]\d+)(?!\d|\s?%)", re.IGNORECASE)
 # What a number in an accuracy sentence may be instead: a loss, a setting, a gain, a share of data.
 _NOT_ACCURACY_BEFORE = (r"(?:loss|dropout|rate|\blr|split|decay|l2|lambda|momentum|seed|\bby|\+|"
                         r"second|size|param\w*|probabilit\w*|confidence)\W*(?:of|was|is|=|:)?\W*$")
@@ -346,7 +351,7 @@ _ABOUT = r"(?:about|around|approx\w*|roughly|nearly|almost|close to|circa|~|≈)
 
 @dataclass(frozen=True)
 class _Accuracy:
-    """An accuracy as written: its value (0–1), the half-width its digits allow, any bound."""
+    """An accuracy as written: its value (0–1), how far off its digits allow, and any bound."""
 
     quote: str
     value: float
@@ -426,7 +431,7 @@ CHECKLIST: dict[int, tuple[Item, ...]] = {
         Item("10 classes", _any(
             _has(r"\b(?:10|ten)\s+(?!\s?000)(?:\w+[\s-]+){0,2}?(?:class|categor|types?\b|kinds?\b|labels?"
                  r"\b|garment|cloth|fashion)"),
-            lambda text: sum(bool(_search(words, text)) for words in _CLASS_WORDS) >= 8)),
+            lambda text: sum(bool(_search(words, text)) for words in _CLASS_WORDS.values()) >= 8)),
     ),
     2: (
         Item("pixels go from 0 to 255", _has(r"\b255\b")),

@@ -161,6 +161,8 @@ def test_a_label_given_as_a_number_only_warns(text, digit):
     "My model predicted Sneaker (7) with 97.1% probability; the true class is Sneaker.",
     "It predicted a bag and the image is a bag.",
     "Predicted: trousers. Actual: trousers.",
+    "After 2 epochs it predicted a coat, and the image is a coat.",
+    "It predicted it right after 5 epochs: a pullover.",
 ])
 def test_a_label_with_its_clothing_does_not_warn(text):
     assert warnings(5, text) == []
@@ -260,6 +262,7 @@ def test_accuracies_a_run_measured_as_a_student_writes_them_do_not_warn(text):
     ("Test accuracy: 0.9050", "“0.9050”"),
     ("An accuracy above 92% with dropout.", "“92%”"),
     ("88.97% accuracy with 50 epochs.", "“88.97%”"),
+    ("Its test accuracy of 90.15 % was the best.", "“90.15 %”"),
 ])
 def test_an_accuracy_nobody_reached_warns(text, quoted):
     [warning] = warnings(6, text, evidence_from_runs(RUNS))
