@@ -11,7 +11,7 @@ one should, `RecentRuns` which requests are answered at once, `WarmUp` what a wo
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fmnist_core.admission import MemoryAdmission, NeverFits
@@ -37,6 +37,7 @@ class SharedTraining:
 
     config: ExperimentConfig
     jobs: list[TrainingJob]
+    owner: str = ""  # the student (a browser) who asked first: the queue takes students in turn
     history: list[EpochRecord] = field(default_factory=list)
     progress: Progress = (0, 0, 0)
     started: float | None = None
@@ -81,6 +82,34 @@ class SharedTraining:
         return leaving
 
 
+class QueueFull(RuntimeError):
+    """The server's queue holds as many waiting trainings as it may."""
+
+
+# Waiting trainings one server holds: 30 students' 2 each, about half an hour of the lesson's.
+QUEUE_CAP = 60
+TURNS_KEPT = 256  # students whose last turn is remembered; the others count as never served
+
+
+def in_turn(waiting: Sequence[SharedTraining], last_turns: Mapping[str, int]) -> list[SharedTraining]:
+    """The waiting trainings in the order they start: the students in turn (round-robin), the one
+    whose last training started longest ago first (never: first of all, by arrival), and each
+    student's own trainings in the order they came. `last_turns`: owner -> their last start's turn."""
+    mine: dict[str, deque[SharedTraining]] = {}
+    for training in waiting:
+        mine.setdefault(training.owner, deque()).append(training)
+    arrival = {owner: number for number, owner in enumerate(mine)}
+    last, turn, order = dict(last_turns), max(last_turns.values(), default=0), []
+    while mine:
+        owner = min(mine, key=lambda who: (last.get(who, -1), arrival[who]))
+        order.append(mine[owner].popleft())
+        turn += 1
+        last[owner] = turn
+        if not mine[owner]:
+            del mine[owner]
+    return order
+
+
 def _end(jobs: list[TrainingJob], run: TrainingRun | None, error: str | None) -> None:
     """Ends each job with its copy of `run`, or with `error` if there is no run."""
     for job in jobs:
@@ -91,7 +120,7 @@ def _end(jobs: list[TrainingJob], run: TrainingRun | None, error: str | None) ->
 
 
 class TrainingQueue:
-    """First come, first served, `slots` trainings at a time, on one shared dataset."""
+    """`slots` trainings at a time, on one shared dataset; the students take turns (`in_turn`)."""
 
     def __init__(self, data, slots: int | None = None, train=None,
                  prepare: Callable[[TrainerPool], None] | None = None, *,
@@ -134,6 +163,8 @@ class TrainingQueue:
         self._waiting: deque[SharedTraining] = deque()
         self._running: list[SharedTraining] = []
         self._under_way: dict[ExperimentConfig, SharedTraining] = {}  # waiting or running, by config
+        self._last_turns: dict[str, int] = {}  # owner -> the turn their last training started at
+        self._turn = 0
         self.recent = RecentRuns() if recent is None else recent
         self._lock = threading.Condition()
         for number in range(slots):
@@ -141,9 +172,10 @@ class TrainingQueue:
                              daemon=True).start()
 
     def submit(self, config: ExperimentConfig, is_alive: Callable[[], bool] | None = None,
-               name: str = "", observer: JobObserver | None = None) -> TrainingJob:
-        """Queues a training of `config` for this job, joins the one in the queue with exactly
-        these settings and seed, or answers at once with one finished earlier (`job.earlier`)."""
+               name: str = "", observer: JobObserver | None = None, owner: str = "") -> TrainingJob:
+        """Queues a training of `config` for this job (its student: `owner`), joins the one in the
+        queue with exactly these settings and seed, or answers at once with one finished earlier
+        (`job.earlier`). QueueFull when QUEUE_CAP trainings already wait."""
         job = TrainingJob(config, name, is_alive or (lambda: True), observer,
                           time_limit=self.max_seconds)
         with self._lock:
@@ -155,10 +187,13 @@ class TrainingQueue:
             job.answer_with(earlier)
             return job
         with self._lock:
-            job.enqueue()
             training = self._under_way.get(config)
+            if training is None and len(self._waiting) >= QUEUE_CAP:
+                raise QueueFull(f"The server's queue is full: {QUEUE_CAP} trainings of the class are "
+                                "waiting. Press Train again once some of them have started.")
+            job.enqueue()
             if training is None:
-                self._under_way[config] = SharedTraining(config, [job])
+                self._under_way[config] = SharedTraining(config, [job], owner)
                 self._waiting.append(self._under_way[config])
                 self._lock.notify()
             else:
@@ -186,7 +221,7 @@ class TrainingQueue:
     def _wanted_ahead_of(self, job: TrainingJob) -> list[SharedTraining] | None:
         """The trainings still wanted that wait before this job's, or None if it does not wait."""
         ahead = []
-        for training in self._waiting:
+        for training in in_turn(self._waiting, self._last_turns):
             if job in training.jobs:
                 return ahead
             if training.wanted():
@@ -208,25 +243,41 @@ class TrainingQueue:
         with self._lock:
             return len(self._waiting)
 
+    def active_of(self, owner: str) -> int:
+        """The trainings waiting or running that this student asked for first."""
+        with self._lock:
+            return sum(training.owner == owner for training in [*self._waiting, *self._running])
+
     def _next_training(self) -> SharedTraining:
         with self._lock:
             while True:
-                while self._waiting and not self._waiting[0].wanted():
-                    self._drop(self._waiting.popleft())
+                for training in [training for training in self._waiting if not training.wanted()]:
+                    self._waiting.remove(training)
+                    self._drop(training)
                 if self._waiting:
-                    training = self._waiting[0]
+                    training = in_turn(self._waiting, self._last_turns)[0]
                     try:
                         waiting_for = self.admission.admit(training, training.config)
                     except NeverFits as refusal:
-                        self._forget(self._waiting.popleft())
+                        self._waiting.remove(training)
+                        self._forget(training)
                         _end(training.jobs, None, str(refusal))
                         continue
                     training.wait_for(waiting_for)
                     if waiting_for is None:
-                        self._running.append(self._waiting.popleft())
+                        self._waiting.remove(training)
+                        self._running.append(training)
+                        self._take_turn(training.owner)
                         return training
                 # Waiting jobs may be cancelled without notice, and memory freed: look again soon.
                 self._lock.wait(timeout=0.5)
+
+    def _take_turn(self, owner: str) -> None:
+        self._turn += 1
+        self._last_turns[owner] = self._turn
+        if len(self._last_turns) > TURNS_KEPT:  # forget the students who have nothing queued
+            queued = {training.owner for training in [*self._waiting, *self._running]}
+            self._last_turns = {who: turn for who, turn in self._last_turns.items() if who in queued}
 
     def _drop(self, training: SharedTraining) -> None:
         """Ends a training that never started, and each of its jobs."""

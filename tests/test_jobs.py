@@ -12,7 +12,15 @@ import pytest
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.estimate import Calibration, estimated_seconds, memory_needed
 from fmnist_core.history import EpochRecord
-from fmnist_core.jobs import JobState, SharedTraining, TrainingJob, TrainingQueue
+from fmnist_core.jobs import (
+    QUEUE_CAP,
+    JobState,
+    QueueFull,
+    SharedTraining,
+    TrainingJob,
+    TrainingQueue,
+    in_turn,
+)
 from fmnist_core.pace import PACE_WEIGHT
 from fmnist_core.recent_runs import RECENT_RUNS_KEPT
 from fmnist_core.run import RunState, TrainingRun
@@ -67,6 +75,47 @@ def test_at_most_k_run_at_once_first_come_first_served():
     until(lambda: all(job.state == JobState.DONE for job in jobs), "every job finishes")
     assert training.started[2:] == [2, 3, 4] and queue.running == 0 and queue.waiting == 0
     assert all(job.result.test_accuracy == 0.8 and job.finished >= job.started for job in jobs)
+
+
+def test_students_take_turns_whatever_they_queued():
+    # Student A queues 9 trainings (from 3 tabs: one browser, one owner), then B one: B's starts
+    # second, as soon as A's first has finished.
+    training = GatedTraining()
+    queue = TrainingQueue(data=None, slots=1, train=training)
+    a = [queue.submit(config, owner="A") for config in configs(9)]
+    until(lambda: training.started == [0], "A's first starts")
+    b = queue.submit(ExperimentConfig(seed=100, train_size=1000, epochs=1), owner="B")
+    assert queue.ahead_of(b) == 0 and queue.ahead_of(a[1]) == 1 and queue.active_of("A") == 9
+    training.release.set()
+    until(lambda: all(job.state == JobState.DONE for job in [*a, b]), "every job finishes")
+    assert training.started == [0, 100, *range(1, 9)]
+
+
+def test_in_turn_goes_round_the_students_longest_waiting_first():
+    def queued(*owners):
+        return [SharedTraining(ExperimentConfig(seed=seed), [], owner) for seed, owner in enumerate(owners)]
+
+    order = in_turn(queued("A", "A", "A", "B", "C", "B"), {})
+    assert [t.owner for t in order] == ["A", "B", "C", "A", "B", "A"]
+    assert [t.config.seed for t in order] == [0, 3, 4, 1, 5, 2]  # each student's own in order
+    # C started one lately, A long ago, B never: B, then A, then C.
+    assert [t.owner for t in in_turn(queued("C", "A", "B"), {"A": 3, "C": 7})] == ["B", "A", "C"]
+
+
+def test_a_full_queue_refuses_a_new_training_in_one_sentence_but_not_a_shared_one():
+    training = GatedTraining()
+    queue = TrainingQueue(data=None, slots=1, train=training)
+    first = queue.submit(configs(1)[0])
+    until(lambda: queue.running == 1, "the first starts")
+    jobs = [first] + [queue.submit(config, owner=f"student {config.seed % 30}")
+                      for config in configs(QUEUE_CAP + 1)[1:]]
+    assert queue.waiting == QUEUE_CAP
+    with pytest.raises(QueueFull, match="queue is full: 60 trainings"):
+        queue.submit(ExperimentConfig(seed=999, train_size=1000, epochs=1))
+    shared = queue.submit(configs(QUEUE_CAP + 1)[-1])  # the same as one waiting: it joins it
+    assert shared.state == JobState.WAITING
+    training.release.set()
+    until(lambda: all(job.state == JobState.DONE for job in [*jobs, shared]), "every job finishes")
 
 
 def test_cancelled_and_abandoned_jobs_free_their_place():

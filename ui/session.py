@@ -17,7 +17,7 @@ from fmnist_core.classroom import Desk
 from fmnist_core.classroom.nicknames import suggest_nickname
 from fmnist_core.config import ExperimentConfig, teacher_controls, teacher_query
 from fmnist_core.evaluation import Evaluation
-from fmnist_core.jobs import TrainingJob
+from fmnist_core.jobs import QueueFull, TrainingJob
 from fmnist_core.run import TrainingRun
 from fmnist_core.run_list import RunList
 from fmnist_core.saving import SeatRecorder
@@ -37,7 +37,7 @@ EVALUATIONS, ERRORS, OUTPUTS = "evaluations", "training_errors", "layer_outputs"
 STOPS, EARLIER = "training_stops", "answered_earlier"
 TEACHER, CURVES, SEAT, MODEL = "teacher_controls", "training_curves", "seat", "stored_model"
 CODE_TRIES, SEAT_NOTES, KEPT, CLASS_CONTROLS = "code_tries", "seat_notes", "kept_params", "class_controls"
-MAX_TRAININGS = 3  # a student's trainings waiting or running at once: the queue is the class's
+MAX_TRAININGS = 3  # a student's (a browser's, all its tabs) trainings waiting or running at once
 SEAT_PARAM = "seat"  # the link's parameter that brings a learner's runs back
 XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit's, set on the browser's first request
 MAX_CODE_TRIES = 10  # wrong codes a tab may type: a code has 30 bits, so guessing must be slow
@@ -282,15 +282,19 @@ def start(configs: dict[str, ExperimentConfig]) -> str | None:
                 f"in its memory to be saved (it holds at most {writer.max_pending_bytes / 2**20:,.0f} "
                 "MB), so press Train again once the warning above has gone.")
     the_desk, alive = desk(), presence()
-    if sum(job.active for job in the_desk.jobs) + len(configs) > MAX_TRAININGS:
-        return (f"You can have at most {MAX_TRAININGS} trainings waiting or running at once, so "
-                "the whole class gets its turn: wait for one to finish.")
+    # The queue by the module's name, at call time: a test puts a queue of its own there.
+    queue, student = resources.training_queue(), _browser() or the_desk.seat.token
+    if max(queue.active_of(student), sum(job.active for job in the_desk.jobs)) + len(configs) > MAX_TRAININGS:
+        return (f"You can have at most {MAX_TRAININGS} trainings waiting or running at once, in "
+                "all your tabs, so the whole class gets its turn: wait for one to finish.")
     recorder = SeatRecorder(store_writer(), the_desk.seat, dataset().test_labels, server_name())
     for name, config in configs.items():
         name = the_desk.runs.new_name(name, coming=tuple(job.name for job in the_desk.jobs))
-        # By the module's name, at call time: a test puts a queue of its own there.
-        the_desk.jobs.append(resources.training_queue().submit(config, is_alive=alive, name=name,
-                                                               observer=recorder))
+        try:
+            the_desk.jobs.append(queue.submit(config, is_alive=alive, name=name, observer=recorder,
+                                              owner=student))
+        except QueueFull as full:
+            return str(full)
     return None
 
 
