@@ -3,7 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from fmnist_core import figures, picture
+from fmnist_core import figures
+from fmnist_core.data import picture
+from fmnist_core.data.upload import MAX_UPLOAD_MB, UPLOAD_TYPES, PictureError
 from fmnist_core.evaluation import softmax
 from ui import session
 from ui.charts import chart
@@ -21,7 +23,7 @@ PICTURES_KEPT = 16
 
 
 @st.cache_data(max_entries=PICTURES_KEPT, show_spinner=False)
-def picture_steps(raw: bytes) -> picture.Steps | picture.PictureError:
+def picture_steps(raw: bytes) -> picture.Steps | PictureError:
     """The picture's steps, or why it cannot be used: each picture decoded once, not on every rerun.
 
     Kept by a hash of the bytes, so a photo, a drawing or a test image is decoded once however
@@ -29,7 +31,7 @@ def picture_steps(raw: bytes) -> picture.Steps | picture.PictureError:
     """
     try:
         return picture.preprocess(raw)
-    except picture.PictureError as error:
+    except PictureError as error:
         return error
 
 
@@ -48,9 +50,9 @@ source = st.radio("Your picture", [PHOTO, DRAWING, TEST_IMAGE], horizontal=True,
 raw, known, picture_id = None, None, None
 if source == PHOTO:
     upload = st.file_uploader(
-        "A picture of one piece of clothing", type=list(picture.UPLOAD_TYPES),
-        max_upload_size=picture.MAX_UPLOAD_MB,
-        help=f"PNG, JPEG, WebP, BMP or a still GIF, up to {picture.MAX_UPLOAD_MB} MB. It is used "
+        "A picture of one piece of clothing", type=list(UPLOAD_TYPES),
+        max_upload_size=MAX_UPLOAD_MB,
+        help=f"PNG, JPEG, WebP, BMP or a still GIF, up to {MAX_UPLOAD_MB} MB. It is used "
              "on this page only, and never saved.")
     if upload is not None:
         raw, picture_id = upload.getvalue(), upload.file_id
@@ -79,7 +81,7 @@ if raw is None:
             else "Upload a picture to begin.", icon=":material/add_photo_alternate:")
 else:
     steps = picture_steps(raw)
-    if isinstance(steps, picture.PictureError):
+    if isinstance(steps, PictureError):
         st.warning(str(steps), icon=":material/broken_image:")
         steps = None
 

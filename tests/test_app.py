@@ -16,12 +16,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-import fmnist_core.data
-import fmnist_core.download
+import fmnist_core.data.dataset
+import fmnist_core.data.download
 from fmnist_core import figures
 from fmnist_core.config import ExperimentConfig
+from fmnist_core.data.errors import DATA_DIR_ENV
 from fmnist_core.environment import DATABASE_URL_ENV
-from fmnist_core.errors import DATA_DIR_ENV
 from fmnist_core.lesson import QUICK
 from fmnist_core.run import RunState
 from fmnist_core.run_list import RunList
@@ -136,8 +136,8 @@ def no_data(tmp_path, monkeypatch, closed_url):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # nor in the Keras cache
     # FMNIST_MIRRORS is read at import, and load_fashion_mnist took MIRRORS as its default.
     mirrors = (closed_url,)
-    monkeypatch.setattr(fmnist_core.download, "MIRRORS", mirrors)
-    monkeypatch.setattr(fmnist_core.data, "MIRRORS", mirrors, raising=False)
+    monkeypatch.setattr(fmnist_core.data.download, "MIRRORS", mirrors)
+    monkeypatch.setattr(fmnist_core.data.dataset, "MIRRORS", mirrors, raising=False)
     monkeypatch.setitem(fmnist_core.data.load_fashion_mnist.__kwdefaults__, "mirrors", mirrors)
     st.cache_resource.clear()  # forget the dataset (and the trainer holding it)
     yield empty

@@ -42,21 +42,58 @@ def test_raw_pixels_have_no_rescaling_layer():
     assert [s.kind for s in layer_specs(ExperimentConfig(normalize=False))][0] == "flatten"
 
 
-def readme_modules() -> dict[str, str]:
-    """README's table of fmnist_core modules: {module: its TensorFlow column}."""
-    rows = re.findall(r"^\| `(\w+)/?` \| [^|]+ \| (yes|no)[^|]*\|$", (REPO / "README.md").read_text(),
-                      re.MULTILINE)
-    return dict(rows)
+ENGINE = REPO / "fmnist_core"
+
+
+def engine_tree() -> dict[str, set[str]]:
+    """fmnist_core's top level: {module: set()} and {package: the modules in it} (store's Alembic
+    `migrations/` is its own tree)."""
+    tree = {path.stem: set() for path in ENGINE.glob("*.py") if path.stem != "__init__"}
+    for init in ENGINE.glob("*/__init__.py"):
+        tree[init.parent.name] = {path.stem for path in init.parent.glob("*.py")} - {"__init__"}
+    return tree
+
+
+def readme_engine_rows() -> dict[str, tuple[str, str]]:
+    """README's table of fmnist_core: {module or package: (what it holds, its TensorFlow column)}."""
+    layout = (REPO / "README.md").read_text().split("\n## Layout\n")[1].split("\n## ")[0]
+    rows = re.findall(r"^\| `(\w+)/?` \| (.+?) \| ([^|]+?) \|$", layout, re.MULTILINE)
+    return {name: (what, tensorflow) for name, what, tensorflow in rows}
+
+
+def tensorflow_modules(name: str, modules: set[str], column: str) -> set[str]:
+    """The modules a row says import TensorFlow: none ("no …"), all ("yes"), or those it names."""
+    if column.startswith("no"):
+        return set()
+    if column == "yes":
+        return modules or {name}
+    return set(re.findall(r"`(\w+)`", column))
 
 
 def test_readme_names_every_engine_module():
-    modules = {path.stem for path in (REPO / "fmnist_core").glob("*.py")} - {"__init__"}
-    packages = {path.parent.name for path in (REPO / "fmnist_core").glob("*/__init__.py")}
-    assert set(readme_modules()) == modules | packages
+    """One row per top-level module and package of fmnist_core; a package's row names each of its
+    modules."""
+    tree, rows = engine_tree(), readme_engine_rows()
+    assert set(rows) == set(tree)
+    for package, modules in tree.items():
+        named = set(re.findall(r"`(\w+)`", rows[package][0]))
+        assert modules <= named, f"README's row for {package}/ does not name {sorted(modules - named)}"
+
+
+def test_every_package_says_what_it_is_for():
+    for init in ENGINE.glob("*/__init__.py"):
+        assert ast.get_docstring(ast.parse(init.read_text())), f"{init} has no docstring"
 
 
 def test_modules_marked_tensorflow_free_load_without_it():
-    free = [name for name, uses in readme_modules().items() if uses == "no"]
+    free = []
+    for name, modules in engine_tree().items():
+        heavy = tensorflow_modules(name, modules, readme_engine_rows()[name][1])
+        assert heavy <= (modules or {name}), f"README's row for {name} names {heavy - modules}"
+        if not modules:
+            free += [] if heavy else [name]
+        elif modules - heavy:  # the package itself loads without TensorFlow too
+            free += [name, *(f"{name}.{module}" for module in sorted(modules - heavy))]
     code = (f"import sys, importlib; [importlib.import_module('fmnist_core.' + m) for m in {free!r}]; "
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)

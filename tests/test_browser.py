@@ -184,7 +184,8 @@ def learn_answers_with_the_run(page, data) -> None:
 def classify_a_picture(page, data) -> None:
     from playwright.sync_api import expect
 
-    from fmnist_core.picture import NOT_A_PICTURE, photo_of
+    from fmnist_core.data.picture import photo_of
+    from fmnist_core.data.upload import NOT_A_PICTURE
 
     sidebar_link(page, "Your own picture").click()
     expect_page(page, "Your_picture")

@@ -19,8 +19,8 @@ from fmnist_core.data import (
     pixel_stats,
     sample_indices,
 )
-from fmnist_core.download import FILES
-from fmnist_core.errors import CorruptFileError, DataUnavailableError
+from fmnist_core.data.download import FILES
+from fmnist_core.data.errors import CorruptFileError, DataUnavailableError
 from tests.places import REPO
 
 TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS = FILES

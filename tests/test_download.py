@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from fmnist_core.download import FILES, MIRRORS, download_file, sha256_of
-from fmnist_core.errors import DataUnavailableError
+from fmnist_core.data.download import FILES, MIRRORS, download_file, sha256_of
+from fmnist_core.data.errors import DataUnavailableError
 
 NAME = "data.bin"
 # Three and a bit chunks, so progress is reported several times.

@@ -6,8 +6,8 @@ import struct
 import numpy as np
 import pytest
 
-from fmnist_core.errors import CorruptFileError, DataUnavailableError
-from fmnist_core.idx import parse_idx, read_idx_gz
+from fmnist_core.data.errors import CorruptFileError, DataUnavailableError
+from fmnist_core.data.idx import parse_idx, read_idx_gz
 
 NAME = "train-images-idx3-ubyte.gz"
 

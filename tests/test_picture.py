@@ -15,22 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from fmnist_core import picture
-from fmnist_core.picture import (
-    ANIMATED,
-    DAMAGED,
-    EMPTY,
-    FLAT,
-    MAX_PIXELS,
-    MAX_UPLOAD_BYTES,
-    NO_OBJECT,
-    NOT_A_PICTURE,
+from fmnist_core.data import picture, upload
+from fmnist_core.data.picture import (
     SIDE,
-    TOO_LARGE_FILE,
-    TOO_MANY_PIXELS,
-    TRANSPARENT,
-    WORK_SIDE,
-    PictureError,
     Steps,
     crop_box,
     flatten,
@@ -40,6 +27,21 @@ from fmnist_core.picture import (
     resize,
     should_invert,
     to_foreground,
+)
+from fmnist_core.data.upload import (
+    ANIMATED,
+    DAMAGED,
+    EMPTY,
+    FLAT,
+    MAX_PIXELS,
+    MAX_UPLOAD_BYTES,
+    NO_OBJECT,
+    NOT_A_PICTURE,
+    TOO_LARGE_FILE,
+    TOO_MANY_PIXELS,
+    TRANSPARENT,
+    WORK_SIDE,
+    PictureError,
     too_small,
     too_thin,
 )
@@ -419,7 +421,7 @@ def test_sixteen_bit_levels_are_scaled_not_clipped():
 def test_sixteen_bit_levels_are_rounded_as_v_over_257_a_band_at_a_time(monkeypatch):
     """Every 16-bit level, made 8-bit a few rows at a time, is the nearest of v / 257."""
     levels = np.arange(65_536, dtype=np.uint16).reshape(256, 256)  # each level once
-    monkeypatch.setattr(picture, "BAND_PIXELS", 1000)  # 3 rows a band: the bands' seams are tested
+    monkeypatch.setattr(upload, "BAND_PIXELS", 1000)  # 3 rows a band: the bands' seams are tested
     steps = preprocess(encode(Image.fromarray(levels)))
     expected = np.clip(np.rint(levels / 257), 0, 255)  # float64, as before: fine for 64 k pixels
     np.testing.assert_array_equal(steps.grayscale, expected)
@@ -446,7 +448,7 @@ def test_too_many_pixels_are_refused_from_the_header_before_decoding(make, monke
 
 MEASURE_PEAK = """
 import sys
-from fmnist_core.picture import preprocess
+from fmnist_core.data.picture import preprocess
 raw = open(sys.argv[1], "rb").read()
 status = lambda key: next(int(line.split()[1]) for line in open("/proc/self/status")
                           if line.startswith(key + ":"))
@@ -493,7 +495,7 @@ def test_upload_limit_agrees_with_streamlit_config():
 
 
 def test_picture_imports_neither_streamlit_nor_tensorflow():
-    code = ("import sys, fmnist_core.picture; "
+    code = ("import sys, fmnist_core.data.picture; "
             "print(sorted(m for m in ('streamlit', 'tensorflow', 'keras') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                          check=True).stdout
@@ -734,7 +736,7 @@ def test_the_page_decodes_each_picture_once_however_often_it_reruns(real_data, m
     at.switch_page("pages/7_Your_picture.py").run()
     photo, notes = encode(scene()), b"these are my notes, not a picture"
 
-    def upload(name: str, raw: bytes) -> None:
+    def upload_picture(name: str, raw: bytes) -> None:
         at.file_uploader[0].set_value((name, raw, "image/png"))
         at.run()
 
@@ -742,14 +744,14 @@ def test_the_page_decodes_each_picture_once_however_often_it_reruns(real_data, m
         assert not at.exception
         return len(at.image), [warning.value for warning in at.warning]
 
-    upload("shirt.png", photo)
+    upload_picture("shirt.png", photo)
     for _ in range(3):  # the first run and two reruns, e.g. a widget moved
         assert shown() == (6, []) and decoded == [photo]
         at.run()
-    upload("notes.png", notes)
+    upload_picture("notes.png", notes)
     for _ in range(2):
         assert shown() == (0, [NOT_A_PICTURE]) and decoded == [photo, notes]
         at.run()
-    upload("shirt again.png", photo)  # the same picture again, as a new upload: kept by its bytes
+    upload_picture("shirt again.png", photo)  # the same picture again, as a new upload: kept by its bytes
     assert shown() == (6, []) and decoded == [photo, notes]
     st.cache_data.clear()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fmnist_core.picture import TOO_MANY_PIXELS
+from fmnist_core.data.upload import TOO_MANY_PIXELS
 from tests.app_server import EXCEPTION, PAGE_MS, VIEWPORT, AppServer, expect_page
 from tests.test_picture import (
     decompression_bomb,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fmnist_core.errors import corrupt_file
+from fmnist_core.data.errors import corrupt_file
 
 _UINT8 = 0x08
 _MAGIC_SIZE = 4

@@ -1,4 +1,5 @@
-"""Fashion-MNIST as read-only NumPy arrays, and the summaries the data pages show.
+"""Fashion-MNIST as read-only NumPy arrays (where the files are looked for, read and checked), its
+classes and shapes, and the summaries the data pages show.
 
 Imports neither TensorFlow nor Keras, so pages that only show data open fast.
 """
@@ -12,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fmnist_core.download import FILES, MIRRORS, download_file, sha256_of
-from fmnist_core.errors import DATA_DIR_ENV, DataUnavailableError, corrupt_file
-from fmnist_core.idx import format_shape, read_idx_gz
+from fmnist_core.data.download import FILES, MIRRORS, download_file, sha256_of
+from fmnist_core.data.errors import DATA_DIR_ENV, DataUnavailableError, corrupt_file
+from fmnist_core.data.idx import format_shape, read_idx_gz
 
 if TYPE_CHECKING:
     import pandas

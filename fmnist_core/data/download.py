@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-from fmnist_core.errors import DATA_DIR_ENV, DataUnavailableError
+from fmnist_core.data.errors import DATA_DIR_ENV, DataUnavailableError
 
 
 class OfficialFile(NamedTuple):
