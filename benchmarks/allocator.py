@@ -24,9 +24,9 @@ WAYS = {"pool": "0", "system": "1"}
 
 def child() -> dict:
     from fmnist_core.config import ExperimentConfig
-    from fmnist_core.container import give_back_freed_memory
     from fmnist_core.data import load_fashion_mnist
-    from fmnist_core.environment import process_rss
+    from fmnist_core.host.container import give_back_freed_memory
+    from fmnist_core.host.environment import process_rss
     from fmnist_core.trainer_pool import TrainerPool
     from fmnist_core.training import train
 

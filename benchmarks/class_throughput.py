@@ -23,7 +23,7 @@ import time
 
 from benchmarks.train_speed import PeakRss
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.environment import training_slots
+from fmnist_core.host.environment import training_slots
 from fmnist_core.jobs import JobState, TrainingQueue
 from fmnist_core.lesson import EXERCISES, exercise_config
 from tests.places import SHARED_DATA_DIR

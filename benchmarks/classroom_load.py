@@ -102,7 +102,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.engine import make_url
 
 from fmnist_core.classroom.plans import PLANS
-from fmnist_core.environment import DATABASE_URL_ENV, training_slots
+from fmnist_core.host.environment import DATABASE_URL_ENV, training_slots
 from fmnist_core.run import RunState
 from fmnist_core.store import RunStore, Seat
 from fmnist_core.store.tables import epochs, runs

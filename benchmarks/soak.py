@@ -15,7 +15,7 @@ holds at most 150 MB more than after student 1 (`met`).
 
 --idle-seconds defaults to 360 s, or to the server's rule plus a minute if that is longer: the
 server drops the desk of a seat whose tabs have all been closed for SEAT_IDLE_SECONDS
-(fmnist_core.environment, 60 s; its sweep comes every 30 s). --seat-idle-seconds (else the
+(fmnist_core.host.environment, 60 s; its sweep comes every 30 s). --seat-idle-seconds (else the
 environment's FMNIST_SEAT_IDLE_SECONDS) sets that rule instead and is passed on to the server under
 that name, for a server that reads it.
 
@@ -44,7 +44,7 @@ from urllib.parse import urlencode
 
 from benchmarks.classroom_load import RESULT, Server, process_tree, rss_kb
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.environment import SEAT_IDLE_SECONDS, SEAT_IDLE_SECONDS_ENV
+from fmnist_core.host.environment import SEAT_IDLE_SECONDS, SEAT_IDLE_SECONDS_ENV
 from tests.app_server import CHROMIUM, CHROMIUM_ARGS, EXCEPTION, VIEWPORT, expect_page, free_port
 from tests.places import REPO, SHARED_DATA_DIR
 

@@ -6,7 +6,7 @@ do not import TensorFlow either, so pages that only show the data open fast.
 
 import os
 
-from fmnist_core.container import tune_glibc_malloc
+from fmnist_core.host.container import tune_glibc_malloc
 
 # TensorFlow turns its oneDNN kernels on by itself only on CPUs with AVX-512 or AMX; on the AVX
 # development machine they made the lesson's convnet step 1.8× faster (batch 128: 9 ms, 16 ms

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 from fmnist_core.admission import MemoryAdmission, NeverFits
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.environment import server_memory_usage, training_cpus, training_slots
 from fmnist_core.estimate import Calibration
 from fmnist_core.history import EpochRecord
+from fmnist_core.host.environment import server_memory_usage, training_cpus, training_slots
 from fmnist_core.job import JobObserver, JobState, Progress, TrainingJob
 from fmnist_core.pace import Pace
 from fmnist_core.recent_runs import RecentRuns

@@ -9,7 +9,7 @@ import pytest
 
 from fmnist_core.data import load_fashion_mnist
 from fmnist_core.data.errors import DATA_DIR_ENV, CorruptFileError, DataUnavailableError
-from fmnist_core.environment import DATABASE_URL_ENV
+from fmnist_core.host.environment import DATABASE_URL_ENV
 from tests.places import SHARED_DATA_DIR
 
 pytest_plugins = ["tests.databases"]  # a real PostgreSQL server, started by the tests that ask

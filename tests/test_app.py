@@ -21,7 +21,7 @@ import fmnist_core.data.download
 from fmnist_core import figures
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data.errors import DATA_DIR_ENV
-from fmnist_core.environment import DATABASE_URL_ENV
+from fmnist_core.host.environment import DATABASE_URL_ENV
 from fmnist_core.lesson import QUICK
 from fmnist_core.run import RunState
 from fmnist_core.run_list import RunList

@@ -145,7 +145,7 @@ def test_a_learner_who_left_is_let_go_before_streamlit_forgets_their_tabs_sessio
     # close it itself first, at most one sweep after the longest idle time it may be given.
     from streamlit import config
 
-    from fmnist_core.environment import seat_idle_seconds
+    from fmnist_core.host.environment import seat_idle_seconds
     from ui.resources import DESK_SWEEP_SECONDS
 
     longest, _ = seat_idle_seconds({"FMNIST_SEAT_IDLE_SECONDS": "100000"})  # refused: the default

@@ -2,8 +2,8 @@
 
 import pytest
 
-from fmnist_core.container import Limits, cgroup_memory_usage, container_limits, slots_for
-from fmnist_core.environment import (
+from fmnist_core.host.container import Limits, cgroup_memory_usage, container_limits, slots_for
+from fmnist_core.host.environment import (
     MAX_TRAINING_MINUTES_ENV,
     TRAINING_SLOTS_ENV,
     max_training_minutes,

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.environment import pending_writes_bytes, spool_dir, startup_notes
 from fmnist_core.history import EpochRecord
+from fmnist_core.host.environment import pending_writes_bytes, spool_dir, startup_notes
 from fmnist_core.run import RunState
 from fmnist_core.store import RunStore, Seat, StoreWriter
 from fmnist_core.store.spool import Spool, spool_path

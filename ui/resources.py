@@ -12,10 +12,10 @@ from streamlit.runtime.scriptrunner import script_runner
 
 from fmnist_core.classroom import Desks
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.container import container_limits, give_back_freed_memory
 from fmnist_core.data import FashionMNIST, load_fashion_mnist, mean_images, on_disk, pixel_stats
 from fmnist_core.data.errors import DataUnavailableError
-from fmnist_core.environment import (
+from fmnist_core.host.container import container_limits, give_back_freed_memory
+from fmnist_core.host.environment import (
     database_url,
     max_training_minutes,
     pending_writes_bytes,
@@ -24,8 +24,8 @@ from fmnist_core.environment import (
     spool_dir,
     training_slots,
 )
-from fmnist_core.environment import startup_notes as environment_notes
-from fmnist_core.every import Every
+from fmnist_core.host.environment import startup_notes as environment_notes
+from fmnist_core.host.every import Every
 from fmnist_core.recent_runs import RecentRuns
 from fmnist_core.store import Heartbeat, RunStore, StoreWriter
 from fmnist_core.store.spool import Spool, spool_path

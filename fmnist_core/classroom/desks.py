@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from fmnist_core.environment import SEAT_IDLE_SECONDS
+from fmnist_core.host.environment import SEAT_IDLE_SECONDS
 from fmnist_core.jobs import TrainingJob
 from fmnist_core.run import RunState, TrainingRun
 from fmnist_core.run_list import MODELS_KEPT, RunList

@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from fmnist_core.container import (
+from fmnist_core.host.container import (
     Limits,
     cgroup_memory_usage,
     container_limits,
