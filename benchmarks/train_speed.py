@@ -10,7 +10,7 @@ same network and batch. Prints one JSON line; seconds per epoch are medians over
 the first (which pays for compilation); `cnn_seconds_to_090` counts ours's epochs, each with its
 test-set scoring, until the test accuracy first reaches 0.90 (null if it never does).
 
---ladder trains every rung of Learn's ladder (`fmnist_core.ladder`) one after another in one
+--ladder trains every rung of Learn's ladder (`fmnist_core.lesson.ladder`) one after another in one
 process, as a learner's clicks would, and prints `{"ladder": {rung: {"test_accuracy": …,
 "seconds": …}}}` (seconds of training, its compilation included).
 """
@@ -117,7 +117,7 @@ AUGMENTED = {"flip": True, "shift": 2, "rotation": 10, "zoom": 0.1}
 
 def ladder(data) -> dict:
     """Every rung's measured test accuracy and training seconds, in the ladder's order."""
-    from fmnist_core import ladder as rungs
+    from fmnist_core.lesson import ladder as rungs
     from fmnist_core.training import train
 
     climbed = {}

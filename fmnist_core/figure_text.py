@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fmnist_core.history import EpochRecord
-from fmnist_core.words import count
+from fmnist_core.lesson.words import count
 
 # What the shade of a square means, for the colour scales the lesson draws images with.
 SHADES = {

@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 from fmnist_core import figure_text
 from fmnist_core.figure_text import attach
 from fmnist_core.history import EpochRecord
-from fmnist_core.words import count
+from fmnist_core.lesson.words import count
 
 TEMPLATE = "plotly_white"
 FONT_SIZE = 15

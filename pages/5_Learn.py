@@ -3,11 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from fmnist_core import figures, ladder
+from fmnist_core import figures
 from fmnist_core.architecture import layer_table, parameter_count
 from fmnist_core.data import sample_indices
-from fmnist_core.lesson import EXPERIMENTS, QUICK, QUIZ, check
-from fmnist_core.words import count
+from fmnist_core.lesson import EXPERIMENTS, QUICK, QUIZ, check, ladder
+from fmnist_core.lesson.words import count
 from ui import session
 from ui.charts import chart
 from ui.estimates import time_to_train

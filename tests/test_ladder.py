@@ -4,9 +4,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from fmnist_core import ladder
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.lesson import BASELINE, CHANGES, QUICK
+from fmnist_core.lesson import BASELINE, CHANGES, QUICK, ladder
 
 
 @dataclass

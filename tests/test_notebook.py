@@ -14,7 +14,7 @@ import pytest
 from fmnist_core.architecture import layer_specs, parameter_count
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data.download import FILES
-from fmnist_core.notebook import as_notebook, as_script
+from fmnist_core.lesson.notebook import as_notebook, as_script
 from fmnist_core.run import TrainingRun
 
 PROBE = 'print("PROBE", json.dumps([model.count_params(), [layer.name for layer in model.layers]]))'

@@ -2,7 +2,7 @@
 
 import pytest
 
-from fmnist_core.words import count, duration, times
+from fmnist_core.lesson.words import count, duration, times
 
 
 @pytest.mark.parametrize(("number", "expected"), [(0, "0 epochs"), (1, "1 epoch"), (2, "2 epochs"),

@@ -18,12 +18,12 @@ from fmnist_core.classroom.nicknames import suggest_nickname
 from fmnist_core.config import ExperimentConfig, teacher_controls, teacher_query
 from fmnist_core.evaluation import Evaluation
 from fmnist_core.jobs import QueueFull, TrainingJob
+from fmnist_core.lesson.words import count
 from fmnist_core.run import TrainingRun
 from fmnist_core.run_list import RunList
 from fmnist_core.saving import SeatRecorder
 from fmnist_core.store import Seat, StoreFront, StoreUnavailable, normalise_code
 from fmnist_core.store.seats import is_token
-from fmnist_core.words import count
 from ui import resources
 from ui.resources import dataset, desks, server_name, store_writer
 

@@ -4,7 +4,7 @@ import re
 
 import streamlit as st
 
-from fmnist_core.notebook import as_notebook, as_script
+from fmnist_core.lesson.notebook import as_notebook, as_script
 from fmnist_core.run import TrainingRun
 
 

@@ -17,9 +17,9 @@ import numpy as np
 from fmnist_core.architecture import parameter_count
 from fmnist_core.config import SETTINGS, ExperimentConfig
 from fmnist_core.data import CLASSES
+from fmnist_core.lesson.words import count
 from fmnist_core.run import RunState
 from fmnist_core.store import ClassRun
-from fmnist_core.words import count
 
 
 @dataclass(frozen=True)

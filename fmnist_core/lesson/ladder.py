@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.lesson import BASELINE, QUICK, exercise_config
-from fmnist_core.lesson import BEST_IN_3_MINUTES as TOP
+from fmnist_core.lesson.exercises import BASELINE, QUICK, exercise_config
+from fmnist_core.lesson.exercises import BEST_IN_3_MINUTES as TOP
 
 TITLE = "Ladder"
 NOISE_POINTS = 0.5  # two seeds of one quick run differ by about this much test accuracy

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fmnist_core.architecture import KERNEL, LayerSpec, layer_specs, parameter_count
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import TRAIN_IMAGES
-from fmnist_core.words import count
+from fmnist_core.lesson.words import count
 
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
 
