@@ -14,6 +14,7 @@ from fmnist_core.classroom.board import ClassBoard, knob_for_plan, settings_text
 from fmnist_core.classroom.nicknames import NICKNAME_LENGTH, check_nickname, suggest_nickname
 from fmnist_core.classroom.plans import PLANS, Plan, describe, member_config, part_config, plan_of
 from fmnist_core.config import ExperimentConfig
+from fmnist_core.figures.images import REFERENCE_LABEL_PX, plain_text
 from fmnist_core.run import RunState
 from fmnist_core.store import ClassRun
 from ui.text import plain
@@ -63,7 +64,7 @@ def test_plain_text_escapes_every_markup_character(nickname):
 
 
 def test_plotly_text_shows_angle_brackets_literally():
-    assert figures.plain_text("<b>x</b> & y") == "&lt;b&gt;x&lt;/b&gt; &amp; y"
+    assert plain_text("<b>x</b> & y") == "&lt;b&gt;x&lt;/b&gt; &amp; y"
 
 
 def test_every_plan_gives_valid_configs_for_every_value():
@@ -181,7 +182,7 @@ def test_the_class_figure_labels_its_reference_lines_beside_the_plot_never_on_a_
         # Starts at the plot's right edge and reads rightwards, at its line's height: in the margin.
         assert (label.xref, label.x, label.xanchor) == ("x domain", 1, "left")
         assert (label.yref, label.y, label.yanchor) == ("y", references[text], "middle")
-    assert fig.layout.margin.r >= figures.REFERENCE_LABEL_PX
+    assert fig.layout.margin.r >= REFERENCE_LABEL_PX
 
 
 def test_settings_text_and_standing_read_like_sentences():

@@ -10,8 +10,9 @@ from plotly.colors import get_colorscale
 
 from fmnist_core import figures
 from fmnist_core.data import CLASS_NAMES
-from fmnist_core.figure_text import text_of
-from fmnist_core.figures import CORRECT, GAP, OTHER, WRONG, GridLayout
+from fmnist_core.figures import CORRECT, OTHER, WRONG
+from fmnist_core.figures.images import GAP, TILE_PIXEL_PX, TILE_PNG_PX, GridLayout
+from fmnist_core.figures.text import text_of
 from fmnist_core.history import EpochRecord
 from tests.places import REPO
 
@@ -110,14 +111,14 @@ def test_image_tiles_draw_each_pixel_as_a_crisp_dark_on_white_square():
     images[0, 3, 5], images[1, 27, 27] = 255, 51
     pictures = figures.image_tiles(images, ["a", "b"])
     first, second = (png_pixels(png) for png in pictures.pngs)
-    block = figures.TILE_PNG_PX
+    block = TILE_PNG_PX
     assert first.shape == (28 * block, 28 * block)
     # Pixel (3, 5) of the first image is one square of the highest value, drawn black.
     np.testing.assert_array_equal(first[3 * block:4 * block, 5 * block:6 * block], 0)
     assert (first == 0).sum() == block * block and first.max() == 255  # the rest white
     # One scale for all the tiles, as the mosaic's: 51 of 0–255 is a light grey.
     assert set(np.unique(second)) == {255, 255 - 51}
-    assert pictures.width_px == 28 * figures.TILE_PIXEL_PX
+    assert pictures.width_px == 28 * TILE_PIXEL_PX
 
 
 def test_image_tiles_stretch_one_scale_over_all_the_images_like_the_mosaic():

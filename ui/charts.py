@@ -4,8 +4,8 @@ the lesson shows is a picture only (WCAG 1.1.1); and pictures with theirs (`tile
 import pandas as pd
 import streamlit as st
 
-from fmnist_core.figure_text import text_of
 from fmnist_core.figures import ImageTiles
+from fmnist_core.figures.text import text_of
 from ui.text import plain
 
 

@@ -15,8 +15,8 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.subplots import make_subplots
 
-from fmnist_core import figure_text
-from fmnist_core.figure_text import attach
+import fmnist_core.figures.text as figure_text
+from fmnist_core.figures.text import attach
 from fmnist_core.history import EpochRecord
 from fmnist_core.lesson.words import count
 
