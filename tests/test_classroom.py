@@ -14,7 +14,8 @@ from fmnist_core.classroom.board import ClassBoard, knob_for_plan, settings_text
 from fmnist_core.classroom.nicknames import NICKNAME_LENGTH, check_nickname, suggest_nickname
 from fmnist_core.classroom.plans import PLANS, Plan, describe, member_config, part_config, plan_of
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.figures.images import REFERENCE_LABEL_PX, plain_text
+from fmnist_core.figures.class_results import plain_text
+from fmnist_core.figures.style import REFERENCE_LABEL_PX
 from fmnist_core.run import RunState
 from fmnist_core.store import ClassRun
 from ui.text import plain

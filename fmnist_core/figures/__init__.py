@@ -1,12 +1,29 @@
 """Every chart of the lesson, each with its text alternative: Plotly figures, and PNG tiles where
-nothing needs a chart.
+nothing needs a chart. One module per family of charts:
 
-`images` holds the charts and the palette for now; `text` makes each chart's words (a name, one
-sentence, its numbers as table rows) from what it draws, kept in the figure (`attach`, `text_of`).
-Numpy, Plotly and Pillow only: no TensorFlow, no Streamlit.
+`images` (a mosaic of images, PNG tiles, one image's pixels, a histogram of pixel values),
+`curves` (accuracy and loss per epoch), `answers` (what a model answers: test images framed green or
+red, its confidence in each class, its neurons, its confusion matrix), `class_results` (the class
+experiment on the teacher's board); `style` is the look they share (template, fonts, the palette,
+reference lines), and `text` makes each chart's words (a name, one sentence, its numbers as table
+rows) from what it draws, kept in the figure (`attach`, read with `text_of`). Numpy, Plotly and
+Pillow only: no TensorFlow, no Streamlit.
+
+Exports every chart, the palette (`CORRECT`, `WRONG`, `OTHER`, `REFERENCE`, `POSITIVE`,
+`RUN_COLOURS`, `MARKERS`, `PIXEL_COLORSCALE`, `WEIGHT_COLORSCALE`), `ImageTiles`, `FigureText` and
+`text_of`.
 """
 
-from fmnist_core.figures.images import (
+from fmnist_core.figures.answers import (
+    activation_bars,
+    confusion_matrix_figure,
+    predictions_grid,
+    probability_bars,
+)
+from fmnist_core.figures.class_results import class_results
+from fmnist_core.figures.curves import training_curves
+from fmnist_core.figures.images import ImageTiles, image_grid, image_heatmap, image_tiles, pixel_histogram
+from fmnist_core.figures.style import (
     CORRECT,
     MARKERS,
     OTHER,
@@ -16,17 +33,6 @@ from fmnist_core.figures.images import (
     RUN_COLOURS,
     WEIGHT_COLORSCALE,
     WRONG,
-    ImageTiles,
-    activation_bars,
-    class_results,
-    confusion_matrix_figure,
-    image_grid,
-    image_heatmap,
-    image_tiles,
-    pixel_histogram,
-    predictions_grid,
-    probability_bars,
-    training_curves,
 )
 from fmnist_core.figures.text import FigureText, text_of
 

@@ -1,45 +1,23 @@
-"""Plotly figures for the lesson: images, pixel values, training curves, predictions, mistakes;
-and images as plain pictures (`image_tiles`) where nothing needs a chart.
+"""Images as charts and as pictures: a mosaic of images with captions (`image_grid`), the same as PNG
+tiles where nothing needs a chart (`image_tiles`), one image with its pixels' values
+(`image_heatmap`), and a histogram of pixel values (`pixel_histogram`).
 
 Only numpy, plotly and Pillow here (no TensorFlow), so pages that only show data open fast.
-Every figure is sized to stay readable on a laptop and on a classroom projector.
 """
 
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
-from plotly.subplots import make_subplots
 
 import fmnist_core.figures.text as figure_text
+from fmnist_core.figures.style import CAPTION_SIZE, PIXEL_COLORSCALE, RUN_COLOURS, styled
 from fmnist_core.figures.text import attach
-from fmnist_core.history import EpochRecord
 from fmnist_core.lesson.words import count
-
-TEMPLATE = "plotly_white"
-FONT_SIZE = 15
-CAPTION_SIZE = 14
-REFERENCE_LABEL_PX = 110  # "lesson ≈ 0.88" at CAPTION_SIZE, with room to spare
-# The tutorial shows images with plt.cm.binary: white background, dark clothes.
-PIXEL_COLORSCALE = "gray_r"
-# For first-layer weights: pass colorscale=WEIGHT_COLORSCALE, zmid=0 to image_grid.
-WEIGHT_COLORSCALE = "RdBu"
-# Every colour that carries meaning is at least 4.5:1 against the white background, as text must
-# be (WCAG 1.4.3; tests/test_palette.py): D3's run colours, darkened where they were lighter.
-CORRECT = "#1a7f37"
-WRONG = "#cf222e"
-OTHER = "#6e7781"
-REFERENCE = "#57606a"
-POSITIVE = "#0969da"
-RUN_COLOURS = ("#0969da", "#bc4c00", "#1a7f37", "#cf222e", "#8250df", "#8c564b", "#bf3989",
-               "#6e7781", "#9a6700", "#0a7b83")
-# A marker shape per run (or student), so that runs differ by more than their colour.
-MARKERS = ("circle", "square", "diamond", "triangle-up", "triangle-down", "star", "hexagon",
-           "pentagon", "cross", "x")
 
 # Mosaic geometry. GAP (in image pixels) separates tiles and leaves room for frames;
 # captions are sized in screen pixels, so they fit whatever the image scale.
@@ -53,18 +31,6 @@ MAX_PIXEL_PX = 5  # a 28-pixel image never grows beyond 140 screen pixels
 # (each pixel a 6×6 block) so that it stays crisp on HiDPI screens and projectors.
 TILE_PIXEL_PX = 3
 TILE_PNG_PX = 2 * TILE_PIXEL_PX
-
-
-def _style(fig: go.Figure, height: int, **layout) -> go.Figure:
-    """Apply the shared template, fonts and height."""
-    fig.update_layout(
-        template=TEMPLATE,
-        height=height,
-        font_size=FONT_SIZE,
-        hoverlabel_font_size=FONT_SIZE,
-        **layout,
-    )
-    return fig
 
 
 def _image_axes(fig: go.Figure, *, ticks: bool) -> None:
@@ -184,7 +150,7 @@ def image_grid(
     _image_axes(fig, ticks=False)
     rows, _ = grid.shape
     attach(fig, f"{count(len(captions), 'image')} in a grid", figure_text.images(captions))
-    return _style(fig, round(rows * grid.pixel_px) + 20, margin=dict(l=10, r=10, t=10, b=10))
+    return styled(fig, round(rows * grid.pixel_px) + 20, margin=dict(l=10, r=10, t=10, b=10))
 
 
 @dataclass(frozen=True)
@@ -255,7 +221,7 @@ def image_heatmap(
     )
     _image_axes(fig, ticks=True)
     attach(fig, title, figure_text.image(image, title, colorscale))
-    return _style(
+    return styled(
         fig,
         900 if show_values else 560,
         title_text=title,
@@ -280,272 +246,4 @@ def pixel_histogram(image: np.ndarray, *, normalised: bool) -> go.Figure:
     fig.update_xaxes(title_text=axis_title, range=[0, 256 * grey_level])
     fig.update_yaxes(title_text="number of pixels")
     attach(fig, f"Histogram of {axis_title}", figure_text.pixel_values(image, normalised=normalised))
-    return _style(fig, 380, bargap=0.05, margin=dict(l=60, r=20, t=20, b=60))
-
-
-def _run_traces(name: str, records: Sequence[EpochRecord], colour: str, symbol: str,
-                val_name: str):
-    """Yield (panel column, trace) for one run: train solid, held-out dashed, both panels."""
-    epochs = [record.epoch for record in records]
-    for column, metric in ((1, "accuracy"), (2, "loss")):
-        for split, prefix, dash in (("train", "", "solid"), (val_name, "val_", "dash")):
-            yield (
-                column,
-                go.Scatter(
-                    x=epochs,
-                    y=[getattr(record, prefix + metric) for record in records],
-                    name=split,
-                    legendgroup=name,
-                    legendgrouptitle_text=name,
-                    # Legend entries only once; clicking one hides the whole run in both panels.
-                    showlegend=column == 1,
-                    mode="lines+markers",
-                    line=dict(color=colour, dash=dash, width=3),
-                    marker=dict(size=8, symbol=symbol),
-                    hovertemplate=f"{name} {split}<br>epoch %{{x}}: %{{y:.3f}}<extra></extra>",
-                ),
-            )
-
-
-def _reference_lines(fig: go.Figure, references: Mapping[str, float], *, beside: bool = False,
-                     **where) -> None:
-    """A dotted line with its label at each reference accuracy (the lesson's, people's): above
-    its left end, or `beside` its right end, outside the plot, where no point can be (the figure
-    keeps REFERENCE_LABEL_PX of right margin for it)."""
-    for label, value in references.items():
-        fig.add_hline(
-            y=value,
-            line=dict(color=REFERENCE, dash="dot", width=2),
-            annotation=dict(
-                text=label,
-                font=dict(size=CAPTION_SIZE, color=REFERENCE),
-                # Curves often cross the label; the backing keeps it legible.
-                bgcolor="rgba(255, 255, 255, 0.7)",
-            ),
-            annotation_position="right" if beside else "top left",
-            exclude_empty_subplots=False,
-            **where,
-        )
-
-
-def _accuracy_floor(records: Sequence[EpochRecord], references: Mapping[str, float]) -> float:
-    """The lowest accuracy shown or referenced, rounded down to a tenth."""
-    accuracies = [*references.values()]
-    for record in records:
-        accuracies += [record.accuracy, record.val_accuracy]
-    return math.floor(min(accuracies, default=0) * 10) / 10
-
-
-def training_curves(
-    histories: Mapping[str, Sequence[EpochRecord]],
-    *,
-    val_name: str = "test",
-    references: Mapping[str, float] | None = None,
-    epochs: int | None = None,
-    best_epochs: Mapping[str, int] | None = None,
-) -> go.Figure:
-    """Accuracy and loss per epoch of each named history, side by side; `epochs` fixes the x axis
-    while training. `best_epochs` marks, for runs with early stopping, the epoch whose weights
-    they kept (a star on the held-out loss); where the run stopped is where its curve ends."""
-    references = references or {}
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("accuracy", "loss"))
-    for index, (name, records) in enumerate(histories.items()):
-        colour = RUN_COLOURS[index % len(RUN_COLOURS)]
-        symbol = MARKERS[index % len(MARKERS)]
-        for column, trace in _run_traces(name, records, colour, symbol, val_name):
-            fig.add_trace(trace, row=1, col=column)
-        best = (best_epochs or {}).get(name)
-        if best is not None:
-            record = next(record for record in records if record.epoch == best)
-            fig.add_trace(go.Scatter(
-                x=[best], y=[record.val_loss], name="best epoch", legendgroup=name,
-                showlegend=False, mode="markers",
-                marker=dict(symbol="star", size=18, color=colour, line=dict(width=1, color="#000")),
-                hovertemplate=f"{name}: best epoch {best}, kept<br>{val_name} loss "
-                              "%{y:.3f}<extra></extra>"), row=1, col=2)
-    if not histories:
-        # Plotly draws no axes for a panel without traces.
-        for column in (1, 2):
-            fig.add_trace(go.Scatter(x=[], y=[], showlegend=False), row=1, col=column)
-    _reference_lines(fig, references, row=1, col=1)
-    records = [record for history in histories.values() for record in history]
-    last_epoch = max([epochs or 1, *(record.epoch for record in records)])
-    fig.update_xaxes(
-        title_text="epoch",
-        range=[0.8, last_epoch + 0.2],
-        dtick=1 if last_epoch <= 20 else None,
-    )
-    # Accuracy tops out at 1; the floor follows the data so small gains stay visible.
-    fig.update_yaxes(range=[_accuracy_floor(records, references), 1.0], row=1, col=1)
-    fig.update_yaxes(rangemode="tozero", row=1, col=2)
-    attach(fig, "Accuracy and loss per epoch",
-           *figure_text.training_curves(histories, val_name, epochs, best_epochs or {}))
-    return _style(
-        fig,
-        460,
-        legend=dict(orientation="h", yanchor="top", y=-0.2, groupclick="togglegroup"),
-        # The top margin keeps panel titles clear of Plotly's toolbar.
-        margin=dict(l=60, r=20, t=60, b=20),
-    )
-
-
-def _outcome_colour(correct: bool) -> str:
-    """Green for a right answer, red for a wrong one."""
-    return CORRECT if correct else WRONG
-
-
-def predictions_grid(
-    images: np.ndarray,
-    true_labels: Sequence[int],
-    predicted_labels: Sequence[int],
-    confidences: Sequence[float],
-    class_names: Sequence[str],
-    *,
-    columns: int = 5,
-    numbers: Sequence[int] | None = None,
-) -> go.Figure:
-    """Test images with "✓/✗ predicted confidence (true)" captions and frames, green or red;
-    `numbers` (each image's number in the test set) go into its text alternative's table."""
-    rows = list(zip(true_labels, predicted_labels, confidences, strict=True))
-    # The marks carry the meaning for colour-blind readers; the true class goes on its own
-    # line so captions stay narrower than their image.
-    captions = [
-        f"{'✓' if true == predicted else '✗'} {class_names[predicted]} {confidence:.0%}"
-        f"<br>({class_names[true]})"
-        for true, predicted, confidence in rows
-    ]
-    colours = [_outcome_colour(true == predicted) for true, predicted, _ in rows]
-    fig = image_grid(images, captions, columns=columns)
-    grid = GridLayout.fit(np.shape(images), captions, columns)
-    height, width = grid.image_shape
-    for index, (annotation, colour) in enumerate(zip(fig.layout.annotations, colours, strict=True)):
-        annotation.font.color = colour
-        top, left = grid.origin(index)
-        fig.add_shape(
-            type="rect",
-            x0=left - 0.5 - FRAME_OFFSET,
-            x1=left + width - 0.5 + FRAME_OFFSET,
-            y0=top - 0.5 - FRAME_OFFSET,
-            y1=top + height - 0.5 + FRAME_OFFSET,
-            line=dict(color=colour, width=3),
-        )
-    return attach(fig, "Test images with the model's answers",
-                  *figure_text.predictions(true_labels, predicted_labels, confidences, class_names,
-                                           numbers))
-
-
-def probability_bars(
-    probabilities: Sequence[float], true_label: int | None, class_names: Sequence[str]
-) -> go.Figure:
-    """The tutorial's plot_value_array: the model's confidence in each class.
-
-    `true_label` None is a picture nobody labelled: only the prediction is marked.
-    """
-    predicted = int(np.argmax(probabilities))
-    colours = [OTHER] * len(class_names)
-    if true_label is None:
-        colours[predicted] = RUN_COLOURS[0]
-        labels = {predicted: "predicted"}
-    else:
-        colours[predicted] = _outcome_colour(predicted == true_label)
-        colours[true_label] = CORRECT
-        labels = (
-            {predicted: "predicted = true"}
-            if predicted == true_label
-            else {predicted: "predicted", true_label: "true"}
-        )
-    fig = go.Figure(
-        go.Bar(
-            x=list(class_names),
-            y=probabilities,
-            marker_color=colours,
-            hovertemplate="%{x}: %{y:.1%}<extra></extra>",
-        )
-    )
-    for label_index, text in labels.items():
-        fig.add_annotation(
-            x=class_names[label_index],
-            y=probabilities[label_index],
-            text=text,
-            showarrow=False,
-            yanchor="bottom",
-            font=dict(size=CAPTION_SIZE, color=colours[label_index]),
-        )
-    fig.update_xaxes(tickangle=-35)
-    fig.update_yaxes(range=[0, 1], tickformat=".0%", title_text="probability")
-    attach(fig, "The model's confidence in each class",
-           figure_text.probabilities(probabilities, true_label, class_names))
-    # The top margin holds labels of bars that reach 100 %.
-    return _style(fig, 400, margin=dict(l=60, r=20, t=40, b=20))
-
-
-def activation_bars(values: Sequence[float], title: str, labels: Sequence[str] | None = None) -> go.Figure:
-    """One bar per neuron (or class): how strongly each responds; negative bars point down."""
-    labels = list(labels) if labels is not None else [str(n) for n in range(1, len(values) + 1)]
-    colours = [WRONG if value < 0 else POSITIVE for value in values]
-    fig = go.Figure(go.Bar(x=labels, y=values, marker_color=colours,
-                           hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
-    fig.update_layout(title=dict(text=title), bargap=0.1)
-    fig.update_xaxes(type="category", tickangle=-35)
-    attach(fig, title, figure_text.activations(values, title, labels))
-    return _style(fig, 320, margin=dict(l=60, r=20, t=60, b=20))
-
-
-def confusion_matrix_figure(matrix: np.ndarray, class_names: Sequence[str]) -> go.Figure:
-    """Counts of (true, predicted) class pairs; the diagonal is what the model got right."""
-    fig = go.Figure(
-        go.Heatmap(
-            z=matrix,
-            x=list(class_names),
-            y=list(class_names),
-            colorscale="Blues",
-            texttemplate="%{z}",
-            textfont_size=CAPTION_SIZE,
-            hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
-            colorbar_title_text="images",
-        )
-    )
-    fig.update_xaxes(title_text="predicted", tickangle=-35, showgrid=False)
-    fig.update_yaxes(title_text="true", autorange="reversed", scaleanchor="x", showgrid=False)
-    attach(fig, "Confusion matrix", *figure_text.confusion(matrix, class_names))
-    return _style(fig, 680, margin=dict(l=20, r=20, t=20, b=20))
-
-
-def plain_text(text: str) -> str:
-    """`text` for Plotly's labels and hovers, which read a little HTML: shown as typed."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def class_results(points: Sequence, values: Sequence, knob_label: str, *,
-                  references: Mapping[str, float] | None = None) -> go.Figure:
-    """The class experiment: every run's test accuracy (a marker per student) against a knob,
-    with the mean and spread (one standard deviation) of each value; for a projector.
-
-    `points` have member, who, x, accuracy; `values` have x, runs, mean, spread (board.py).
-    """
-    order = [str(value.x) for value in values]
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(
-        x=[str(point.x) for point in points], y=[point.accuracy for point in points],
-        mode="markers", name="a student's run",
-        # Opaque: a translucent marker would fall below 4.5:1; the white ring keeps overlaps apart.
-        marker=dict(size=14, color=RUN_COLOURS[0], line=dict(width=1, color="white"),
-                    symbol=[MARKERS[(point.member - 1) % len(MARKERS)] for point in points]),
-        text=[plain_text(point.who) for point in points],
-        hovertemplate="%{text}<br>%{x}: %{y:.2%}<extra></extra>"))
-    fig.add_trace(go.Scatter(
-        x=order, y=[value.mean for value in values], mode="lines+markers", name="class mean ± spread",
-        line=dict(color=REFERENCE, width=3), marker=dict(size=10, color=REFERENCE),
-        error_y=dict(type="data", array=[value.spread for value in values], thickness=2, width=8),
-        text=[count(value.runs, "run") for value in values],
-        hovertemplate="mean of %{text}: %{y:.2%}<extra></extra>"))
-    # Beside the plot: above the line's left end, a label covered the first value's points.
-    _reference_lines(fig, references or {}, beside=True)
-    accuracies = [point.accuracy for point in points] + list((references or {}).values())
-    fig.update_xaxes(title_text=knob_label, type="category", categoryorder="array", categoryarray=order)
-    fig.update_yaxes(title_text="test accuracy", tickformat=".0%",
-                     range=[math.floor(min(accuracies, default=0.8) * 20) / 20, 1.0])
-    attach(fig, f"Test accuracy of every run against {knob_label}",
-           figure_text.class_results(values, knob_label))
-    return _style(fig, 520, legend=dict(orientation="h", yanchor="top", y=-0.18),
-                  margin=dict(l=70, r=REFERENCE_LABEL_PX, t=30, b=20))
+    return styled(fig, 380, bargap=0.05, margin=dict(l=60, r=20, t=20, b=60))
