@@ -27,8 +27,8 @@ def child() -> dict:
     from fmnist_core.data import load_fashion_mnist
     from fmnist_core.host.container import give_back_freed_memory
     from fmnist_core.host.environment import process_rss
-    from fmnist_core.trainer_pool import TrainerPool
     from fmnist_core.training import train
+    from fmnist_core.training.trainer_pool import TrainerPool
 
     data, trainers = load_fashion_mnist(download=False), TrainerPool()
 

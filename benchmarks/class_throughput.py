@@ -24,8 +24,8 @@ import time
 from benchmarks.train_speed import PeakRss
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.host.environment import training_slots
-from fmnist_core.jobs import JobState, TrainingQueue
 from fmnist_core.lesson import EXERCISES, exercise_config
+from fmnist_core.training.jobs import JobState, TrainingQueue
 from tests.places import SHARED_DATA_DIR
 
 SCENARIOS = ("same_seed", "exercises", "distinct_seeds")
@@ -34,7 +34,7 @@ TIMEOUT = 900  # seconds for one scenario
 
 def ready_queue(data):
     """A queue as the app's, its workers prepared and its speed measured."""
-    from fmnist_core.training import calibrate, prepare
+    from fmnist_core.training.loop import calibrate, prepare
 
     slots, _ = training_slots()
     queue = TrainingQueue(data, slots=slots,

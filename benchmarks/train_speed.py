@@ -96,7 +96,7 @@ def keras_fit(data, config) -> tuple[list[float], float]:
     """Keras's own `model.fit` of the same network (`build_model`), batch and epochs."""
     import keras
 
-    from fmnist_core.model import build_model
+    from fmnist_core.training.model import build_model
 
     class EpochTimer(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -132,9 +132,9 @@ def child(variant: str, epochs: int) -> None:
     """Runs one training and prints its figures as JSON."""
     # TensorFlow through fmnist_core, as in the app (which sets its options before it loads),
     # and before the baseline.
-    from fmnist_core import model  # noqa: F401
     from fmnist_core.config import ExperimentConfig
     from fmnist_core.data import load_fashion_mnist
+    from fmnist_core.training import model  # noqa: F401
 
     data = load_fashion_mnist(download=False)
     if variant == "ladder":

@@ -9,8 +9,8 @@ import numpy as np
 
 from fmnist_core.evaluation import Evaluation
 from fmnist_core.history import EpochRecord
-from fmnist_core.jobs import TrainingJob
 from fmnist_core.store import Seat, StoreWriter
+from fmnist_core.training.jobs import TrainingJob
 
 
 class SeatRecorder:
@@ -33,7 +33,7 @@ class SeatRecorder:
         if run is None:  # dropped while waiting, or failed: kept only if it trained an epoch
             self.writer.abandon_run(self.seat, job.run_id)
             return
-        from fmnist_core.model import weights_bytes  # the worker has TensorFlow loaded already
+        from fmnist_core.training.model import weights_bytes  # the worker has TensorFlow loaded already
 
         confusion = Evaluation.from_logits(run.test_logits, self.test_labels).confusion_matrix()
         self.writer.finish_run(self.seat, job.run_id, state=run.state, test_loss=run.test_loss,

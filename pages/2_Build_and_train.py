@@ -5,10 +5,10 @@ import secrets
 import streamlit as st
 
 from fmnist_core.architecture import layer_table, trainable_count
-from fmnist_core.augmentation import NOTATION, previews
 from fmnist_core.figures import image_grid
 from fmnist_core.lesson.words import count, times
 from fmnist_core.run import REFERENCES, RunState, TrainingRun
+from fmnist_core.training.augmentation import NOTATION, previews
 from ui import classroom, session
 from ui.charts import chart
 from ui.estimates import time_to_train

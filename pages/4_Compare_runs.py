@@ -15,7 +15,7 @@ from ui.take_home import take_home_buttons
 frame(__file__)
 
 def _model_bytes(run) -> bytes:
-    from fmnist_core.model import model_file_bytes  # imports TensorFlow: only on a click
+    from fmnist_core.training.model import model_file_bytes  # imports TensorFlow: only on a click
 
     return model_file_bytes(session.model_of(run))
 

@@ -114,7 +114,7 @@ elif steps is None:
     st.caption(f"{run.name} (test accuracy {run.test_accuracy:.2%}) will answer once there is a "
                "picture.")
 else:
-    from fmnist_core.model import logits  # TensorFlow: loaded already, since a model was trained
+    from fmnist_core.training.model import logits  # TensorFlow: loaded already, since a model was trained
 
     probabilities = softmax(logits(session.model_of(run), steps.small[np.newaxis]))[0]
     predicted = int(probabilities.argmax())

@@ -2,9 +2,9 @@
 
 import pytest
 
-from fmnist_core.admission import MEMORY_SHARE, MemoryAdmission, NeverFits
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.estimate import memory_needed
+from fmnist_core.training.admission import MEMORY_SHARE, MemoryAdmission, NeverFits
+from fmnist_core.training.estimate import memory_needed
 
 GB = 10**9
 LESSON = ExperimentConfig()

@@ -375,7 +375,7 @@ def test_the_teacher_panel_puts_locks_and_hides_in_the_link(real_data):
 
 
 def test_learn_answers_with_the_learners_own_model_and_runs(runs, real_data):
-    from fmnist_core.model import build_model  # imports TensorFlow
+    from fmnist_core.training.model import build_model  # imports TensorFlow
 
     config = ExperimentConfig(hidden_layers=(256,), batch_size=64, epochs=3)
     at = open_page("pages/5_Learn.py", query=config.differences(), runs=runs)
@@ -713,14 +713,14 @@ def test_the_first_training_on_a_new_server_says_it_waits_for_tensorflow(real_da
     # test lets it go), and nobody else trains.
     import threading
 
-    import fmnist_core.jobs
+    import fmnist_core.training.jobs
     import ui.estimates
     import ui.live
     import ui.resources
-    from fmnist_core.jobs import TrainingQueue
+    from fmnist_core.training.jobs import TrainingQueue
 
     loaded = threading.Event()
-    monkeypatch.setattr(fmnist_core.jobs, "_size_tensorflow", lambda slots: loaded.wait())
+    monkeypatch.setattr(fmnist_core.training.jobs, "_size_tensorflow", lambda slots: loaded.wait())
     queue = TrainingQueue(real_data, slots=1)
     for module in (ui.resources, ui.live, ui.estimates):
         monkeypatch.setattr(module, "training_queue", lambda: queue)

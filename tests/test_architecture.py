@@ -101,7 +101,7 @@ def test_modules_marked_tensorflow_free_load_without_it():
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.architecture}{c.hidden_layers}{c.batch_norm}")
 def test_counts_and_shapes_equal_keras(config):
-    from fmnist_core.model import build_model
+    from fmnist_core.training.model import build_model
 
     model = build_model(config)
     specs = layer_specs(config)

@@ -5,9 +5,9 @@ from functools import cache
 import numpy as np
 import pytest
 
-from fmnist_core import augmentation
-from fmnist_core.augmentation import DRAWS, previews, strengths, transformed
 from fmnist_core.config import ExperimentConfig
+from fmnist_core.training import augmentation
+from fmnist_core.training.augmentation import DRAWS, previews, strengths, transformed
 
 STILL = 0.5  # a draw of 0.5 is the middle of every range: no shift, no turn, no zoom
 IMAGE = np.arange(28 * 28, dtype=np.int64).reshape(28, 28) % 251  # every pixel tells where it was

@@ -7,14 +7,14 @@ import time
 import pytest
 
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.estimate import (
+from fmnist_core.lesson import BEST_IN_3_MINUTES, exercise_config
+from fmnist_core.training.estimate import (
     DEFAULT_CALIBRATION,
     Calibration,
     estimated_seconds,
     memory_needed,
     nearest_that_fits,
 )
-from fmnist_core.lesson import BEST_IN_3_MINUTES, exercise_config
 
 LESSON = ExperimentConfig()
 HUGE = ExperimentConfig(hidden_layers=(1024, 1024, 1024), batch_size=1, epochs=100)
@@ -26,8 +26,8 @@ MB = 2**20
 def warm(real_data):
     """A pool with the lesson's trainer compiled (as the app's workers do), and this machine's
     calibration measured on it."""
-    from fmnist_core.trainer_pool import TrainerPool
-    from fmnist_core.training import calibrate, prepare
+    from fmnist_core.training.loop import calibrate, prepare
+    from fmnist_core.training.trainer_pool import TrainerPool
 
     trainers = TrainerPool()
     prepare(LESSON, real_data, trainers)
@@ -48,7 +48,7 @@ def test_calibrating_is_short(warm):
     exercise_config(BEST_IN_3_MINUTES).with_changes(train_size=6_400, epochs=1),
 ], ids=["mlp", "cnn", "augmented", "top-rung"])
 def test_the_estimate_is_within_2x_of_a_real_training(real_data, warm, config):
-    from fmnist_core.training import calibrate, train
+    from fmnist_core.training.loop import calibrate, train
 
     trainers, *_ = warm
     train(config, real_data, trainers=trainers)  # compiles what the calibration did not

@@ -43,7 +43,7 @@ def test_most_confused_pairs_largest_first():
 
 def test_first_layer_weights_as_images():
     from fmnist_core.config import ExperimentConfig
-    from fmnist_core.model import build_model
+    from fmnist_core.training.model import build_model
 
     model = build_model(ExperimentConfig(hidden_layers=(16,)))
     images = first_layer_weight_images(model)

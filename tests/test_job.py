@@ -4,8 +4,8 @@ import time
 
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.history import EpochRecord
-from fmnist_core.job import JobState, TrainingJob, fraction_done
 from fmnist_core.run import RunState, TrainingRun
+from fmnist_core.training.job import JobState, TrainingJob, fraction_done
 
 CONFIG = ExperimentConfig(train_size=1000, epochs=2)
 EPOCHS = [EpochRecord(epoch, 0.6, 0.7, 0.65, 0.72, 0.1) for epoch in (1, 2)]

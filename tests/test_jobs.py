@@ -10,9 +10,10 @@ import time
 import pytest
 
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.estimate import Calibration, estimated_seconds, memory_needed
 from fmnist_core.history import EpochRecord
-from fmnist_core.jobs import (
+from fmnist_core.run import RunState, TrainingRun
+from fmnist_core.training.estimate import Calibration, estimated_seconds, memory_needed
+from fmnist_core.training.jobs import (
     QUEUE_CAP,
     JobState,
     QueueFull,
@@ -21,9 +22,8 @@ from fmnist_core.jobs import (
     TrainingQueue,
     in_turn,
 )
-from fmnist_core.pace import PACE_WEIGHT
-from fmnist_core.recent_runs import RECENT_RUNS_KEPT
-from fmnist_core.run import RunState, TrainingRun
+from fmnist_core.training.pace import PACE_WEIGHT
+from fmnist_core.training.recent_runs import RECENT_RUNS_KEPT
 
 WAIT = 10  # seconds: a bound for things that happen within a fraction of one
 

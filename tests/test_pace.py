@@ -3,8 +3,8 @@
 import pytest
 
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.estimate import Calibration, estimated_seconds
-from fmnist_core.pace import PACE_WEIGHT, Pace
+from fmnist_core.training.estimate import Calibration, estimated_seconds
+from fmnist_core.training.pace import PACE_WEIGHT, Pace
 
 LESSON, SMALL = ExperimentConfig(epochs=2), ExperimentConfig(train_size=1000, epochs=1)
 

@@ -708,8 +708,8 @@ def test_a_trained_model_still_recognises_photos_of_test_images(real_data):
     its accuracy on the originals. (Seen: 19 of 20, and 78 % on both.)
     """
     from fmnist_core.config import ExperimentConfig
-    from fmnist_core.model import logits
     from fmnist_core.training import train
+    from fmnist_core.training.model import logits
 
     run = train(ExperimentConfig(train_size=5000, epochs=2), real_data)
     images, labels = real_data.test_images[:200], real_data.test_labels[:200]

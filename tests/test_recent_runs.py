@@ -3,8 +3,8 @@
 import pytest
 
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.recent_runs import RecentRuns
 from fmnist_core.run import TrainingRun
+from fmnist_core.training.recent_runs import RecentRuns
 
 
 def run_of(config: ExperimentConfig) -> TrainingRun:

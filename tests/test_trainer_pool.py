@@ -2,7 +2,7 @@
 
 import pytest
 
-from fmnist_core.trainer_pool import TrainerPool
+from fmnist_core.training.trainer_pool import TrainerPool
 
 
 def test_a_returned_trainer_is_lent_again_for_its_key_only():

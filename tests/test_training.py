@@ -7,10 +7,10 @@ import pytest
 
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.evaluation import Evaluation, all_alike, first_layer_weight_images, loss_and_accuracy
-from fmnist_core.model import build_model, logits, model_with_weights, weights_bytes
 from fmnist_core.run import RunState
-from fmnist_core.trainer_pool import TrainerPool
-from fmnist_core.training import prepare, split, train, trainer_key
+from fmnist_core.training.loop import prepare, split, train, trainer_key
+from fmnist_core.training.model import build_model, logits, model_with_weights, weights_bytes
+from fmnist_core.training.trainer_pool import TrainerPool
 
 SHORT = ExperimentConfig(train_size=3000, epochs=2)
 

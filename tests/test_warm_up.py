@@ -1,9 +1,9 @@
 """What a queue's workers do before their first training, and what a page says meanwhile."""
 
-from fmnist_core.estimate import DEFAULT_CALIBRATION, Calibration
-from fmnist_core.pace import Pace
-from fmnist_core.trainer_pool import TrainerPool
-from fmnist_core.warm_up import COMPILING, LOADING, MEASURING, WarmUp
+from fmnist_core.training.estimate import DEFAULT_CALIBRATION, Calibration
+from fmnist_core.training.pace import Pace
+from fmnist_core.training.trainer_pool import TrainerPool
+from fmnist_core.training.warm_up import COMPILING, LOADING, MEASURING, WarmUp
 
 MEASURED = Calibration(seconds_per_flop=1e-9)
 

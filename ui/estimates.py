@@ -3,8 +3,8 @@
 import streamlit as st
 
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.estimate import estimated_seconds, nearest_that_fits
 from fmnist_core.lesson.words import duration
+from fmnist_core.training.estimate import estimated_seconds, nearest_that_fits
 from ui import session
 from ui.resources import training_queue
 from ui.settings import apply

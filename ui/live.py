@@ -3,9 +3,9 @@
 import streamlit as st
 
 from fmnist_core import figures
-from fmnist_core.jobs import JobState, TrainingJob
 from fmnist_core.lesson.words import count, duration
 from fmnist_core.run import REFERENCES
+from fmnist_core.training.jobs import JobState, TrainingJob
 from ui import session
 from ui.charts import chart
 from ui.resources import training_queue

@@ -26,10 +26,10 @@ from fmnist_core.host.environment import (
 )
 from fmnist_core.host.environment import startup_notes as environment_notes
 from fmnist_core.host.every import Every
-from fmnist_core.recent_runs import RecentRuns
 from fmnist_core.store import Heartbeat, RunStore, StoreWriter
 from fmnist_core.store.spool import Spool, spool_path
-from fmnist_core.trainer_pool import TrainerPool
+from fmnist_core.training.recent_runs import RecentRuns
+from fmnist_core.training.trainer_pool import TrainerPool
 
 log = get_logger(__name__)  # Streamlit's: its handler and level (logger.level, default info)
 RETENTION_EVERY_SECONDS = 3600.0  # expired runs and unused seats are deleted hourly, and at start
@@ -94,7 +94,7 @@ WARM_UP_AFTER_SECONDS = 3.0
 def _training_queue(_data: FashionMNIST):
     # Made with the data, so that TensorFlow loads and the lesson's model compiles in the
     # background while the class looks at the data pages.
-    from fmnist_core.jobs import TrainingQueue
+    from fmnist_core.training.jobs import TrainingQueue
 
     limits = container_limits()
     log.info(limits.describe())
@@ -109,7 +109,7 @@ def _training_queue(_data: FashionMNIST):
 
 
 def _compile_the_lesson(data: FashionMNIST, trainers: TrainerPool) -> None:
-    from fmnist_core.training import prepare
+    from fmnist_core.training.loop import prepare
 
     prepare(ExperimentConfig(), data, trainers)
 
@@ -119,7 +119,7 @@ def _stored_run_like(config: ExperimentConfig):
     found = store_writer().read(lambda store: store.finished_like(config))
     if found is None:
         return None
-    from fmnist_core.model import model_with_weights  # TensorFlow: loaded by the queue already
+    from fmnist_core.training.model import model_with_weights  # TensorFlow: loaded by the queue already
 
     run, weights = found
     run.model = model_with_weights(config, weights)
@@ -127,7 +127,7 @@ def _stored_run_like(config: ExperimentConfig):
 
 
 def _calibrate(data: FashionMNIST, trainers: TrainerPool):
-    from fmnist_core.training import calibrate
+    from fmnist_core.training.loop import calibrate
 
     return calibrate(data, trainers)
 

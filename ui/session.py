@@ -17,13 +17,13 @@ from fmnist_core.classroom import Desk
 from fmnist_core.classroom.nicknames import suggest_nickname
 from fmnist_core.config import ExperimentConfig, teacher_controls, teacher_query
 from fmnist_core.evaluation import Evaluation
-from fmnist_core.jobs import QueueFull, TrainingJob
 from fmnist_core.lesson.words import count
 from fmnist_core.run import TrainingRun
 from fmnist_core.run_list import RunList
 from fmnist_core.saving import SeatRecorder
 from fmnist_core.store import Seat, StoreFront, StoreUnavailable, normalise_code
 from fmnist_core.store.seats import is_token
+from fmnist_core.training.jobs import QueueFull, TrainingJob
 from ui import resources
 from ui.resources import dataset, desks, server_name, store_writer
 
@@ -266,7 +266,7 @@ def _stored_model(run: TrainingRun):
         return None
     if weights is None:
         return None
-    from fmnist_core.model import model_with_weights  # imports TensorFlow, needed only here
+    from fmnist_core.training.model import model_with_weights  # imports TensorFlow, needed only here
 
     return model_with_weights(run.config, weights)
 
@@ -359,7 +359,7 @@ def evaluation(run: TrainingRun, test_labels) -> Evaluation:
 
 def layer_outputs(run: TrainingRun, index: int, image) -> dict:
     """Every layer's output for one test image; the last one asked for is kept for reruns."""
-    from fmnist_core.model import layer_outputs  # imports TensorFlow, needed only here
+    from fmnist_core.training.model import layer_outputs  # imports TensorFlow, needed only here
 
     return last_made(OUTPUTS, (id(run), index), lambda: layer_outputs(run.model, image))
 

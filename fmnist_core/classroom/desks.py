@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fmnist_core.host.environment import SEAT_IDLE_SECONDS
-from fmnist_core.jobs import TrainingJob
 from fmnist_core.run import RunState, TrainingRun
 from fmnist_core.run_list import MODELS_KEPT, RunList
 from fmnist_core.store import Seat
+from fmnist_core.training.jobs import TrainingJob
 
 PRESENCE_GRACE_SECONDS = 20.0
 LOOK_AGAIN_SECONDS = 10.0

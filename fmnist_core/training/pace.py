@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable, Sequence
 
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.estimate import DEFAULT_CALIBRATION, Calibration, estimated_seconds
-from fmnist_core.job import Progress, fraction_done
+from fmnist_core.training.estimate import DEFAULT_CALIBRATION, Calibration, estimated_seconds
+from fmnist_core.training.job import Progress, fraction_done
 
 PACE_WEIGHT = 0.3  # how much the latest finished training moves the queue's measured pace
 # A training under way: its settings, when it started (None: not yet), and its progress.

@@ -12,7 +12,7 @@ import tensorflow as tf
 from fmnist_core.architecture import KERNEL, LayerSpec, layer_specs
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import CLASSES, IMAGE_SHAPE
-from fmnist_core.estimate import PREDICT_BATCH
+from fmnist_core.training.estimate import PREDICT_BATCH
 
 # The lesson's loss; the training loop takes it per image (`LOSS.call`) to mask a padded batch.
 LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)

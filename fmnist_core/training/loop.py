@@ -17,17 +17,23 @@ import numpy as np
 import tensorflow as tf
 import tensorflow.experimental.numpy as tnp
 
-from fmnist_core import augmentation
+import fmnist_core.training.augmentation as augmentation
 from fmnist_core.architecture import layer_specs
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import IMAGE_SHAPE, TRAIN_IMAGES, FashionMNIST
-from fmnist_core.estimate import DEFAULT_CALIBRATION, PREDICT_BATCH, Calibration, chunk_steps, step_parts
 from fmnist_core.evaluation import loss_and_accuracy
 from fmnist_core.history import EpochRecord
 from fmnist_core.lesson import exercise_config
-from fmnist_core.model import LOSS, build_model, scores_in_batches
 from fmnist_core.run import RunState, TrainingRun
-from fmnist_core.trainer_pool import TrainerPool
+from fmnist_core.training.estimate import (
+    DEFAULT_CALIBRATION,
+    PREDICT_BATCH,
+    Calibration,
+    chunk_steps,
+    step_parts,
+)
+from fmnist_core.training.model import LOSS, build_model, scores_in_batches
+from fmnist_core.training.trainer_pool import TrainerPool
 
 CHUNK_SECONDS = 0.25  # one compiled call runs about this long, so a stop is honoured well within 1 s
 NO_MOVES = augmentation.strengths(ExperimentConfig())

@@ -14,17 +14,17 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from fmnist_core.admission import MemoryAdmission, NeverFits
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.estimate import Calibration
 from fmnist_core.history import EpochRecord
 from fmnist_core.host.environment import server_memory_usage, training_cpus, training_slots
-from fmnist_core.job import JobObserver, JobState, Progress, TrainingJob
-from fmnist_core.pace import Pace
-from fmnist_core.recent_runs import RecentRuns
 from fmnist_core.run import TrainingRun
-from fmnist_core.trainer_pool import TrainerPool
-from fmnist_core.warm_up import WarmUp
+from fmnist_core.training.admission import MemoryAdmission, NeverFits
+from fmnist_core.training.estimate import Calibration
+from fmnist_core.training.job import JobObserver, JobState, Progress, TrainingJob
+from fmnist_core.training.pace import Pace
+from fmnist_core.training.recent_runs import RecentRuns
+from fmnist_core.training.trainer_pool import TrainerPool
+from fmnist_core.training.warm_up import WarmUp
 
 __all__ = ["JobObserver", "JobState", "TrainingJob", "TrainingQueue"]
 
@@ -346,12 +346,12 @@ class TrainingQueue:
 
 
 def _size_tensorflow(slots: int) -> None:
-    from fmnist_core.training import size_thread_pools  # imports TensorFlow, in a worker
+    from fmnist_core.training.loop import size_thread_pools  # imports TensorFlow, in a worker
 
     size_thread_pools(slots, training_cpus())
 
 
 def _default_train():
-    from fmnist_core.training import train  # imports TensorFlow: in a worker, not in a page
+    from fmnist_core.training.loop import train  # imports TensorFlow: in a worker, not in a page
 
     return train

@@ -8,8 +8,8 @@ one that could not start even on an idle server is refused at once.
 from collections.abc import Callable, Hashable
 
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.estimate import memory_needed
 from fmnist_core.host.environment import server_memory_usage
+from fmnist_core.training.estimate import memory_needed
 
 # A training starts only if the server stays under this share of its memory limit: the estimate
 # is rough, and the pages, the desks and Python's garbage need room too.

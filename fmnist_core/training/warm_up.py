@@ -9,9 +9,9 @@ import logging
 import threading
 from collections.abc import Callable
 
-from fmnist_core.estimate import Calibration
-from fmnist_core.pace import Pace
-from fmnist_core.trainer_pool import TrainerPool
+from fmnist_core.training.estimate import Calibration
+from fmnist_core.training.pace import Pace
+from fmnist_core.training.trainer_pool import TrainerPool
 
 # What a trainer does once, before its first training, in order; as a page says it.
 LOADING, COMPILING, MEASURING = ("loading TensorFlow", "compiling the lesson's model",
