@@ -15,12 +15,12 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from fmnist_core.classroom import Desk
 from fmnist_core.classroom.nicknames import suggest_nickname
+from fmnist_core.classroom.saving import SeatRecorder
 from fmnist_core.config import ExperimentConfig, teacher_controls, teacher_query
 from fmnist_core.evaluation import Evaluation
 from fmnist_core.lesson.words import count
 from fmnist_core.run import TrainingRun
 from fmnist_core.run_list import RunList
-from fmnist_core.saving import SeatRecorder
 from fmnist_core.store import Seat, StoreFront, StoreUnavailable, normalise_code
 from fmnist_core.store.seats import is_token
 from fmnist_core.training.jobs import QueueFull, TrainingJob
