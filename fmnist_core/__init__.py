@@ -1,7 +1,14 @@
 """The engine of Fashion-MNIST Classroom: data, settings, models, training, evaluation, figures.
 
-Nothing here imports streamlit. `data`, `config`, `architecture`, `history` and `figures`
-do not import TensorFlow either, so pages that only show the data open fast.
+Its packages: `data` (the official files and the dataset, a learner's own picture), `training` (the
+model, the compiled loop, the queue of trainings), `lesson` (exercises, ladder, notebook, words),
+`figures` (every chart and its words), `store` (the run store), `classroom` (each learner's desk, a
+teacher's class) and `host` (the container, the server's settings). Beside them, the words they
+all share: `config` (every setting, `ExperimentConfig`), `architecture` (the network as plain data),
+`history`, `run` and `run_list` (epochs, a finished run, a learner's runs) and `evaluation`.
+
+Nothing here imports streamlit. Only `training.model` and `training.loop` import TensorFlow, so
+pages that only show the data open fast.
 """
 
 import os
