@@ -212,7 +212,7 @@ def test_delete_my_runs_removes_them_from_the_page_and_the_database(context, app
 
 
 def test_a_browser_that_starts_seat_after_seat_is_stopped_with_one_sentence(context):
-    from fmnist_core.store.runs import SEATS_PER_CLIENT
+    from fmnist_core.store.seat_store import SEATS_PER_CLIENT
 
     page = context()
     seats = set()

@@ -947,7 +947,7 @@ def test_seats_that_never_trained_and_runs_that_never_started_go_after_a_day(sto
 
 def test_one_browser_may_start_only_so_many_seats_in_an_hour(store):
     from fmnist_core.store import TooManySeats
-    from fmnist_core.store.runs import SEATS_PER_CLIENT
+    from fmnist_core.store.seat_store import SEATS_PER_CLIENT
 
     for _ in range(SEATS_PER_CLIENT):
         store.create_seat(Seat.new(), client="browser:one")

@@ -6,7 +6,7 @@ text, never as markdown or HTML (see `ui.text.plain`).
 
 import secrets
 
-from fmnist_core.store.classes import NICKNAME_LENGTH, check_nickname
+from fmnist_core.store.class_rules import NICKNAME_LENGTH, check_nickname
 
 __all__ = ["NICKNAME_LENGTH", "check_nickname", "suggest_nickname"]
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fmnist_core.config import SETTINGS_BY_NAME, ExperimentConfig
-from fmnist_core.store.classes import plan_texts, with_plan_value
+from fmnist_core.store.class_rules import plan_texts, with_plan_value
 
 
 @dataclass(frozen=True)

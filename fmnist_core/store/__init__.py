@@ -1,21 +1,22 @@
 """The run store: every seat (learner), run and class kept in SQLite or PostgreSQL, so nothing is lost.
 
 `RunStore` reads and writes the database (SQLAlchemy Core; `migrate.py` and `migrations/` bring its
-schema up to date at start); `StoreWriter` does the writes on a background thread and keeps them
-while the database is down; `Seat` is a learner's token and code; `default_database_url()` is a
-SQLite file in the user's data folder. A teacher's class (`classes.py`): `ClassInfo`, a seat's
-`Membership`, the board's `ClassRun`s and `ClassCounts`, and `fewest_first`, which keeps a class's
-plan balanced. `StoreUnavailable` means the database cannot be reached; `UnknownSeat` and
-`UnknownRun`, that a write named a seat or run the database does not have; `ClassNotFound`,
-`ClassFull` and `NotTheTeacher` say in one sentence for the page why a class cannot be had, and
-`TooManySeats` why a browser that started seat after seat gets no more.
-`StoreFront` is the store as the pages use it: a method for each thing they read or write, raising
-`StoreUnavailable` while the database does not answer.
-`Heartbeat` tells the other app servers sharing the database that this one is alive, and marks the
-runs of servers gone silent as lost. Nothing here imports TensorFlow or streamlit.
+schema up to date at start): its seat methods come from `SeatStore` (seat_store.py), its class
+methods from `ClassStore` (classes.py), both on `Database` (database.py). `StoreWriter` does the
+writes on a background thread and keeps them while the database is down; `Seat` is a learner's
+token and code; `default_database_url()` is a SQLite file in the user's data folder. A teacher's
+class (`class_rules.py`): `ClassInfo`, a seat's `Membership`, the board's `ClassRun`s and
+`ClassCounts`, and `fewest_first`, which keeps a class's plan balanced. `StoreUnavailable` means the
+database cannot be reached; `UnknownSeat` and `UnknownRun`, that a write named a seat or run the
+database does not have; `ClassNotFound`, `ClassFull` and `NotTheTeacher` say in one sentence for the
+page why a class cannot be had, and `TooManySeats` why a browser that started seat after seat gets
+no more. `StoreFront` is the store as the pages use it: a method for each thing they read or write,
+raising `StoreUnavailable` while the database does not answer. `Heartbeat` tells the other app
+servers sharing the database that this one is alive, and marks the runs of servers gone silent as
+lost. Nothing here imports TensorFlow or streamlit.
 """
 
-from fmnist_core.store.classes import ClassCounts, ClassInfo, ClassRun, Membership, fewest_first
+from fmnist_core.store.class_rules import ClassCounts, ClassInfo, ClassRun, Membership, fewest_first
 from fmnist_core.store.database import default_database_url
 from fmnist_core.store.errors import (
     ClassFull,

@@ -2,7 +2,8 @@
 
 It makes the engine (SQLite with its write lock taken at BEGIN, so writers wait instead of failing),
 brings the schema up to date (`migrate.py`), and gives the store's methods a transaction and a
-seat's row. `ClassStore` (classes.py) builds on it, and `RunStore` (runs.py) on that.
+seat's row. `SeatStore` (seat_store.py) and `ClassStore` (classes.py) build on it, and `RunStore`
+(runs.py) on both.
 """
 
 import math

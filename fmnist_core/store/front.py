@@ -10,7 +10,7 @@ and return at once. The store's own refusals (`ClassNotFound`, `ClassFull`, `Not
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
-from fmnist_core.store.classes import ClassCounts, ClassInfo, ClassRun, Membership
+from fmnist_core.store.class_rules import ClassCounts, ClassInfo, ClassRun, Membership
 from fmnist_core.store.errors import StoreUnavailable
 from fmnist_core.store.runs import RunStore
 from fmnist_core.store.seats import Seat

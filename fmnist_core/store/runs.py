@@ -2,12 +2,13 @@
 
 Like MLflow's SqlAlchemyStore, one class with a method for each thing the lesson does. Every run
 method takes the learner's `Seat` and finds rows through its token's hash only, so a seat never
-reaches another's runs and a guessed token finds nothing. The class methods (a teacher's class, its
-members and board) come from `classes.ClassStore`, and the connection (engine, migration,
-transactions) from `database.Database`, which that builds on. All SQL is parameterised.
+reaches another's runs and a guessed token finds nothing. Here: a seat's runs (queued, started,
+each epoch, finished, read back), the runs lost with a silent server, and what is deleted when. The
+seat methods come from `seat_store.SeatStore`, the class methods (a teacher's class, its members and
+board) from `classes.ClassStore`, and the connection (engine, migration, transactions) from
+`database.Database`, which both build on. All SQL is parameterised.
 """
 
-import hashlib
 import json
 import math
 import re
@@ -23,19 +24,12 @@ from fmnist_core.data import CLASSES
 from fmnist_core.history import EpochRecord
 from fmnist_core.run import RunState, TrainingRun
 from fmnist_core.run_list import MODELS_KEPT  # a seat's newest finished runs keep their weights
-from fmnist_core.store.classes import ClassStore, confusion_bytes, current_class_id
+from fmnist_core.store.class_rules import confusion_bytes
+from fmnist_core.store.classes import ClassStore, current_class_id
 from fmnist_core.store.database import seat_is
-from fmnist_core.store.errors import TooManySeats, UnknownRun
-from fmnist_core.store.seats import (
-    Seat,
-    code_hash_and_key,
-    is_token,
-    locked,
-    normalise_code,
-    token_hash,
-    token_key,
-    unlocked,
-)
+from fmnist_core.store.errors import UnknownRun
+from fmnist_core.store.seat_store import SeatStore, check_seat
+from fmnist_core.store.seats import Seat
 from fmnist_core.store.tables import (
     classes,
     client_events,
@@ -52,85 +46,14 @@ from fmnist_core.store.weights import drop_unused_weights, keep_weights
 
 LOGITS_DTYPE = np.dtype("<f2")  # float16: 200 kB for the 10,000 test images, plenty for the figures
 _RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-SEATS_PER_CLIENT, SEAT_WINDOW = 20, timedelta(hours=1)  # new seats one browser may start
-CODE_DRAWS = 5  # a new seat's code is drawn again when another seat has it (about one in a million)
 _UNFINISHED = (RunState.WAITING.value, RunState.RUNNING.value)
 UNUSED_AFTER_DAYS = 1.0  # a seat that never trained, or a run that never trained an epoch, goes then
 _WITH_WEIGHTS = runs.join(run_models).join(models)  # the runs that have weights, and the weights
 
 
-class RunStore(ClassStore):
-    """Seats, their runs and classes in the database at `url` (see `Database`)."""
-
-    # Seats
-
-    def create_seat(self, seat: Seat, client: str | None = None) -> Seat:
-        """Stores a new seat and returns it; a token stored before gives back the stored seat.
-
-        When another seat already has the code, the new seat gets a fresh one: show the code of the
-        seat returned here (or by `seat_of_token`), not of the one passed in. `client` (the browser's
-        own id, when known) may start SEATS_PER_CLIENT seats in SEAT_WINDOW; TooManySeats after that.
-        """
-        _check_seat(seat)
-        if seat.code is None:
-            raise ValueError("A new seat needs a code; make it with Seat.new().")
-        for _ in range(CODE_DRAWS):
-            code_hash, code_key = code_hash_and_key(seat.code)  # before the write lock: 40 ms
-            with self._transaction(write=True) as connection:
-                stored = self._seat_of_token(connection, seat.token)
-                if stored is not None:
-                    return stored
-                if not connection.scalar(select(exists().where(seats.c.code_hash == code_hash))):
-                    now = utc_now()
-                    if client is not None:
-                        self._count_seat_started(connection, client, now)
-                    connection.execute(insert(seats).values(
-                        token_hash=token_hash(seat.token), code_hash=code_hash,
-                        token_locked=locked(seat.token, code_key),
-                        code_locked=locked(seat.code, token_key(seat.token)),
-                        created_at=now, last_seen_at=now))
-                    return seat
-            seat = seat.with_new_code()
-        raise RuntimeError(f"Drew {CODE_DRAWS} seat codes that were all taken; the codes are running out.")
-
-    @staticmethod
-    def _count_seat_started(connection: Connection, client: str, now: datetime) -> None:
-        if not isinstance(client, str) or not client:
-            raise ValueError(f"A client is a non-empty str; got {client!r}.")
-        key = hashlib.sha256(client.encode()).hexdigest()
-        started = connection.scalar(select(func.count()).select_from(client_events).where(
-            client_events.c.client == key, client_events.c.event == "seat",
-            client_events.c.at >= now - SEAT_WINDOW))
-        if started >= SEATS_PER_CLIENT:
-            raise TooManySeats(
-                f"This browser has started {SEATS_PER_CLIENT} new seats in the last hour, as many as one "
-                "may: open your own link (the one with ?seat= in it), or try again later.")
-        connection.execute(insert(client_events).values(client=key, event="seat", at=now))
-
-    def seat_of_token(self, token: str) -> Seat | None:
-        """The seat whose link has `token`, with its code; None for an unknown or malformed token."""
-        if not is_token(token):
-            return None
-        with self._transaction() as connection:
-            return self._seat_of_token(connection, token)
-
-    def seat_of_code(self, code: str) -> Seat | None:
-        """The seat with this code, typed as the learner likes ("k7p 2qx"), with its token; else None."""
-        normalised = normalise_code(code)
-        if normalised is None:
-            return None
-        code_hash, code_key = code_hash_and_key(normalised)
-        with self._transaction() as connection:
-            token_locked = connection.scalar(
-                select(seats.c.token_locked).where(seats.c.code_hash == code_hash))
-        return None if token_locked is None else Seat(unlocked(token_locked, code_key), normalised)
-
-    def touch_seat(self, seat: Seat) -> None:
-        """Notes that the learner was here now; seats not seen for long are deleted with their runs."""
-        _check_seat(seat)
-        with self._transaction(write=True) as connection:
-            connection.execute(update(seats).where(seat_is(seat))
-                               .values(last_seen_at=utc_now()))
+class RunStore(SeatStore, ClassStore):
+    """Seats, their runs and classes in the database at `url` (see `Database`): the seat methods
+    come from `SeatStore`, the class methods from `ClassStore`."""
 
     # Runs
 
@@ -170,7 +93,7 @@ class RunStore(ClassStore):
         closed before it started, or its training failed): deleted if it has no epoch, else marked
         interrupted with the epochs it finished. A run that ended, or is not there, stays as it is.
         Only the server training a run abandons it; one marked lost by another is still its own."""
-        _check_seat(seat)
+        check_seat(seat)
         _check_run_id(run_id)
         with self._transaction(write=True) as connection:
             seat_id = self._seat_id(connection, seat)
@@ -238,7 +161,7 @@ class RunStore(ClassStore):
     def runs_of_seat(self, seat: Seat) -> list[TrainingRun]:
         """The seat's runs, oldest first (waiting ones too), with their epochs so far; `model` is None
         (see weights_of_run)."""
-        _check_seat(seat)
+        check_seat(seat)
         of_seat = runs.join(seats, runs.c.seat_id == seats.c.id)
         with self._transaction() as connection:
             rows = connection.execute(
@@ -254,7 +177,7 @@ class RunStore(ClassStore):
 
     def weights_of_run(self, seat: Seat, run_id: str) -> bytes | None:
         """The run's saved weights; None when it has none (too old, still training, or not the seat's)."""
-        _check_seat(seat)
+        check_seat(seat)
         with self._transaction() as connection:
             return connection.scalar(
                 select(models.c.data).select_from(_WITH_WEIGHTS.join(seats))
@@ -281,7 +204,7 @@ class RunStore(ClassStore):
 
     def run_ids_with_weights(self, seat: Seat) -> set[str]:
         """The seat's runs whose model can be loaded."""
-        _check_seat(seat)
+        check_seat(seat)
         with self._transaction() as connection:
             return set(connection.scalars(
                 select(runs.c.run_id).select_from(run_models.join(runs).join(seats))
@@ -337,7 +260,7 @@ class RunStore(ClassStore):
 
     def delete_runs_of_seat(self, seat: Seat) -> int:
         """Deletes all of the seat's runs with their epochs and weights; returns how many runs went."""
-        _check_seat(seat)
+        check_seat(seat)
         seat_ids = select(seats.c.id).where(seat_is(seat))
         with self._transaction(write=True) as connection:
             deleted = connection.execute(delete(runs).where(runs.c.seat_id.in_(seat_ids))).rowcount
@@ -374,14 +297,6 @@ class RunStore(ClassStore):
     # Helpers
 
     @staticmethod
-    def _seat_of_token(connection: Connection, token: str) -> Seat | None:
-        code_locked = connection.scalar(
-            select(seats.c.code_locked).where(seats.c.token_hash == token_hash(token)))
-        if code_locked is None:
-            return None
-        return Seat(token, unlocked(code_locked, token_key(token)))
-
-    @staticmethod
     def _run_state(connection: Connection, seat_id: int, run_id: str) -> RunState | None:
         state = connection.scalar(select(runs.c.state).where(runs.c.seat_id == seat_id,
                                                              runs.c.run_id == run_id))
@@ -390,7 +305,7 @@ class RunStore(ClassStore):
     @staticmethod
     def _run_of_seat(connection: Connection, seat: Seat, run_id: str) -> Row:
         """The run's row id and seat id."""
-        _check_seat(seat)
+        check_seat(seat)
         _check_run_id(run_id)
         run = connection.execute(
             select(runs.c.id, runs.c.seat_id).select_from(runs.join(seats))
@@ -409,13 +324,9 @@ class RunStore(ClassStore):
             drop_unused_weights(connection)
 
 
-def _check_seat(seat: Seat) -> None:
-    if not isinstance(seat, Seat):
-        raise TypeError(f"Expected a Seat; got {type(seat).__name__}.")
-
 
 def _check_new_run(seat: Seat, run_id: str, name: str, config: ExperimentConfig, server: str) -> None:
-    _check_seat(seat)
+    check_seat(seat)
     _check_run_id(run_id)
     for label, value in (("name", name), ("server", server)):
         if not isinstance(value, str):
