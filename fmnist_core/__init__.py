@@ -1,11 +1,12 @@
 """The engine of Fashion-MNIST Classroom: data, settings, models, training, evaluation, figures.
 
 Its packages: `data` (the official files and the dataset, a learner's own picture), `training` (the
-model, the compiled loop, the queue of trainings), `lesson` (exercises, ladder, notebook, words),
-`figures` (every chart and its words), `store` (the run store), `classroom` (each learner's desk, a
-teacher's class) and `host` (the container, the server's settings). Beside them, the words they
-all share: `config` (every setting, `ExperimentConfig`), `architecture` (the network as plain data),
-`history`, `run` and `run_list` (epochs, a finished run, a learner's runs) and `evaluation`.
+model, the compiled loop, the queue of trainings), `lesson` (exercises, ladder, notebook, words,
+the write-up checker), `figures` (every chart and its words), `store` (the run store), `classroom`
+(each learner's desk, a teacher's class) and `host` (the container, the server's settings). Beside
+them, the words they all share: `config` (every setting, `ExperimentConfig`), `architecture` (the
+network as plain data), `history`, `run` and `run_list` (epochs, a finished run, a learner's runs)
+and `evaluation`.
 
 Nothing here imports streamlit. Only `training.model` and `training.loop` import TensorFlow, so
 pages that only show the data open fast.

@@ -46,11 +46,19 @@ ENGINE = REPO / "fmnist_core"
 
 
 def engine_tree() -> dict[str, set[str]]:
-    """fmnist_core's top level: {module: set()} and {package: the modules in it} (store's Alembic
-    `migrations/` is its own tree)."""
+    """fmnist_core's top level: {module: set()} and {package: the modules in it}, a subpackage's as
+    "writeup" and "writeup.rules" (store's Alembic `migrations/` is no package: its own tree)."""
     tree = {path.stem: set() for path in ENGINE.glob("*.py") if path.stem != "__init__"}
     for init in ENGINE.glob("*/__init__.py"):
-        tree[init.parent.name] = {path.stem for path in init.parent.glob("*.py")} - {"__init__"}
+        package, modules = init.parent, set()
+        for path in package.rglob("*.py"):
+            parts = path.relative_to(package).with_suffix("").parts
+            in_packages = all((package.joinpath(*parts[:depth]) / "__init__.py").exists()
+                              for depth in range(1, len(parts)))
+            parts = parts[:-1] if parts[-1] == "__init__" else parts
+            if in_packages and parts and parts[-1] != "__main__":
+                modules.add(".".join(parts))
+        tree[package.name] = modules
     return tree
 
 
@@ -67,7 +75,7 @@ def tensorflow_modules(name: str, modules: set[str], column: str) -> set[str]:
         return set()
     if column == "yes":
         return modules or {name}
-    return set(re.findall(r"`(\w+)`", column))
+    return set(re.findall(r"`([\w.]+)`", column))
 
 
 def test_readme_names_every_engine_module():
@@ -76,12 +84,12 @@ def test_readme_names_every_engine_module():
     tree, rows = engine_tree(), readme_engine_rows()
     assert set(rows) == set(tree)
     for package, modules in tree.items():
-        named = set(re.findall(r"`(\w+)`", rows[package][0]))
+        named = set(re.findall(r"`([\w.]+)`", rows[package][0]))
         assert modules <= named, f"README's row for {package}/ does not name {sorted(modules - named)}"
 
 
 def test_every_package_says_what_it_is_for():
-    for init in ENGINE.glob("*/__init__.py"):
+    for init in ENGINE.rglob("__init__.py"):
         assert ast.get_docstring(ast.parse(init.read_text())), f"{init} has no docstring"
 
 

@@ -9,8 +9,7 @@ import pytest
 
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.history import EpochRecord
-from fmnist_core.run import RunState, TrainingRun
-from fmnist_core.writeup import (
+from fmnist_core.lesson.writeup import (
     CHECKLIST,
     LESSON_EVIDENCE,
     QUESTIONS,
@@ -24,6 +23,7 @@ from fmnist_core.writeup import (
     find_answers,
     main,
 )
+from fmnist_core.run import RunState, TrainingRun
 from tests.places import REPO, SHARED_WRITEUPS_DIR
 
 
@@ -110,7 +110,7 @@ def test_writeup_c_is_a_summary_with_answers_1_to_4_and_the_layer_warnings(real)
 
 def test_the_command_line_on_the_real_writeups(real):
     paths = [str(SHARED_WRITEUPS_DIR / f"writeup-{name}.md") for name in "abc"]
-    done = subprocess.run([sys.executable, "-m", "fmnist_core.writeup", "check", *paths],
+    done = subprocess.run([sys.executable, "-m", "fmnist_core.lesson.writeup", "check", *paths],
                           capture_output=True, text=True, cwd=REPO, check=True)
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert [line["file"] for line in lines] == paths

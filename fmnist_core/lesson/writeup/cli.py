@@ -1,0 +1,33 @@
+"""The write-up checker's command line: `python -m fmnist_core.lesson.writeup check FILE...` prints
+one JSON line per file."""
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from fmnist_core.lesson.writeup.hints import check
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`check FILE...`: one JSON line per file; 2 if a file could not be read (the others are)."""
+    module = __spec__.parent if __spec__ else "fmnist_core.lesson.writeup"
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {module}",
+        description="Hints on lesson write-ups: the six answers found in each README, what each "
+                    "covers and misses, and warnings for the usual mix-ups.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    checking = commands.add_parser("check", help="check README files, one JSON line per file")
+    checking.add_argument("files", nargs="+", metavar="FILE", type=Path)
+    arguments = parser.parse_args(argv)
+    status = 0
+    for path in arguments.files:
+        try:
+            text = path.read_bytes().decode("utf-8-sig", errors="replace")
+        except OSError as error:
+            print(f"{parser.prog}: cannot read {path}: {error.strerror or error}", file=sys.stderr)
+            status = 2
+            continue
+        print(json.dumps({"file": str(path), "questions": check(text)}, ensure_ascii=False), flush=True)
+    return status
