@@ -130,6 +130,42 @@ def test_batch_normalisation_comes_before_the_activation_and_keeps_running_stati
     assert trainable_count(ExperimentConfig()) == parameter_count(ExperimentConfig()) == 101_770
 
 
+# --- Sizes: a file, a class or a function of the engine short enough to read at once ---
+
+MAX_FILE_LINES, MAX_CLASS_LINES, MAX_FUNCTION_LINES = 400, 300, 60
+
+
+def oversized(root: Path) -> list[str]:
+    """Each file over MAX_FILE_LINES lines, class over MAX_CLASS_LINES and function (or method) over
+    MAX_FUNCTION_LINES below `root`, as "path:line name: N lines …" (a definition counts from its
+    first decorator to its last line, docstring included)."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        text, where = path.read_text(), path.relative_to(root.parent)
+        if len(text.splitlines()) > MAX_FILE_LINES:
+            found.append(f"{where}: {len(text.splitlines())} lines (at most {MAX_FILE_LINES})")
+        for node in ast.walk(ast.parse(text)):
+            limit = {ast.ClassDef: MAX_CLASS_LINES, ast.FunctionDef: MAX_FUNCTION_LINES,
+                     ast.AsyncFunctionDef: MAX_FUNCTION_LINES}.get(type(node))
+            if limit is None:
+                continue
+            first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+            lines = node.end_lineno - first + 1
+            if lines > limit:
+                found.append(f"{where}:{first} {node.name}: {lines} lines (at most {limit})")
+    return found
+
+
+def test_the_engine_has_no_file_over_400_lines_class_over_300_or_function_over_60():
+    assert oversized(ENGINE) == []
+
+
+def test_sizes_are_measured(tmp_path):
+    body = "\n".join(f"    x = {n}" for n in range(61))
+    (tmp_path / "long.py").write_text(f"@staticmethod\ndef long():\n{body}\n")
+    assert oversized(tmp_path) == [f"{tmp_path.name}/long.py:1 long: 63 lines (at most 60)"]
+
+
 # --- The code's own architecture: pages → ui → fmnist_core, no import running back up, no circle ---
 
 PROJECT = ("app", "navigation", "pages", "ui", "fmnist_core", "benchmarks", "deploy", "tests", "scripts")
