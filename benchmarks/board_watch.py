@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, expect_page
+from tools.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, expect_page
 
 BOARD_JS = r"""
 (() => {

@@ -26,7 +26,7 @@ from fmnist_core.config import ExperimentConfig
 from fmnist_core.host.environment import training_slots
 from fmnist_core.lesson import EXERCISES, exercise_config
 from fmnist_core.training.jobs import JobState, TrainingQueue
-from tests.places import SHARED_DATA_DIR
+from tools.server import SHARED_DATA_DIR
 
 SCENARIOS = ("same_seed", "exercises", "distinct_seeds")
 TIMEOUT = 900  # seconds for one scenario

@@ -106,8 +106,8 @@ from fmnist_core.host.environment import DATABASE_URL_ENV, training_slots
 from fmnist_core.run import RunState
 from fmnist_core.store import RunStore, Seat
 from fmnist_core.store.tables import epochs, runs
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, EXCEPTION, TITLES, VIEWPORT, AppServer, free_port
-from tests.places import REPO, SHARED_DATA_DIR
+from tools.browser import CHROMIUM, CHROMIUM_ARGS, EXCEPTION, TITLES, VIEWPORT
+from tools.server import REPO, SHARED_DATA_DIR, AppServer, free_port
 
 ARTIFACTS = REPO / "artifacts" / "classroom_load"  # a folder per run: server.log, failing pages
 SERVER_START_SECONDS = 60

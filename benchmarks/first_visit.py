@@ -34,8 +34,8 @@ import time
 from pathlib import Path
 
 from benchmarks.classroom_load import SHARED_DATA_DIR, Server
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, expect_page, free_port
-from tests.places import REPO
+from tools.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, expect_page
+from tools.server import REPO, free_port
 
 SETTLE_SECONDS = 20  # a class looks at the data for longer than this before the first Train
 TIMEOUT_MS = 120_000

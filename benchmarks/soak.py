@@ -45,8 +45,8 @@ from urllib.parse import urlencode
 from benchmarks.classroom_load import RESULT, Server, process_tree, rss_kb
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.host.environment import SEAT_IDLE_SECONDS, SEAT_IDLE_SECONDS_ENV
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, EXCEPTION, VIEWPORT, expect_page, free_port
-from tests.places import REPO, SHARED_DATA_DIR
+from tools.browser import CHROMIUM, CHROMIUM_ARGS, EXCEPTION, VIEWPORT, expect_page
+from tools.server import REPO, SHARED_DATA_DIR, free_port
 
 IDLE_SECONDS = 360.0  # the issue's: the 5 minutes it first asked for, and a minute
 IDLE_MARGIN_SECONDS = 60.0  # the rule's sweep comes every 30 s; a minute covers it

@@ -54,7 +54,10 @@ import urllib.request
 from glob import glob
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+# Run as a script (deploy/stack.py), so the repository, and its tools/, is put on the path here.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tools.server import REPO, free_port, healthy  # noqa: E402
+
 HAPROXY_CONFIG = REPO / "deploy" / "haproxy.cfg"
 POSTGRES_USER = "postgres"  # Debian's; the cluster's files and processes are its own when run as root
 DATABASE = "fmnist"
@@ -92,20 +95,6 @@ def stop_process(pid: int | None, marker: str, sig: int = signal.SIGTERM) -> Non
         if time.monotonic() > deadline:
             os.kill(pid, signal.SIGKILL)
         time.sleep(0.1)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
 
 
 def balancer_view(stats_url: str) -> dict[str, str]:

@@ -1,7 +1,6 @@
 """Fixtures shared by all test modules."""
 
 import os
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -10,7 +9,7 @@ import pytest
 from fmnist_core.data import load_fashion_mnist
 from fmnist_core.data.errors import DATA_DIR_ENV, CorruptFileError, DataUnavailableError
 from fmnist_core.host.environment import DATABASE_URL_ENV
-from tests.places import SHARED_DATA_DIR
+from tools.server import SHARED_DATA_DIR, free_port
 
 pytest_plugins = ["tests.databases"]  # a real PostgreSQL server, started by the tests that ask
 
@@ -49,7 +48,7 @@ def browser():
     """Debian's Chromium, driven by Playwright (which cannot download browsers here)."""
     from playwright.sync_api import sync_playwright
 
-    from tests.app_server import CHROMIUM, CHROMIUM_ARGS
+    from tools.browser import CHROMIUM, CHROMIUM_ARGS
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -60,7 +59,7 @@ def browser():
 @pytest.fixture(scope="module")
 def app_server(real_data, tmp_path_factory):
     """The app served on a free port, with the real data and a run store of its own."""
-    from tests.app_server import AppServer
+    from tools.server import AppServer
 
     app = AppServer(tmp_path_factory.mktemp("streamlit")).start()  # FMNIST_DATA_DIR: by real_data
     yield app
@@ -76,7 +75,7 @@ def server(app_server):
 @pytest.fixture
 def page(browser, server):
     """A new tab (a new Streamlit session) with generous timeouts."""
-    from tests.app_server import PAGE_MS, VIEWPORT
+    from tools.browser import PAGE_MS, VIEWPORT
 
     context = browser.new_context(viewport=VIEWPORT, base_url=server, accept_downloads=True)
     context.set_default_timeout(PAGE_MS)
@@ -137,7 +136,4 @@ def file_server():
 @pytest.fixture
 def closed_url():
     """An http URL on 127.0.0.1 where nothing listens, so connecting is refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
+    return f"http://127.0.0.1:{free_port()}/"

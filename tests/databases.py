@@ -10,7 +10,6 @@ import itertools
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 from glob import glob
@@ -19,6 +18,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
+
+from tools.server import free_port
 
 SERVER_USER = "postgres"  # initdb refuses root, so as root the server runs as Debian's postgres user
 SERVER_SETTINGS = {
@@ -51,7 +52,7 @@ class PostgresServer:
     def __init__(self, bindir: Path):
         self.bindir = bindir
         self.folder = Path(tempfile.mkdtemp(prefix="fmnist-postgres-"))  # also holds the unix socket
-        self.port = _free_port()
+        self.port = free_port()
         self.running = False
         self._names = itertools.count(1)
         self._as_server_user = []
@@ -97,12 +98,6 @@ class PostgresServer:
             log = self.folder / "server.log"
             raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}"
                                + (log.read_text()[-2000:] if log.exists() else ""))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,8 @@ import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.app_server import PAGE_MS, TITLES, TRAINING_MS, expect_page, screenshot, sidebar_link
-from tests.places import REPO
+from tools.browser import PAGE_MS, TITLES, TRAINING_MS, expect_page, screenshot, sidebar_link
+from tools.server import REPO
 
 pytestmark = pytest.mark.browser
 

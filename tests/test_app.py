@@ -26,7 +26,7 @@ from fmnist_core.lesson import QUICK
 from fmnist_core.run import RunState
 from fmnist_core.run_list import RunList
 from fmnist_core.store import RunStore, Seat
-from tests.places import REPO
+from tools.server import REPO
 from ui.page import LESSON_PAGES
 from ui.session import CONFIG, JOBS, RUNS, SEAT
 from ui.text import plain
@@ -787,7 +787,7 @@ def test_a_training_asked_for_again_is_answered_at_once_and_a_new_seed_trains_an
 
 
 def test_the_lesson_lists_every_page_file_at_the_address_its_name_gave_it():
-    from tests.app_server import url_path
+    from tools.browser import url_path
 
     assert sorted(LESSON_PAGES) == PAGE_FILES
     assert [page.url_path for page in LESSON_PAGES.values()] == [url_path(file) for file in LESSON_PAGES]

@@ -8,7 +8,7 @@ import pytest
 
 from fmnist_core.architecture import layer_specs, layer_table, parameter_count, trainable_count
 from fmnist_core.config import ExperimentConfig
-from tests.places import REPO
+from tools.server import REPO
 
 CONFIGS = [
     ExperimentConfig(),
@@ -168,7 +168,8 @@ def test_sizes_are_measured(tmp_path):
 
 # --- The code's own architecture: pages → ui → fmnist_core, no import running back up, no circle ---
 
-PROJECT = ("app", "navigation", "pages", "ui", "fmnist_core", "benchmarks", "deploy", "tests", "scripts")
+PROJECT = ("app", "navigation", "pages", "ui", "fmnist_core", "benchmarks", "deploy", "tests", "tools",
+           "scripts")
 
 
 def project_modules() -> dict[str, Path]:
@@ -248,3 +249,16 @@ def test_the_engine_never_imports_streamlit():
 
 def test_ui_resources_imports_no_other_ui_module(import_graph):
     assert {name for name in import_graph["ui.resources"] if name.startswith("ui")} == set()
+
+
+def test_benchmarks_and_tools_never_import_the_tests(import_graph):
+    """What tests and benchmarks share lives in tools/; a benchmark never imports a test module."""
+    offenders = sorted((name, used) for name, uses in import_graph.items()
+                       if name.split(".")[0] in ("benchmarks", "tools") for used in uses
+                       if used.split(".")[0] == "tests")
+    assert offenders == []
+
+
+def test_tools_never_import_a_benchmark(import_graph):
+    assert sorted((name, used) for name, uses in import_graph.items() if name.startswith("tools")
+                  for used in uses if used.split(".")[0] == "benchmarks") == []

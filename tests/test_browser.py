@@ -1,7 +1,7 @@
 """The app in a real browser: `streamlit run app.py` in a subprocess, driven by Chromium.
 
 Screenshots of every step go to artifacts/screenshots/ (git-ignored). The fixtures `server` and
-`page` are in conftest.py, the helpers in app_server.py.
+`page` are in conftest.py, the helpers in tools/browser.py.
 """
 
 import re
@@ -14,7 +14,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from fmnist_core.figures import CORRECT, WRONG
 from fmnist_core.store import RunStore
-from tests.app_server import (
+from tools.browser import (
     EXCEPTION,
     IN_MENU,
     TITLES,

@@ -13,15 +13,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from fmnist_core.store import RunStore, Seat
-from tests.app_server import (
-    EXCEPTION,
-    TRAINING_MS,
-    VIEWPORT,
-    AppServer,
-    expect_page,
-    screenshot,
-    sidebar_link,
-)
+from tools.browser import EXCEPTION, TRAINING_MS, VIEWPORT, expect_page, screenshot, sidebar_link
+from tools.server import AppServer
 
 pytestmark = pytest.mark.browser
 NICKNAMES = ["**x**", "<script>", "[a](javascript:alert(1))", "$x$", "山田 مرحبا", "🦊🦊"]

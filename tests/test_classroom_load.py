@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.places import REPO
+from tools.server import REPO
 
 pytestmark = pytest.mark.browser
 

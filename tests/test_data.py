@@ -21,7 +21,7 @@ from fmnist_core.data import (
 )
 from fmnist_core.data.download import FILES
 from fmnist_core.data.errors import CorruptFileError, DataUnavailableError
-from tests.places import REPO
+from tools.server import REPO
 
 TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS = FILES
 

@@ -14,7 +14,7 @@ from fmnist_core.figures import CORRECT, OTHER, WRONG
 from fmnist_core.figures.images import GAP, TILE_PIXEL_PX, TILE_PNG_PX, GridLayout
 from fmnist_core.figures.text import text_of
 from fmnist_core.history import EpochRecord
-from tests.places import REPO
+from tools.server import REPO
 
 
 def numbered_images(count: int) -> np.ndarray:

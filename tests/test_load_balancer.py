@@ -29,9 +29,9 @@ import pytest
 from deploy.stack import Stack, balancer_env, balancer_view, self_signed_certificate, stop_process
 from fmnist_core.run import RunState
 from fmnist_core.store import RunStore, Seat
-from tests.app_server import TRAINING_MS, VIEWPORT, expect_page, free_port
 from tests.databases import postgres_bindir
-from tests.places import REPO
+from tools.browser import TRAINING_MS, VIEWPORT, expect_page
+from tools.server import REPO, free_port
 
 pytestmark = pytest.mark.browser
 STACK = [sys.executable, str(REPO / "deploy" / "stack.py")]

@@ -7,7 +7,7 @@ import tomllib
 import pytest
 
 from fmnist_core import figures
-from tests.places import REPO
+from tools.server import REPO
 
 TEXT = 4.5
 THEME = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())["theme"]

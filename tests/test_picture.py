@@ -45,7 +45,7 @@ from fmnist_core.data.upload import (
     too_small,
     too_thin,
 )
-from tests.places import REPO
+from tools.server import REPO
 
 # ---- Making files ------------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from fmnist_core.data.upload import TOO_MANY_PIXELS
-from tests.app_server import EXCEPTION, PAGE_MS, VIEWPORT, AppServer, expect_page
 from tests.test_picture import (
     decompression_bomb,
     encode,
@@ -24,6 +23,8 @@ from tests.test_picture import (
     sixteen_bit_6300,
     sixteen_bit_at_the_limit,
 )
+from tools.browser import EXCEPTION, PAGE_MS, VIEWPORT, expect_page
+from tools.server import AppServer
 from ui.resources import WARM_UP_AFTER_SECONDS
 
 pytestmark = pytest.mark.browser

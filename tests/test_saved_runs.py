@@ -15,15 +15,8 @@ import pytest
 
 from fmnist_core.run import RunState
 from fmnist_core.store import RunStore, Seat
-from tests.app_server import (
-    EXCEPTION,
-    TRAINING_MS,
-    VIEWPORT,
-    AppServer,
-    expect_page,
-    screenshot,
-    sidebar_link,
-)
+from tools.browser import EXCEPTION, TRAINING_MS, VIEWPORT, expect_page, screenshot, sidebar_link
+from tools.server import AppServer
 
 pytestmark = pytest.mark.browser
 SHORT = "train_size=2000&epochs=1"

@@ -18,8 +18,9 @@ from fmnist_core.host.environment import pending_writes_bytes, spool_dir, startu
 from fmnist_core.run import RunState
 from fmnist_core.store import RunStore, Seat, StoreWriter
 from fmnist_core.store.spool import Spool, spool_path
-from tests.app_server import TRAINING_MS, VIEWPORT, AppServer, expect_page
 from tests.test_store import wait_until
+from tools.browser import TRAINING_MS, VIEWPORT, expect_page
+from tools.server import AppServer
 
 CONFIG = ExperimentConfig(hidden_layers=(64,), epochs=3, batch_size=128)
 RUN = "run-1"

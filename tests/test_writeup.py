@@ -24,7 +24,7 @@ from fmnist_core.lesson.writeup import (
     main,
 )
 from fmnist_core.run import RunState, TrainingRun
-from tests.places import REPO, SHARED_WRITEUPS_DIR
+from tools.server import REPO, SHARED_WRITEUPS_DIR
 
 
 def warnings_of(result: dict) -> dict[str, list[str]]:
