@@ -33,9 +33,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.classroom_load import SHARED_DATA_DIR, Server
+from benchmarks.classroom.server import Server
 from tools.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, expect_page
-from tools.server import REPO, free_port
+from tools.server import REPO, SHARED_DATA_DIR, free_port
 
 SETTLE_SECONDS = 20  # a class looks at the data for longer than this before the first Train
 TIMEOUT_MS = 120_000

@@ -42,7 +42,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from benchmarks.classroom_load import RESULT, Server, process_tree, rss_kb
+from benchmarks.classroom.sampler import process_tree, rss_kb
+from benchmarks.classroom.server import Server
+from benchmarks.classroom.student import RESULT
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.host.environment import SEAT_IDLE_SECONDS, SEAT_IDLE_SECONDS_ENV
 from tools.browser import CHROMIUM, CHROMIUM_ARGS, EXCEPTION, VIEWPORT, expect_page

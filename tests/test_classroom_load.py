@@ -33,7 +33,7 @@ def test_four_students_train_at_once_each_seeing_only_their_run(real_data):
 def test_a_page_idle_since_before_its_students_last_press_is_not_a_vanished_training():
     import time
 
-    from benchmarks.classroom_load import VANISHED_SECONDS, Student, note
+    from benchmarks.classroom.student import VANISHED_SECONDS, Student, note
 
     now = time.time()
     long_ago = (now - 2 * VANISHED_SECONDS) * 1000  # what the page stamps: ms since the epoch
