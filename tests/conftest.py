@@ -43,47 +43,6 @@ def real_data():
         yield data
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, driven by Playwright (which cannot download browsers here)."""
-    from playwright.sync_api import sync_playwright
-
-    from tools.browser import CHROMIUM, CHROMIUM_ARGS
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def app_server(real_data, tmp_path_factory):
-    """The app served on a free port, with the real data and a run store of its own."""
-    from tools.server import AppServer
-
-    app = AppServer(tmp_path_factory.mktemp("streamlit")).start()  # FMNIST_DATA_DIR: by real_data
-    yield app
-    app.stop()
-
-
-@pytest.fixture(scope="module")
-def server(app_server):
-    """The served app's URL."""
-    return app_server.url
-
-
-@pytest.fixture
-def page(browser, server):
-    """A new tab (a new Streamlit session) with generous timeouts."""
-    from tools.browser import PAGE_MS, VIEWPORT
-
-    context = browser.new_context(viewport=VIEWPORT, base_url=server, accept_downloads=True)
-    context.set_default_timeout(PAGE_MS)
-    tab = context.new_page()
-    yield tab
-    context.close()
-
-
 class FileServer(ThreadingHTTPServer):
     """An HTTP server on 127.0.0.1 serving bytes registered with `serve`."""
 

@@ -262,3 +262,16 @@ def test_benchmarks_and_tools_never_import_the_tests(import_graph):
 def test_tools_never_import_a_benchmark(import_graph):
     assert sorted((name, used) for name, uses in import_graph.items() if name.startswith("tools")
                   for used in uses if used.split(".")[0] == "benchmarks") == []
+
+
+def test_the_browser_tests_and_only_they_are_in_tests_browser():
+    """A test module that drives a real browser is in tests/browser/ and marked `browser` as a whole
+    (so `-m "not browser"` leaves it out); no test elsewhere is marked so."""
+    marked = re.compile(r"^(pytestmark = pytest\.mark\.browser|@pytest\.mark\.browser)$", re.MULTILINE)
+    whole = re.compile(r"^pytestmark = pytest\.mark\.browser$", re.MULTILINE)
+    tests = REPO / "tests"
+    outside = [str(path.relative_to(REPO)) for path in tests.glob("test_*.py")
+               if marked.search(path.read_text())]
+    unmarked = [str(path.relative_to(REPO)) for path in (tests / "browser").glob("test_*.py")
+                if not whole.search(path.read_text())]
+    assert (outside, unmarked) == ([], [])

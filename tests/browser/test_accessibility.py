@@ -385,7 +385,7 @@ def test_the_lesson_on_a_laptop_a_tablet_and_a_phone(device):
         # st.page_link's (docs/accessibility.md): the student closes it, with one tap.
         page.get_by_test_id("stSidebarCollapseButton").get_by_role("button").tap()
     if not touch:
-        return  # drawing with a mouse: tests/test_browser.py
+        return  # drawing with a mouse: tests/browser/test_browser.py
     page.get_by_test_id("stRadioGroup").get_by_text("Draw one").tap()
     square = page.locator("canvas.upper-canvas")
     square.scroll_into_view_if_needed()

@@ -23,20 +23,14 @@ SHORT = "train_size=2000&epochs=1"
 RESULT = re.compile(r"Run \d+: test accuracy \d+\.\d\d%")
 
 
-@pytest.fixture(scope="module")
-def app(real_data, tmp_path_factory):
-    server = AppServer(tmp_path_factory.mktemp("saved_runs")).start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def context(browser, app):
+def context(browser, app_server):
     """A new browser context: a fresh browser, no cookies, no session."""
     contexts = []
 
     def new():
-        contexts.append(browser.new_context(viewport=VIEWPORT, base_url=app.url, accept_downloads=True))
+        contexts.append(browser.new_context(viewport=VIEWPORT, base_url=app_server.url,
+                                            accept_downloads=True))
         contexts[-1].set_default_timeout(60_000)
         return contexts[-1].new_page()
 
@@ -49,8 +43,8 @@ def seat_of(page) -> str:
     return parse_qs(urlparse(page.url).query)["seat"][0]
 
 
-def stored_runs(app: AppServer, token: str):
-    store = RunStore(app.database_url)
+def stored_runs(app_server: AppServer, token: str):
+    store = RunStore(app_server.database_url)
     try:
         return store.runs_of_seat(Seat(token))
     finally:
@@ -90,7 +84,7 @@ def predictions_tally(page) -> str:
     return tally.inner_text()
 
 
-def test_runs_come_back_after_a_reload_in_a_fresh_browser_and_by_code(context, app):
+def test_runs_come_back_after_a_reload_in_a_fresh_browser_and_by_code(context, app_server):
     page = context()
     result = train(page, SHORT)
     token = seat_of(page)
@@ -130,10 +124,10 @@ def test_runs_come_back_after_a_reload_in_a_fresh_browser_and_by_code(context, a
     other.wait_for_function(f"() => location.search.includes('seat={token}')")
     expect_page(other, "")
     assert names(compare_rows(other)) == ["Run 1"]
-    assert [run.name for run in stored_runs(app, token)] == ["Run 1"]
+    assert [run.name for run in stored_runs(app_server, token)] == ["Run 1"]
 
 
-def test_a_server_killed_mid_training_keeps_the_finished_runs_and_the_epochs_done(context, app):
+def test_a_server_killed_mid_training_keeps_the_finished_runs_and_the_epochs_done(context, app_server):
     page = context()
     train(page, SHORT)
     token = seat_of(page)
@@ -142,16 +136,16 @@ def test_a_server_killed_mid_training_keeps_the_finished_runs_and_the_epochs_don
     expect_page(page, "Build_and_train")
     page.get_by_role("button", name="▶ Train").click()
     deadline = time.monotonic() + TRAINING_MS / 1000
-    while not any(run.state is RunState.RUNNING and run.history for run in stored_runs(app, token)):
+    while not any(run.state is RunState.RUNNING and run.history for run in stored_runs(app_server, token)):
         assert time.monotonic() < deadline, "no epoch of the second run was saved"
         time.sleep(0.05)
-    app.kill()
-    saved = stored_runs(app, token)
+    app_server.kill()
+    saved = stored_runs(app_server, token)
     assert [run.state for run in saved] == [RunState.DONE, RunState.RUNNING]
     epochs_done = len(saved[1].history)
     assert 1 <= epochs_done < 3
 
-    app.start()  # the same database: the run that was training is marked interrupted
+    app_server.start()  # the same database: the run that was training is marked interrupted
     fresh = context()
     fresh.goto(f"/Build_and_train?seat={token}")
     expect_page(fresh, "Build_and_train")
@@ -159,7 +153,7 @@ def test_a_server_killed_mid_training_keeps_the_finished_runs_and_the_epochs_don
     fresh.get_by_role("button", name="Train again with these settings").wait_for()
     assert fresh.locator(EXCEPTION).count() == 0
     screenshot(fresh, "52-interrupted-after-restart")
-    assert [(run.name, run.state, len(run.history)) for run in stored_runs(app, token)] == [
+    assert [(run.name, run.state, len(run.history)) for run in stored_runs(app_server, token)] == [
         ("Run 1", RunState.DONE, 1), ("Run 2", RunState.INTERRUPTED, epochs_done)]
     rows = compare_rows(fresh)
     assert [(row["run"], row["ended"], row["epochs"]) for row in rows] == [
@@ -167,27 +161,27 @@ def test_a_server_killed_mid_training_keeps_the_finished_runs_and_the_epochs_don
     predictions_tally(fresh)  # the finished run's predictions are back too
 
 
-def test_a_page_open_while_its_server_restarts_trains_with_its_first_click(context, app):
+def test_a_page_open_while_its_server_restarts_trains_with_its_first_click(context, app_server):
     # The page reconnects to a server that has never drawn it (a restart here; behind a balancer,
     # a survivor): its ▶ Train, drawn by the old server, must work there at once.
     page = context()
     first = train(page, SHORT)
-    app.kill()
+    app_server.kill()
     page.locator('[data-testid="stConnectionStatus"]').wait_for()  # "Connecting"
-    app.start()
+    app_server.start()
     page.locator('[data-testid="stConnectionStatus"]').wait_for(state="hidden")
     page.get_by_role("button", name="▶ Train").click()
     result = page.locator('[data-testid="stAlert"]').filter(has_text="Run 2: test accuracy")
     result.wait_for(timeout=TRAINING_MS)
     assert first.startswith("Run 1") and page.locator(EXCEPTION).count() == 0
-    assert [run.name for run in stored_runs(app, seat_of(page))] == ["Run 1", "Run 2"]
+    assert [run.name for run in stored_runs(app_server, seat_of(page))] == ["Run 1", "Run 2"]
 
 
-def test_delete_my_runs_removes_them_from_the_page_and_the_database(context, app):
+def test_delete_my_runs_removes_them_from_the_page_and_the_database(context, app_server):
     page = context()
     train(page, SHORT)
     token = seat_of(page)
-    assert len(stored_runs(app, token)) == 1
+    assert len(stored_runs(app_server, token)) == 1
     sidebar_link(page, "Compare runs").click()
     expect_page(page, "Compare_runs")
     page.get_by_text("Delete my runs", exact=True).first.click()  # the expander
@@ -196,7 +190,7 @@ def test_delete_my_runs_removes_them_from_the_page_and_the_database(context, app
     page.get_by_text("No runs yet").wait_for()
     screenshot(page, "53-runs-deleted")
     deadline = time.monotonic() + 10
-    while stored_runs(app, token):
+    while stored_runs(app_server, token):
         assert time.monotonic() < deadline, "the runs are still in the database"
         time.sleep(0.05)
     page.reload()

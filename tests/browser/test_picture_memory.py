@@ -24,7 +24,6 @@ from tests.test_picture import (
     sixteen_bit_at_the_limit,
 )
 from tools.browser import EXCEPTION, PAGE_MS, VIEWPORT, expect_page
-from tools.server import AppServer
 from ui.resources import WARM_UP_AFTER_SECONDS
 
 pytestmark = pytest.mark.browser
@@ -77,26 +76,18 @@ def settle(pid: int) -> None:
     raise TimeoutError(f"the server was still busy after {SETTLE_SECONDS} s")
 
 
-@pytest.fixture(scope="module")
-def app(real_data, tmp_path_factory):
-    """A server of this module's own, so its process can be measured."""
-    server = AppServer(tmp_path_factory.mktemp("picture_memory")).start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def picture_page(browser, app):
+def picture_page(browser, app_server):
     """The page in a new tab, with an ordinary picture uploaded and shown (its code paths warm),
     on a server done with its warm-up."""
-    context = browser.new_context(viewport=VIEWPORT, base_url=app.url)
+    context = browser.new_context(viewport=VIEWPORT, base_url=app_server.url)
     context.set_default_timeout(PAGE_MS)
     tab = context.new_page()
     tab.goto("/Your_picture")
     expect_page(tab, "Your_picture")
     upload(tab, "shirt.png", encode(scene()))
     tab.get_by_role("heading", name=STEPS_HEADING).wait_for()
-    settle(app.process.pid)
+    settle(app_server.process.pid)
     yield tab
     context.close()
 
@@ -111,11 +102,11 @@ def megabytes(size: int) -> str:
 
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # from making them here
-def test_pictures_too_big_to_decode_get_one_sentence_and_the_server_stays_small(app, picture_page):
+def test_pictures_too_big_to_decode_get_one_sentence_and_the_server_stays_small(app_server, picture_page):
     page = picture_page
     bad = {"6300x6300, 16 bits.png": sixteen_bit_6300(), "12000x12000, flat.png": flat_12000(),
            "bomb.png": decompression_bomb()}
-    memory = Memory(app.process.pid)
+    memory = Memory(app_server.process.pid)
     start = memory.reset()
     for name, raw in bad.items():
         upload(page, name, raw)
@@ -132,10 +123,10 @@ def test_pictures_too_big_to_decode_get_one_sentence_and_the_server_stays_small(
     assert growth <= MAX_GROWTH, megabytes(growth)
 
 
-def test_a_picture_at_the_limit_is_shown_and_the_server_stays_small(app, picture_page):
+def test_a_picture_at_the_limit_is_shown_and_the_server_stays_small(app_server, picture_page):
     page = picture_page
     raw = sixteen_bit_at_the_limit()
-    memory = Memory(app.process.pid)
+    memory = Memory(app_server.process.pid)
     start = memory.reset()
     upload(page, "4200x3000, 16 bits.png", raw)
     page.get_by_text("Your PNG picture is 4,200×3,000 pixels.").wait_for()
