@@ -605,7 +605,8 @@ def test_a_student_joins_with_a_good_code_and_gets_one_sentence_for_a_bad_one(re
     info, key = start_a_class(teacher)
     student = open_page(HOME)
     join(student, "ZZZ-ZZZ", "Swift Otter")
-    assert [as_shown(e.value) for e in student.error] == ["No class has the code ZZZ-ZZZ: check it on the board."]
+    assert [as_shown(e.value) for e in student.error] == [
+        "No class has the code ZZZ-ZZZ: check it on the board."]
     join(student, info.code.lower(), "")
     assert [as_shown(e.value) for e in student.error] == ["Choose a nickname (not your real name)."]
     join(student, info.code.lower(), "**Zoë** <script>")
