@@ -17,6 +17,7 @@ import streamlit as st
 async def warmed_up(app: st.App):
     # `streamlit run` reads this file first: what the pages import is imported once started.
     import pandas  # noqa: F401  (the pages' tables)
+    from streamlit.runtime.pages_manager import PagesManager
 
     import fmnist_core.figures  # noqa: F401
     import ui.classroom  # noqa: F401
@@ -25,6 +26,10 @@ async def warmed_up(app: st.App):
     import ui.page  # noqa: F401
     from ui.resources import close_store, forget_who_left, warm_up
 
+    # With a pages/ folder beside the main script, Streamlit serves its files by itself (its older
+    # way, with other addresses: Home at /Home) until some session runs st.navigation: the lesson's
+    # list (navigation.py) from the first request on.
+    PagesManager.uses_pages_directory = False
     warm_up()
     upkeep = asyncio.create_task(forget_who_left())
     yield

@@ -3,7 +3,7 @@ learner's seat and the page's title."""
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
@@ -83,10 +83,12 @@ def page_link(page: str, label: str, icon: str) -> None:
 
 
 def board_link(code: str, key: str) -> str:
-    """The teacher's link to a class's board, absolute (drawn on the home page, whose address is
-    the app's own)."""
-    base = (st.context.url or "").split("?", 1)[0].rstrip("/")
-    return f"{base}/Class_board?{urlencode({'class': code, 'key': key})}"
+    """The teacher's link to a class's board, absolute: the app's address (this page's, without
+    its path but Streamlit's base path) and the board's."""
+    address = urlsplit(st.context.url or "")
+    base = "/".join(filter(None, [f"{address.scheme}://{address.netloc}" if address.netloc else "",
+                                  st.get_option("server.baseUrlPath").strip("/")]))
+    return f"{base}/{LESSON_PAGES[BOARD].url_path}?{urlencode({'class': code, 'key': key})}"
 
 
 def switch_to(page: str) -> None:
@@ -95,7 +97,7 @@ def switch_to(page: str) -> None:
 
 def navigation() -> st.navigation:
     """The lesson's pages for `st.navigation`; the menu is drawn by `frame`, with the learner's link."""
-    return st.navigation([st.Page(page.file, title=page.label, icon=page.icon, url_path=page.url_path or None,
+    return st.navigation([st.Page(page.file, title=page.label, icon=page.icon, url_path=page.url_path,
                                   default=page.file == HOME) for page in LESSON_PAGES.values()],
                          position="hidden")
 
