@@ -77,7 +77,7 @@ with joining.container(border=True):
             code = st.text_input("Class code", max_chars=12, placeholder="K7P-2QX")
             nickname = st.text_input("Nickname", value=session.suggested_nickname(), max_chars=24,
                                      help="Shown to your teacher. Not your real name: any "
-                                     "nickname will do.")
+                                     "nickname no classmate has will do.")
             st.caption("Use a nickname, not your real name.")
             if st.form_submit_button("Join the class", icon=":material/group_add:"):
                 if problem := classroom.join(code, nickname):

@@ -617,6 +617,22 @@ def test_a_student_joins_with_a_good_code_and_gets_one_sentence_for_a_bad_one(re
     assert metric(board, "Joined") == "1"
 
 
+def test_a_nickname_a_classmate_has_gets_one_sentence_with_one_to_take_instead(real_data):
+    teacher = open_page(HOME)
+    info, key = start_a_class(teacher)
+    join(open_page(HOME), info.code, "Ada")
+    student = join(open_page(HOME), info.code, " a DA ")
+    assert [as_shown(e.value) for e in student.error] == [
+        "Someone in this class already has this nickname (capitals and spaces do not count): join as "
+        "“a DA 2”, or choose another."]
+    assert not [m for m in student.markdown if "You are in class" in m.value]
+    join(student, info.code, "a DA 2")
+    assert_renders(student, HOME)
+    assert any(m.value == f"You are in class **`{info.shown_code}`** as **a DA 2**."
+               for m in student.markdown)
+    assert metric(open_board({"class": info.code, "key": key}), "Joined") == "2"
+
+
 def test_a_class_experiment_sets_and_locks_each_students_part(real_data):
     teacher = open_page(HOME)
     info, key = start_a_class(teacher)

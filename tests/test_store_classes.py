@@ -1,6 +1,7 @@
 """A teacher's class in the run store, on SQLite and on a real PostgreSQL: codes and keys, joining
 (balanced slots, seeds, capacity, many at once), the plan, the board, counts, standing, ending it."""
 
+import itertools
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -8,7 +9,8 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import DateTime, bindparam, create_engine, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.run import RunState
@@ -25,6 +27,8 @@ from fmnist_core.store import (
     fewest_first,
 )
 from fmnist_core.store import seats as seat_codes
+from fmnist_core.store.class_rules import NicknameTaken, check_nickname, free_nickname, nickname_key
+from fmnist_core.store.migrate import upgrade
 from fmnist_core.store.seats import CODE_ALPHABET
 from fmnist_core.store.tables import classes, members, runs, utc_now
 from tests.test_store import CONFIG, finish, record, row_counts
@@ -270,6 +274,147 @@ def test_a_nickname_empty_too_long_or_with_control_characters_is_refused(sqlite_
         store.join_class(seat, info.code, nickname)
     assert not isinstance(nickname, str) or not nickname.strip() or nickname not in str(refused.value)
     assert store.join_class(seat, info.code, "y" * 24).nickname == "y" * 24
+    store.close()
+
+
+# One nickname per class
+
+
+@pytest.mark.parametrize("one, other", [("Ada", " ada "), ("Ada", "A da"), ("Ada", "ADA"), ("Ada", "ａｄａ"),
+                                        ("Zoë", "ZOE\u0308"), ("Ada Lovelace", "adalovelace")])
+def test_nicknames_are_the_same_whatever_their_case_and_spaces(one, other):
+    assert nickname_key(one) == nickname_key(other)
+
+
+@pytest.mark.parametrize("one, other", [("Ada", "Ada 2"), ("Ada", "Adb"), ("Zoë", "Zoe"), ("山田", "田山")])
+def test_nicknames_that_differ_otherwise_are_not_the_same(one, other):
+    assert nickname_key(one) != nickname_key(other)
+
+
+@pytest.mark.parametrize("nickname, taken, suggested", [
+    ("Ada", {"ada"}, "Ada 2"),
+    ("ada", {"ada", "ada2"}, "ada 3"),
+    ("Ada 2", {"ada", "ada2"}, "Ada 3"),
+    ("Ada 2", {"ada2"}, "Ada 3"),
+    ("y" * 24, {"y" * 24}, "y" * 22 + " 2"),
+    ("Brave   Otter", {"braveotter"}, "Brave   Otter 2"),
+    ("7", {"7"}, "7 2"),
+])
+def test_a_taken_nickname_gets_the_first_free_number(nickname, taken, suggested):
+    assert free_nickname(nickname, taken) == suggested
+    assert check_nickname(suggested) == suggested and nickname_key(suggested) not in taken
+
+
+def test_a_nickname_a_current_member_has_is_refused_with_one_nobody_has(store):
+    info, key = store.start_class()
+    ada, ada_two, late, again = students(store, 4)
+    store.join_class(ada, info.code, "Ada")
+    store.join_class(ada_two, info.code, "Ada 2")
+    for typed in ("Ada", " ada ", "A da", "ADA"):
+        with pytest.raises(NicknameTaken) as refused:
+            store.join_class(late, info.code, typed)
+        assert refused.value.suggestion == free_nickname(typed.strip(), {"ada", "ada2"})
+    assert str(refused.value) == ("Someone in this class already has this nickname (capitals and spaces "
+                                  "do not count): join as “ADA 3”, or choose another.")
+    assert store.membership_of(late) is None and store.class_counts(info.code).joined == 2
+    assert store.join_class(late, info.code, refused.value.suggestion).nickname == "ADA 3"
+    assert store.join_class(ada, info.code, "ADA").nickname == "ADA"  # their own, in capitals
+    with pytest.raises(NicknameTaken):
+        store.join_class(ada, info.code, "ada 2")  # a classmate's, even for a member already in
+
+    store.leave_class(ada)  # a nickname is free again once its member has left
+    assert store.join_class(again, info.code, "ada").nickname == "ada"
+    with pytest.raises(NicknameTaken):
+        store.join_class(ada, info.code, "Ada")  # and whoever left finds it taken on coming back
+    other, _ = store.start_class()
+    assert store.join_class(ada, other.code, "Ada").code == other.code  # another class is another room
+    assert [run.nickname for run in store.class_runs(info.code, key)] == []
+
+
+def test_the_database_itself_refuses_two_current_members_with_one_nickname(store):
+    info, _key = store.start_class()
+    first, second = students(store, 2)
+    store.join_class(first, info.code, "Ada")
+    store.join_class(second, info.code, "Bo")
+    # As a server would that did not check first (an older version, say):
+    with pytest.raises(IntegrityError), store.engine.begin() as connection:
+        connection.execute(update(members).where(members.c.nickname == "Bo")
+                           .values(nickname="ada", nickname_key=nickname_key("ada")))
+    store.leave_class(first)
+    with store.engine.begin() as connection:  # a member who left holds no nickname
+        connection.execute(update(members).where(members.c.nickname == "Bo")
+                           .values(nickname="ada", nickname_key=nickname_key("ada")))
+
+
+def test_two_students_joining_at_once_with_one_nickname_one_is_refused(database_url):
+    first = RunStore(database_url)
+    info, _key = first.start_class()
+    seats = students(first, 2)
+    stores = [first, RunStore(database_url, migrate=False)]  # as two servers
+    both_at_once = threading.Barrier(2)
+
+    def join(number: int) -> Membership | NicknameTaken:
+        both_at_once.wait()
+        try:
+            return stores[number].join_class(seats[number], info.code, ("Ada", " ADA ")[number])
+        except NicknameTaken as refused:
+            return refused
+
+    for _ in range(5):
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(join, range(2)))
+        refused = [answer for answer in answers if isinstance(answer, NicknameTaken)]
+        assert len(refused) == 1 and refused[0].suggestion in ("Ada 2", "ADA 2")
+        assert first.class_counts(info.code).joined == 1
+        for seat in seats:
+            first.leave_class(seat)
+    for store in stores:
+        store.close()
+
+
+# A class under way when the database was made by revision 0006: each class's members, in join
+# order (nickname, left the class?); a seat of its own each.
+CLASSES_OF_0006 = {"AAAAAA": [("Ada", False), ("ADA", False), ("A da", False), ("Ada", True), ("Bo", False)],
+                   "BBBBBB": [("ada", False)]}
+ROWS_OF_0006 = {
+    "classes": """INSERT INTO classes (code, teacher_key_hash, created_at, capacity)
+                  VALUES (:code, :code, :now, 30)""",
+    "seats": """INSERT INTO seats (token_hash, code_hash, token_locked, code_locked, created_at,
+                                   last_seen_at)
+                VALUES (:hash, :hash, :locked, :locked, :now, :now)""",
+    "members": """INSERT INTO members (class_id, seat_id, nickname, joined_at, left_at, seed)
+                  VALUES ((SELECT id FROM classes WHERE code = :code),
+                          (SELECT id FROM seats WHERE token_hash = :hash), :nickname, :now, :left, :seed)""",
+}
+
+
+def test_a_class_of_revision_0006_keeps_one_nickname_per_current_member(database_url):
+    engine = create_engine(database_url)
+    rows = {table: text(sql).bindparams(*(bindparam(name, type_=DateTime(timezone=True))
+                                          for name in ("now", "left") if f":{name}" in sql))
+            for table, sql in ROWS_OF_0006.items()}
+    seat_hashes = (f"{number:064d}" for number in itertools.count())
+    with engine.begin() as connection:
+        upgrade(connection, "0006")
+        for code, joined in CLASSES_OF_0006.items():
+            connection.execute(rows["classes"], {"code": code, "now": utc_now()})
+            for seed, (nickname, left) in enumerate(joined, start=101):
+                seat_hash = next(seat_hashes)
+                connection.execute(rows["seats"], {"hash": seat_hash, "locked": b"x", "now": utc_now()})
+                connection.execute(rows["members"], {
+                    "code": code, "hash": seat_hash, "nickname": nickname, "now": utc_now(),
+                    "left": utc_now() if left else None, "seed": seed})
+    engine.dispose()
+
+    store = RunStore(database_url)
+    with store.engine.connect() as connection:
+        found = connection.execute(select(classes.c.code, members.c.nickname, members.c.nickname_key)
+                                   .select_from(members.join(classes)).order_by(members.c.id)).all()
+    assert found == [("AAAAAA", "Ada", "ada"), ("AAAAAA", "ADA 2", "ada2"), ("AAAAAA", "A da 3", "ada3"),
+                     ("AAAAAA", "Ada", "ada"),  # had left: kept as it was
+                     ("AAAAAA", "Bo", "bo"), ("BBBBBB", "ada", "ada")]  # another class, another room
+    with pytest.raises(NicknameTaken, match="“ada 4”"):
+        store.join_class(students(store, 1)[0], "AAAAAA", "ada")
     store.close()
 
 

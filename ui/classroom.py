@@ -9,7 +9,7 @@ from contextlib import suppress
 import streamlit as st
 
 from fmnist_core.classroom.board import standing as board_standing
-from fmnist_core.classroom.nicknames import check_nickname
+from fmnist_core.classroom.nicknames import NicknameTaken, check_nickname
 from fmnist_core.classroom.plans import member_config, plan_of
 from fmnist_core.store import (
     ClassCounts,
@@ -103,7 +103,8 @@ def experiment_part() -> str | None:
 
 
 def join(code: str, nickname: str) -> str | None:
-    """Joins the class with this code; returns what was wrong, in one sentence."""
+    """Joins the class with this code; returns what was wrong, in one sentence (for a nickname a
+    classmate has, with one to take instead)."""
     try:
         nickname = check_nickname(nickname)
     except ValueError as error:
@@ -111,7 +112,7 @@ def join(code: str, nickname: str) -> str | None:
     seat = session.seat()
     try:
         session.store().join_class(seat, code, nickname)
-    except (ClassNotFound, ClassFull) as error:
+    except (ClassNotFound, ClassFull, NicknameTaken) as error:
         return str(error)
     except StoreUnavailable:
         return "The class cannot be joined right now: the database does not answer. Try again soon."

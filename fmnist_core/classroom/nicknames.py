@@ -1,14 +1,16 @@
 """Nicknames in a class: checked at the door by the store's rule, suggested at random, never real names.
 
 A nickname is shown exactly as `check_nickname` gives it, in any script; pages show it as plain
-text, never as markdown or HTML (see `ui.text.plain`).
+text, never as markdown or HTML (see `ui.text.plain`). No two current members of a class share one,
+case and spaces aside: the store refuses a join with `NicknameTaken`, whose sentence suggests a free
+one ("Ada 2").
 """
 
 import secrets
 
-from fmnist_core.store.class_rules import NICKNAME_LENGTH, check_nickname
+from fmnist_core.store.class_rules import NICKNAME_LENGTH, NicknameTaken, check_nickname
 
-__all__ = ["NICKNAME_LENGTH", "check_nickname", "suggest_nickname"]
+__all__ = ["NICKNAME_LENGTH", "NicknameTaken", "check_nickname", "suggest_nickname"]
 
 _ADJECTIVES = ("Brave", "Calm", "Clever", "Curious", "Eager", "Gentle", "Happy", "Jolly", "Kind",
                "Lucky", "Mighty", "Nimble", "Quick", "Quiet", "Sunny", "Swift", "Witty", "Bold")

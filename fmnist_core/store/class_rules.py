@@ -6,6 +6,7 @@ teacher key and its hash, a run's confusion matrix as bytes. The reprs leave nic
 """
 
 import hashlib
+import re
 import secrets
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -123,6 +124,34 @@ def check_nickname(text: object) -> str:
            for character in nickname):
         raise ValueError("A nickname cannot hold line breaks or invisible control characters.")
     return nickname
+
+
+class NicknameTaken(ValueError):
+    """A current member of the class already has this nickname (case and spaces aside); the
+    sentence suggests `suggestion`, which nobody in the class has."""
+
+    def __init__(self, suggestion: str):
+        super().__init__(f"Someone in this class already has this nickname (capitals and spaces do "
+                         f"not count): join as “{suggestion}”, or choose another.")
+        self.suggestion = suggestion
+
+
+def nickname_key(nickname: str) -> str:
+    """What makes two nicknames the same in a class: "Ada", " ada " and "A da" have one key, as do
+    full-width letters and their plain ones (compatibility-composed, case-folded, no spaces)."""
+    return "".join(unicodedata.normalize("NFKC", nickname).casefold().split())
+
+
+def free_nickname(nickname: str, taken: set[str]) -> str:
+    """The nickname numbered ("Ada 2", then "Ada 3"…; "Ada 2" taken gives "Ada 3"), shortened to fit
+    24 characters, whose key is not among the `taken` keys."""
+    base, number = re.sub(r"\s+\d+$", "", nickname) or nickname, 2
+    while True:
+        suffix = f" {number}"
+        candidate = base[:NICKNAME_LENGTH - len(suffix)].rstrip() + suffix
+        if nickname_key(candidate) not in taken:
+            return candidate
+        number += 1
 
 
 def plan_texts(setting: str, values: Sequence[str]) -> tuple[str, ...]:

@@ -6,7 +6,8 @@ and a nickname and is then a member of the class until it leaves, joins another,
 A class may have a plan: one setting and the values the class tries, one per member (its slot), kept
 balanced as members come and go; every member also has a seed of its own, so no two runs are alike.
 A run trained while its seat is a current member counts for the class: the teacher's board shows
-them all with the members' nicknames; a student sees only the accuracies ("where you stand").
+them all with the members' nicknames; a student sees only the accuracies ("where you stand"). No two
+current members share a nickname.
 
 `ClassStore` keeps them in the `Database` (the records it returns and the rules it keeps are in
 `class_rules`); `RunStore` builds on it with seats and runs. Every query is parameterised; nothing
@@ -29,12 +30,15 @@ from fmnist_core.store.class_rules import (
     ClassInfo,
     ClassRun,
     Membership,
+    NicknameTaken,
     check_nickname,
     checked_controls,
     confusion_array,
     fewest_first,
+    free_nickname,
     member_number,
     new_teacher_key,
+    nickname_key,
     plan_texts,
     teacher_key_hash,
 )
@@ -82,6 +86,17 @@ def _class_info(row: Row) -> ClassInfo:
 
 def _current(class_id: int):
     return (members.c.class_id == class_id) & members.c.left_at.is_(None)
+
+
+def _next_slot(plan_values: str | None, slots: Sequence[int | None]) -> int | None:
+    """The plan's value fewest of the current members (their `slots`) have; None without a plan."""
+    if plan_values is None:
+        return None
+    counts = [0] * len(json.loads(plan_values))
+    for taken in slots:
+        if taken is not None and 0 <= taken < len(counts):
+            counts[taken] += 1
+    return fewest_first(counts)
 
 
 def _leave(connection: Connection, seat_id: int) -> None:
@@ -238,7 +253,9 @@ class ClassStore(Database):
         highest seed of the class's members so far, so no two members share one). A current member
         gets its membership back, with the new nickname; a seat that left comes back with its seed;
         a seat in another class leaves that one. ClassNotFound for an unknown code, ClassFull when
-        `capacity` students are members already.
+        `capacity` students are members already, NicknameTaken (with a nickname nobody in the class
+        has, to suggest) when another current member has this one, case and spaces aside: checked
+        under the same lock, and held by a unique index whichever server let them in.
         """
         nickname = check_nickname(nickname)
         with self._transaction(write=True) as connection:
@@ -248,32 +265,32 @@ class ClassStore(Database):
                 raise _not_found(code)
             mine = connection.execute(select(members).where(
                 members.c.class_id == row.id, members.c.seat_id == seat_id)).first()
-            if mine is not None and mine.left_at is None:
-                connection.execute(update(members).where(members.c.id == mine.id).values(nickname=nickname))
-                return Membership(row.code, nickname, mine.slot, mine.seed, mine.joined_at)
-            slots = connection.scalars(select(members.c.slot).where(_current(row.id))).all()
-            if len(slots) >= row.capacity:
+            current = connection.execute(select(members.c.seat_id, members.c.slot, members.c.nickname_key)
+                                         .where(_current(row.id))).all()
+            returning = mine is not None and mine.left_at is None
+            if not returning and len(current) >= row.capacity:
                 raise _full(row.capacity)
+            taken = {member.nickname_key for member in current if member.seat_id != seat_id}
+            key = nickname_key(nickname)
+            if key in taken:
+                raise NicknameTaken(free_nickname(nickname, taken))
+            named = {"nickname": nickname, "nickname_key": key}
+            if returning:
+                connection.execute(update(members).where(members.c.id == mine.id).values(**named))
+                return Membership(row.code, nickname, mine.slot, mine.seed, mine.joined_at)
             _leave(connection, seat_id)
-            slot = None
-            if row.plan_values is not None:
-                counts = [0] * len(json.loads(row.plan_values))
-                for taken in slots:
-                    if taken is not None and 0 <= taken < len(counts):
-                        counts[taken] += 1
-                slot = fewest_first(counts)
+            slot = _next_slot(row.plan_values, [member.slot for member in current])
             now = utc_now()
             if mine is None:
                 last_seed = connection.scalar(select(func.max(members.c.seed))
                                               .where(members.c.class_id == row.id))
                 seed = FIRST_SEED if last_seed is None else last_seed + 1
                 connection.execute(insert(members).values(
-                    class_id=row.id, seat_id=seat_id, nickname=nickname, joined_at=now, slot=slot,
-                    seed=seed))
+                    class_id=row.id, seat_id=seat_id, joined_at=now, slot=slot, seed=seed, **named))
             else:
                 seed = mine.seed
                 connection.execute(update(members).where(members.c.id == mine.id).values(
-                    nickname=nickname, joined_at=now, left_at=None, slot=slot))
+                    joined_at=now, left_at=None, slot=slot, **named))
             return Membership(row.code, nickname, slot, seed, now)
 
     def leave_class(self, seat: Seat) -> None:

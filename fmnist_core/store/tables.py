@@ -3,8 +3,9 @@
 A seat has runs; a run has one row per finished epoch, and its model's weights in a table of their
 own, so that listing runs never reads megabytes of weights: each distinct set of weights once, under
 its SHA-256, which runs trained alike (the same settings and seed) share. A class (a teacher's) has
-members, each a seat with a nickname; a run trained while its seat was a current member carries the
-class. Each app server that shares the database has a heartbeat row, so the others can tell when it is gone.
+members, each a seat with a nickname no other current member has; a run trained while its seat was a
+current member carries the class, and goes with it. Each app server that shares the database has a
+heartbeat row, so the others can tell when it is gone.
 """
 
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -90,11 +92,15 @@ members = Table(
     Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), nullable=False),
     Column("seat_id", Integer, ForeignKey("seats.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("nickname", Text, nullable=False),
+    Column("nickname_key", Text, nullable=False),  # class_rules.nickname_key: case and spaces aside
     Column("joined_at", UTCDateTime, nullable=False),
     Column("left_at", UTCDateTime),  # None while a current member
     Column("slot", Integer),  # index into the class's plan_values; None without a plan
     Column("seed", Integer, nullable=False),
     UniqueConstraint("class_id", "seat_id"),
+    # No two current members of a class share a nickname, whichever server let them in.
+    Index("uq_members_current_nickname", "class_id", "nickname_key", unique=True,
+          sqlite_where=text("left_at IS NULL"), postgresql_where=text("left_at IS NULL")),
 )
 
 runs = Table(
