@@ -53,7 +53,7 @@ with st.container(border=True):
                  "runs.")
     with other.form("code_form", border=False):
         typed = st.text_input("Continue from another device: type its code", max_chars=12,
-                              placeholder="K7P-2QX")
+                              placeholder="K7PQ-2QX9")
         if st.form_submit_button("Bring back my runs", icon=":material/sync:"):
             problem = session.move_to_code(typed)
             if problem:

@@ -26,6 +26,7 @@ from fmnist_core.lesson import QUICK
 from fmnist_core.run import RunState
 from fmnist_core.run_list import RunList
 from fmnist_core.store import RunStore, Seat
+from fmnist_core.store.code_tries import FREE_MISSES
 from tools.server import REPO
 from ui.page import LESSON_PAGES
 from ui.session import CONFIG, JOBS, RUNS, SEAT
@@ -530,28 +531,56 @@ def test_a_wrong_seat_in_the_link_gets_one_sentence_and_a_fresh_seat(real_data, 
     assert metric(at, "Runs trained") == "0"
 
 
-def test_the_code_on_home_brings_a_seats_runs_to_another_tab(runs, real_data):
+@pytest.fixture
+def no_wrong_codes_left():
+    """Wrong codes typed here are this test's: AppTest's sessions all count as one browser."""
+    from fmnist_core.store.tables import client_events
+    from ui.resources import store_writer
+
+    def forget(store):
+        with store._transaction(write=True) as connection:
+            connection.execute(client_events.delete().where(client_events.c.event == "code_miss"))
+
+    store_writer().write_now(forget)
+    yield
+    store_writer().write_now(forget)
+
+
+def test_the_code_on_home_brings_a_seats_runs_to_another_tab(runs, real_data, no_wrong_codes_left):
     owner = open_page(HOME, runs=runs)
     seat = owner.session_state[SEAT]
     from ui.resources import store_writer
 
     store_writer().create_seat(seat)  # seat_with() made the desk only
     assert store_writer().flush(10)
-    code = re.search(r"`([A-Z2-9]{3}-[A-Z2-9]{3})`", next(
+    code = re.search(r"`([A-Z2-9]{4}-[A-Z2-9]{4})`", next(
         m.value for m in owner.markdown if m.value.startswith("Your code:")))[1]
     assert code == seat.shown_code
 
     other = open_page(HOME)
     assert other.session_state[SEAT] != seat
-    other.text_input[0].input("QQQ-QQQ")
+    other.text_input[0].input("QQQQ-QQQQ")
     other.button[0].click().run()
     assert [as_shown(e.value) for e in other.error] == [
-        "No seat has the code QQQ-QQQ. Check it on the other device's Home page."]
+        "No seat has the code QQQQ-QQQQ. Check it on the other device's Home page."]
     other.text_input[0].input(code.lower().replace("-", " "))
     other.button[0].click().run()
     assert_renders(other, HOME)
     assert other.session_state[SEAT] == seat and other.query_params["seat"] == seat.token
     assert metric(other, "Runs trained") == "2"
+
+
+def test_wrong_codes_typed_after_reload_after_reload_make_the_browser_wait(real_data, no_wrong_codes_left):
+    said = []
+    for _ in range(FREE_MISSES + 2):  # a fresh session each time, as after a reload
+        at = open_page(HOME)
+        at.text_input[0].input("QQQQ-QQQQ")
+        at.button[0].click().run()
+        said += [as_shown(e.value) for e in at.error]
+    unknown = "No seat has the code QQQQ-QQQQ. Check it on the other device's Home page."
+    assert said[:FREE_MISSES] == [unknown] * FREE_MISSES
+    assert all(line.startswith("Too many wrong codes: try again in ") and "Your link" in line
+               for line in said[FREE_MISSES:]), said
 
 
 BOARD = "pages/8_Class_board.py"

@@ -100,9 +100,9 @@ def closed_port() -> int:
 
 def test_a_new_seat_has_a_long_token_and_a_short_code_without_look_alike_characters():
     seat = Seat.new()
-    assert len(seat.token) == 22 and len(seat.code) == 6
+    assert len(seat.token) == 22 and len(seat.code) == 8
     assert set(seat.code) <= set(CODE_ALPHABET) and not set("01OIL") & set(CODE_ALPHABET)
-    assert seat.shown_code == f"{seat.code[:3]}-{seat.code[3:]}"
+    assert seat.shown_code == f"{seat.code[:4]}-{seat.code[4:]}"
     assert seat.token not in repr(seat) and seat.code not in repr(seat)
     assert Seat.new().token != seat.token
 
@@ -126,7 +126,7 @@ def test_a_malformed_seat_says_what_is_wrong_without_showing_the_token():
 
 def test_a_seat_is_found_by_its_token_and_by_its_code_typed_loosely(store, seat):
     assert store.seat_of_token(seat.token) == seat
-    for typed in (seat.shown_code, seat.code.lower(), f" {seat.code[:3].lower()} {seat.code[3:]} "):
+    for typed in (seat.shown_code, seat.code.lower(), f" {seat.code[:4].lower()} {seat.code[4:]} "):
         assert store.seat_of_code(typed) == seat  # with its token: the same link on another device
 
 
@@ -134,8 +134,17 @@ def test_an_unknown_or_malformed_token_or_code_finds_no_seat(store, seat):
     stranger = Seat.new()
     assert store.seat_of_token(stranger.token) is None
     assert store.seat_of_token("not a token") is None
-    assert store.seat_of_code(stranger.code if stranger.code != seat.code else "222222") is None
+    assert store.seat_of_code(stranger.code if stranger.code != seat.code else "22222222") is None
     assert store.seat_of_code("K0P-2QX") is None
+
+
+def test_seats_that_share_a_prefix_are_told_apart_by_their_own_salts(store):
+    first = store.create_seat(Seat(Seat.new().token, "K7PQ2QX9"))
+    second = store.create_seat(Seat(Seat.new().token, "K7PR2QX9"))
+    with store._transaction() as connection:
+        rows = connection.execute(select(seats.c.code_prefix, seats.c.code_salt)).all()
+    assert {prefix for prefix, _ in rows} == {"K7P"} and len({salt for _, salt in rows}) == 2
+    assert store.seat_of_code("k7pq-2qx9") == first and store.seat_of_code("K7PR 2QX9") == second
 
 
 def test_the_database_holds_neither_token_nor_code_in_the_clear(store, seat):
@@ -640,8 +649,10 @@ def test_a_database_of_the_first_revision_is_brought_to_head_with_its_runs(datab
     store.join_class(seat, info.code, "Frozen")
     store.start_run(seat, "in-class", "Run 3", CONFIG)
     assert [(run.nickname, run.name) for run in store.class_runs(info.code, key)] == [("Frozen", "Run 3")]
-    assert store.end_class(info.code, key) == 1
-    assert set(row_counts(store).values()) == {0}  # the frozen rows went with the seat
+    assert store.end_class(info.code, key) == 1  # the class's run goes with it; the seat and the rest stay
+    assert [run.run_id for run in store.runs_of_seat(seat)] == ["frozen-run", "after-upgrade"]
+    assert row_counts(store) == {"classes": 0, "members": 0, "seats": 1, "runs": 2, "epochs": 2,
+                                 "run_models": 1, "models": 1}
     store.close()
 
 
@@ -962,3 +973,16 @@ def test_one_browser_may_start_only_so_many_seats_in_an_hour(store):
     assert store.delete_expired(30, now=utc_now() + timedelta(days=1)) == 0
     with store.engine.connect() as connection:  # what a browser did is forgotten after a day
         assert connection.scalar(select(func.count()).select_from(client_events)) == 0
+
+
+def test_a_seat_made_before_codes_had_8_characters_is_found_by_its_6(store):
+    from fmnist_core.store.seats import code_hash_and_key, locked, token_hash, token_key
+
+    old = Seat(Seat.new().token, "K7P2QX")
+    code_hash, code_key = code_hash_and_key(old.code)  # the one salt of the 6-character codes
+    with store._transaction(write=True) as connection:
+        connection.execute(seats.insert().values(
+            token_hash=token_hash(old.token), code_hash=code_hash, token_locked=locked(old.token, code_key),
+            code_locked=locked(old.code, token_key(old.token)), created_at=utc_now(), last_seen_at=utc_now()))
+    assert store.seat_of_code("k7p-2qx") == old and store.seat_of_token(old.token) == old
+    assert old.shown_code == "K7P-2QX"

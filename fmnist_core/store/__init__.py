@@ -10,7 +10,8 @@ class (`class_rules.py`): `ClassInfo`, a seat's `Membership`, the board's `Class
 database cannot be reached; `UnknownSeat` and `UnknownRun`, that a write named a seat or run the
 database does not have; `ClassNotFound`, `ClassFull` and `NotTheTeacher` say in one sentence for the
 page why a class cannot be had, and `TooManySeats` why a browser that started seat after seat gets
-no more. `StoreFront` is the store as the pages use it: a method for each thing they read or write,
+no more, and `TooManyCodes` how long a browser that typed wrong code after wrong code must wait
+(`code_tries`). `StoreFront` is the store as the pages use it: a method for each thing they read or write,
 raising `StoreUnavailable` while the database does not answer. `Heartbeat` tells the other app
 servers sharing the database that this one is alive, and marks the runs of servers gone silent as
 lost. Nothing here imports TensorFlow or streamlit.
@@ -23,6 +24,7 @@ from fmnist_core.store.errors import (
     ClassNotFound,
     NotTheTeacher,
     StoreUnavailable,
+    TooManyCodes,
     TooManySeats,
     UnknownRun,
     UnknownSeat,
@@ -30,10 +32,10 @@ from fmnist_core.store.errors import (
 from fmnist_core.store.front import StoreFront
 from fmnist_core.store.heartbeat import Heartbeat
 from fmnist_core.store.runs import MODELS_KEPT, RunStore
-from fmnist_core.store.seats import Seat, normalise_code
+from fmnist_core.store.seats import Seat, normalise_code, normalise_seat_code
 from fmnist_core.store.writer import StoreWriter
 
 __all__ = ["MODELS_KEPT", "ClassCounts", "ClassFull", "ClassInfo", "ClassNotFound", "ClassRun", "Heartbeat",
            "Membership", "NotTheTeacher", "RunStore", "Seat", "StoreFront", "StoreUnavailable", "StoreWriter",
-           "TooManySeats", "UnknownRun", "UnknownSeat", "default_database_url", "fewest_first",
-           "normalise_code"]
+           "TooManyCodes", "TooManySeats", "UnknownRun", "UnknownSeat", "default_database_url",
+           "fewest_first", "normalise_code", "normalise_seat_code"]

@@ -34,6 +34,14 @@ class TooManySeats(RuntimeError):
     """This browser started as many seats lately as one may."""
 
 
+class TooManyCodes(RuntimeError):
+    """This browser (or everyone) typed too many wrong codes lately: it must wait `seconds`."""
+
+    def __init__(self, sentence: str, seconds: float):
+        super().__init__(sentence)
+        self.seconds = seconds
+
+
 def is_unavailable(error: BaseException) -> bool:
     """A problem with reaching the database (locked, down, disconnected), not with the write itself."""
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:

@@ -32,9 +32,10 @@ class StoreFront:
         """The seat whose link has `token`; None for an unknown or malformed token."""
         return self._read(lambda store: store.seat_of_token(token))
 
-    def seat_of_code(self, code: str) -> Seat | None:
-        """The seat with this code, typed as the learner likes; None if no seat has it."""
-        return self._read(lambda store: store.seat_of_code(code))
+    def seat_of_code(self, code: str, client: str | None = None) -> Seat | None:
+        """The seat with this code, typed as the learner likes; None if no seat has it (a wrong code
+        this browser typed, written down); TooManyCodes while it must wait."""
+        return self._write(lambda store: store.seat_of_code(code, client=client))
 
     def create_seat(self, seat: Seat, client: str | None = None) -> Seat:
         """Stores a new seat now and returns it as stored: show its code (see RunStore.create_seat)."""

@@ -66,6 +66,8 @@ seats = Table(
     Column("id", Integer, primary_key=True),
     Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256, hex
     Column("code_hash", String(64), nullable=False, unique=True),  # scrypt, hex
+    Column("code_prefix", String(3), nullable=True, index=True),  # the code's first 3 (None: an old seat)
+    Column("code_salt", LargeBinary, nullable=True),  # the code's own salt (None: LEGACY_SALT)
     Column("token_locked", LargeBinary, nullable=False),
     Column("code_locked", LargeBinary, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
