@@ -986,3 +986,14 @@ def test_a_seat_made_before_codes_had_8_characters_is_found_by_its_6(store):
             code_locked=locked(old.code, token_key(old.token)), created_at=utc_now(), last_seen_at=utc_now()))
     assert store.seat_of_code("k7p-2qx") == old and store.seat_of_token(old.token) == old
     assert old.shown_code == "K7P-2QX"
+
+
+def test_a_seats_runs_under_way_on_other_servers_are_counted_for_its_limit(store, seat):
+    store.queue_run(seat, "waits-there", "Run 1", CONFIG, server="server-b")
+    store.start_run(seat, "trains-there", "Run 2", CONFIG, server="server-b")
+    store.start_run(seat, "trains-here", "Run 3", CONFIG, server="server-a")
+    store.start_run(seat, "done-there", "Run 4", CONFIG, server="server-b")
+    finish(store, seat, "done-there")
+    assert store.runs_under_way_elsewhere(seat, "server-a") == 2
+    assert store.runs_under_way_elsewhere(seat, "server-b") == 1
+    assert store.runs_under_way_elsewhere(Seat.new(), "server-a") == 0

@@ -281,9 +281,14 @@ def start(configs: dict[str, ExperimentConfig]) -> str | None:
     the_desk, alive = desk(), presence()
     # The queue by the module's name, at call time: a test puts a queue of its own there.
     queue, student = resources.training_queue(), _browser() or the_desk.seat.token
-    if max(queue.active_of(student), sum(job.active for job in the_desk.jobs)) + len(configs) > MAX_TRAININGS:
+    here = max(queue.active_of(student), sum(job.active for job in the_desk.jobs))
+    try:  # the same seat's link may be open on another device, which the balancer sent elsewhere
+        elsewhere = store().runs_under_way_elsewhere(the_desk.seat, server_name())
+    except StoreUnavailable:
+        elsewhere = 0
+    if here + elsewhere + len(configs) > MAX_TRAININGS:
         return (f"You can have at most {MAX_TRAININGS} trainings waiting or running at once, in "
-                "all your tabs, so the whole class gets its turn: wait for one to finish.")
+                "all your tabs and devices, so the whole class gets its turn: wait for one to finish.")
     recorder = SeatRecorder(store_writer(), the_desk.seat, dataset().test_labels, server_name())
     for name, config in configs.items():
         name = the_desk.runs.new_name(name, coming=tuple(job.name for job in the_desk.jobs))

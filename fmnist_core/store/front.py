@@ -53,6 +53,10 @@ class StoreFront:
         """The run's saved weights; None when it has none."""
         return self._read(lambda store: store.weights_of_run(seat, run_id))
 
+    def runs_under_way_elsewhere(self, seat: Seat, server: str) -> int:
+        """The seat's runs waiting or training on the other servers."""
+        return self._read(lambda store: store.runs_under_way_elsewhere(seat, server))
+
     def delete_runs_of_seat(self, seat: Seat) -> None:
         """Queued: the seat's runs go, with their epochs and weights."""
         self._writer.delete_runs_of_seat(seat)

@@ -210,6 +210,16 @@ class RunStore(SeatStore, ClassStore):
                 select(runs.c.run_id).select_from(run_models.join(runs).join(seats))
                 .where(seat_is(seat))))
 
+    def runs_under_way_elsewhere(self, seat: Seat, server: str) -> int:
+        """How many of the seat's runs wait or train on other servers than `server` (its link
+        opened on another device the balancer sent elsewhere)."""
+        check_seat(seat)
+        with self._transaction() as connection:
+            return connection.scalar(
+                select(func.count()).select_from(runs.join(seats)).where(
+                    seat_is(seat), runs.c.server != server,
+                    runs.c.state.in_([RunState.WAITING.value, RunState.RUNNING.value])))
+
     def interrupt_running_runs(self, server: str) -> int:
         """At a server's start: the runs it still had waiting or running when it last stopped were
         lost (see `_lose_runs`). Returns how many."""
