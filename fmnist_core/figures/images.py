@@ -35,15 +35,9 @@ TILE_PNG_PX = 2 * TILE_PIXEL_PX
 
 def _image_axes(fig: go.Figure, *, ticks: bool) -> None:
     """Make the axes show an image: square pixels, row 0 on top."""
-    fig.update_xaxes(showgrid=False, zeroline=False, showticklabels=ticks, constrain="domain")
-    fig.update_yaxes(
-        showgrid=False,
-        zeroline=False,
-        showticklabels=ticks,
-        autorange="reversed",
-        scaleanchor="x",
-        constrain="domain",
-    )
+    both = dict(showgrid=False, zeroline=False, showticklabels=ticks, constrain="domain")
+    fig.update_xaxes(**both)
+    fig.update_yaxes(**both, autorange="reversed", scaleanchor="x")
 
 
 @dataclass(frozen=True)
