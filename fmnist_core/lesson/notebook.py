@@ -106,32 +106,30 @@ INITIALIZER_CODE = {"glorot_uniform": "", "he_normal": 'kernel_initializer="he_n
                     "zeros": 'kernel_initializer="zeros", '}
 
 
+# The Keras class of each kind of layer in `layer_specs`.
+KERAS_LAYERS = {"rescaling": "Rescaling", "reshape": "Reshape", "conv": "Conv2D", "pool": "MaxPooling2D",
+                "flatten": "Flatten", "dense": "Dense", "batchnorm": "BatchNormalization",
+                "activation": "Activation", "dropout": "Dropout"}
+
+
 def _layer(spec: LayerSpec, config: ExperimentConfig) -> str:
-    name = f'name="{spec.name}"'
-    weights = INITIALIZER_CODE[config.initializer] + (
+    """The layer's line in `keras.Sequential`: its class, its arguments, its name."""
+    if spec.kind not in KERAS_LAYERS:
+        raise ValueError(f"unknown layer kind {spec.kind!r}")
+    # What the layer takes before its name, each followed by ", " (flatten and batchnorm: nothing)
+    arguments = {"rescaling": "1 / 255, ", "reshape": f"{spec.output_shape}, ",
+                 "conv": f"{spec.units}, {KERNEL}, ", "pool": "2, ", "dense": f"{spec.units}, ",
+                 "activation": f'"{spec.activation}", ', "dropout": f"{spec.rate:g}, "}.get(spec.kind, "")
+    if spec.kind in ("conv", "dense"):
+        arguments += _neurons(spec, config)
+    return f'keras.layers.{KERAS_LAYERS[spec.kind]}({arguments}name="{spec.name}")'
+
+
+def _neurons(spec: LayerSpec, config: ExperimentConfig) -> str:
+    """A conv or dense layer's activation, if any, and how its weights start and are penalised."""
+    activation = f'activation="{spec.activation}", ' if spec.activation else ""
+    return activation + INITIALIZER_CODE[config.initializer] + (
         f"kernel_regularizer=keras.regularizers.L2({config.l2:g}), " if config.l2 else "")
-    match spec.kind:
-        case "rescaling":
-            return f"keras.layers.Rescaling(1 / 255, {name})"
-        case "reshape":
-            return f"keras.layers.Reshape({spec.output_shape}, {name})"
-        case "conv":
-            activation = f'activation="{spec.activation}", ' if spec.activation else ""
-            return f"keras.layers.Conv2D({spec.units}, {KERNEL}, {activation}{weights}{name})"
-        case "pool":
-            return f"keras.layers.MaxPooling2D(2, {name})"
-        case "flatten":
-            return f"keras.layers.Flatten({name})"
-        case "dense":
-            activation = f'activation="{spec.activation}", ' if spec.activation else ""
-            return f"keras.layers.Dense({spec.units}, {activation}{weights}{name})"
-        case "batchnorm":
-            return f"keras.layers.BatchNormalization({name})"
-        case "activation":
-            return f'keras.layers.Activation("{spec.activation}", {name})'
-        case "dropout":
-            return f"keras.layers.Dropout({spec.rate:g}, {name})"
-    raise ValueError(f"unknown layer kind {spec.kind!r}")
 
 
 def _what_training_is(config: ExperimentConfig) -> str:
