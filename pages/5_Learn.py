@@ -1,5 +1,8 @@
 """Learn: the lesson's six questions, answered with this learner's own data, model and runs."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pandas as pd
 import streamlit as st
 
@@ -85,8 +88,19 @@ def quiz(topic: str) -> None:
             (st.success if right else st.warning)(sentence)
 
 
-with st.container(border=True):
-    st.header("1 · What is Fashion-MNIST?")
+@contextmanager
+def question(title: str, *, quiz_on: str, experiment_key: str | None = None) -> Iterator[None]:
+    """A question in its box: the title, the answer the `with` block writes, then the experiment's
+    button and runs (if the question has one) and the quiz."""
+    with st.container(border=True):
+        st.header(title)
+        yield
+        if experiment_key:
+            experiment(experiment_key)
+        quiz(quiz_on)
+
+
+with question("1 · What is Fashion-MNIST?", quiz_on="data"):
     st.markdown(
         f"A set of **{len(data.train_labels) + len(data.test_labels):,}** grey images of "
         f"clothing: **{len(data.train_labels):,}** to train on (shape "
@@ -98,10 +112,8 @@ with st.container(border=True):
     examples = sample_indices(data.train_labels, 1, seed=0)
     chart(figures.image_grid(data.train_images[examples], names, columns=10),
           key="learn_examples")
-    quiz("data")
 
-with st.container(border=True):
-    st.header("2 · Why are pixel values normalised to 0–1?")
+with question("2 · Why are pixel values normalised to 0–1?", quiz_on="normalise", experiment_key="normalise"):
     stats, _ = training_set_summary(data)
     st.markdown(
         f"Pixels go from {stats['min']:.0f} to {stats['max']:.0f} (average {stats['mean']:.1f}). "
@@ -109,11 +121,9 @@ with st.container(border=True):
         "the picture. The first layer multiplies every input by a weight and adds them up: with "
         "inputs up to 255 these sums, and the gradients, are huge, so each update step "
         "overshoots. Small inputs keep training steady and fast.")
-    experiment("normalise")
-    quiz("normalise")
 
-with st.container(border=True):
-    st.header("3 · Which layers does the network have, and what does each do?")
+with question("3 · Which layers does the network have, and what does each do?",
+              quiz_on="layers", experiment_key="layers"):
     config = session.config()
     st.markdown(f"Your current model (change it on Build & train) has "
                 f"**{parameter_count(config):,}** parameters:")
@@ -121,11 +131,8 @@ with st.container(border=True):
     st.markdown("The lesson's model is Flatten → Dense(128, relu) → Dense(10): **101,770** "
                 "parameters, 100,480 of them in the hidden layer (784 × 128 weights + 128 "
                 "biases).")
-    experiment("layers")
-    quiz("layers")
 
-with st.container(border=True):
-    st.header("4 · What is an epoch?")
+with question("4 · What is an epoch?", quiz_on="epoch", experiment_key="epochs"):
     config = session.config()
     trained = f" Your last run trained for **{count(runs[-1].epochs_done, 'epoch')}**." if runs else ""
     st.markdown(
@@ -135,11 +142,9 @@ with st.container(border=True):
         f"**{count(config.epochs, 'epoch')}** make "
         f"{count(config.steps_per_epoch * config.epochs, 'step')}.{trained} More epochs help "
         "until the network starts memorising the training images.")
-    experiment("epochs")
-    quiz("epoch")
 
-with st.container(border=True):
-    st.header("5 · How does the prediction for the first test image compare with its label?")
+with question("5 · How does the prediction for the first test image compare with its label?",
+              quiz_on="prediction"):
     model_run = next(reversed(runs.with_predictions()), None)
     if model_run is None:
         st.info("Train a model first (Build & train, or any experiment on this page).")
@@ -156,10 +161,8 @@ with st.container(border=True):
             + ("the prediction is right." if predicted == label else "the prediction is wrong."))
         chart(figures.probability_bars(result.probabilities[0], label, names), where=bars,
               key="learn_first_bars")
-    quiz("prediction")
 
-with st.container(border=True):
-    st.header("6 · How can the accuracy be improved?")
+with question("6 · How can the accuracy be improved?", quiz_on="improve", experiment_key="initialisation"):
     if runs:
         best = runs.best()
         changed = best.config.differences()
@@ -175,5 +178,3 @@ with st.container(border=True):
     st.markdown("**Why not start every weight at zero?** Then every hidden neuron computes the same "
                 "thing and gets the same update: they stay identical, and 128 copies of one neuron "
                 "learn no more than one. Try it:")
-    experiment("initialisation")
-    quiz("improve")
