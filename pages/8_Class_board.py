@@ -65,8 +65,8 @@ knob = st.selectbox("Test accuracy against", list(KNOBS), list(KNOBS).index(
 def live() -> None:
     """The class now: redrawn every second while the board is open."""
     found = classroom.class_now(code, key)
-    if found is None:
-        st.warning("The board cannot read the class right now: the database does not answer.")
+    if isinstance(found, str):
+        st.warning(found)
         return
     counts, runs = found
     board = ClassBoard(runs, anonymous=info.anonymous)
@@ -98,8 +98,9 @@ def live() -> None:
 live()
 
 with st.expander("End the class"):
-    st.markdown("Deletes the class, its students' seats and all their runs from the database at "
-                "once. The students' pages then say that the class has ended.")
+    st.markdown("Deletes the class from the database at once: its students' nicknames, the board's "
+                "settings and every run trained in the class. The students keep their seats and the "
+                "runs they trained outside it; their pages then say that the class has ended.")
     if st.checkbox("Yes, end the class and delete its data", key="confirm_end"):
         if st.button("End class and delete its data", type="primary", icon=":material/delete:"):
             classroom.end_class(code, key)

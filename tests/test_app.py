@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 import fmnist_core.data.dataset
 import fmnist_core.data.download
+import ui.classroom
 from fmnist_core import figures
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data.errors import DATA_DIR_ENV
@@ -660,6 +661,39 @@ def test_a_nickname_a_classmate_has_gets_one_sentence_with_one_to_take_instead(r
     assert any(m.value == f"You are in class **`{info.shown_code}`** as **a DA 2**."
                for m in student.markdown)
     assert metric(open_board({"class": info.code, "key": key}), "Joined") == "2"
+
+
+def test_when_the_class_ends_a_students_page_keeps_the_seat_and_the_runs_from_outside_it(real_data,
+                                                                                         monkeypatch):
+    from fmnist_core.history import EpochRecord
+
+    monkeypatch.setattr(ui.classroom, "CHECK_SECONDS", 0.0)  # every run of a page asks about the class
+    seat, config = Seat.new(), ExperimentConfig(train_size=2000, epochs=1)
+    store = RunStore(os.environ[DATABASE_URL_ENV])
+    store.create_seat(seat)
+    info, key = store.start_class()
+    for run_id, name in (("before", "Run 1"), ("in-class", "Run 2")):
+        if run_id == "in-class":
+            store.join_class(seat, info.code, "Ada")
+        store.start_run(seat, run_id, name, config)
+        store.save_epoch(seat, run_id, EpochRecord(1, 0.6, 0.79, 0.55, 0.80, 1.0))
+        store.finish_run(seat, run_id, state=RunState.DONE, test_loss=0.5, test_accuracy=0.8, seconds=1.0,
+                         test_logits=np.zeros((10_000, 10), np.float32), weights=None)
+    at = open_page(HOME, query={"seat": seat.token})
+    assert metric(at, "Runs trained") == "2" and [m for m in at.markdown if "You are in class" in m.value]
+
+    store.end_class(info.code, key)
+    store.close()
+    at.run()
+    assert_renders(at, HOME)
+    assert [as_shown(w.value) for w in at.warning if "class" in w.value] == [
+        "Your class has ended: the teacher deleted its data, the runs you trained in it included; your "
+        "seat and your other runs are still here."]
+    assert at.session_state[SEAT].token == seat.token and at.query_params["seat"] == seat.token
+    assert [run.name for run in at.session_state[RUNS]] == ["Run 1"] and metric(at, "Runs trained") == "1"
+    assert not [m for m in at.markdown if "You are in class" in m.value]
+    at.run()  # said once
+    assert not [w for w in at.warning if "class has ended" in w.value]
 
 
 def test_a_class_experiment_sets_and_locks_each_students_part(real_data):

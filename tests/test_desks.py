@@ -11,6 +11,7 @@ from fmnist_core.config import ExperimentConfig
 from fmnist_core.history import EpochRecord
 from fmnist_core.run import RunState, TrainingRun
 from fmnist_core.store import Seat
+from fmnist_core.training.jobs import TrainingJob
 
 IDLE = 120.0
 
@@ -27,8 +28,11 @@ class Store:
     def __init__(self):
         self.runs: dict[str, list[TrainingRun]] = {}
         self.loads = 0
+        self.down = False  # then it cannot be read
 
     def load(self, seat: Seat):
+        if self.down:
+            return None
         self.loads += 1
         return [stored_run(run.run_id, run.state, run.epochs_done)
                 for run in self.runs.get(seat.token, [])], set()
@@ -114,6 +118,38 @@ def test_a_run_not_yet_in_the_store_stays_when_a_new_tab_opens(store):
     desk.runs.add(stored_run("pending", RunState.DONE, 2))  # finished here, its write still pending
     desks.desk(seat, fresh=True)
     assert [run.run_id for run in desk.runs] == ["pending"]
+
+
+def test_when_its_class_has_ended_a_desk_keeps_only_what_the_store_still_has(store):
+    desks, seat = Desks(store.load), Seat.new()
+    store.runs[seat.token] = [stored_run("before", RunState.DONE, 2),
+                              stored_run("in-class", RunState.DONE, 2),
+                              stored_run("running-in-class", RunState.RUNNING, 1),
+                              stored_run("queued-in-class", RunState.WAITING, 0)]
+    desk = desks.desk(seat)
+    before = desk.runs[0]
+    running, waiting, ended = (TrainingJob(ExperimentConfig(), run_id=run_id)
+                               for run_id in ("running-in-class", "queued-in-class", "ended-in-class"))
+    running.start(time.monotonic())
+    ended.start(time.monotonic())
+    ended.finish(stored_run("ended-in-class", RunState.DONE, 1))  # its result not yet on the desk
+    desk.jobs.extend([running, waiting, ended])
+
+    store.runs[seat.token] = [stored_run("before", RunState.DONE, 2)]  # the class went, with its runs
+    assert desks.drop_gone(seat)
+    assert list(desk.runs) == [before]  # the same object: its model, if in memory, stays
+    assert desk.jobs == [waiting]  # it will train outside the class
+    assert running.cancelled and not waiting.cancelled
+    assert desk.collect_ended() == [] and list(desk.runs) == [before]
+    assert desks.drop_gone(Seat.new())  # a seat with no desk here has nothing to drop
+
+
+def test_a_desk_drops_nothing_while_the_store_cannot_be_read(store):
+    desks, seat = Desks(store.load), Seat.new()
+    store.runs[seat.token] = [stored_run("kept", RunState.DONE, 2)]
+    desk = desks.desk(seat)
+    store.down = True
+    assert not desks.drop_gone(seat) and [run.run_id for run in desk.runs] == ["kept"]
 
 
 def test_the_idle_time_is_positive():

@@ -538,39 +538,57 @@ def test_where_you_stand_is_each_current_members_latest_finished_accuracy(store)
     assert store.class_accuracies(info.code.lower()) == [0.85, 0.80]
 
 
-def test_ending_a_class_deletes_it_and_its_members_seats_and_nothing_else(store):
+def test_ending_a_class_deletes_its_memberships_and_its_runs_never_a_seat_nor_another_run(store):
     ended, ended_key = store.start_class()
     kept, kept_key = store.start_class()
-    current, past, stays, outsider = students(store, 4)
-    store.join_class(current, ended.code, "Current")
-    store.join_class(past, ended.code, "Past")
-    store.start_run(past, "in-ended", "r", CONFIG)  # trained for the ended class
-    store.join_class(past, kept.code, "Past")  # then moved to the kept one
-    store.start_run(past, "in-kept", "r", CONFIG)
-    store.join_class(stays, kept.code, "Stays")
-    for seat in (current, stays, outsider):
-        store.start_run(seat, RUN_ID, "r", CONFIG)
-    for seat, run_id in ((current, RUN_ID), (past, "in-ended"), (past, "in-kept"), (stays, RUN_ID),
-                         (outsider, RUN_ID)):
-        store.save_epoch(seat, run_id, record(1))
-        finish(store, seat, run_id, confusion=confusion(2))
-    assert row_counts(store) == {"classes": 2, "members": 4, "seats": 4, "runs": 5, "epochs": 5,
-                                 "run_models": 5,
-                                 "models": 1}  # the same weights, stored once
+    current, past, leaver, stays, outsider = students(store, 5)
+    trained = []  # (seat, run id, weights): who trained what, and which weights it has
 
-    assert store.end_class(ended.shown_code, ended_key) == 2
-    assert row_counts(store) == {"classes": 1, "members": 1, "seats": 2, "runs": 2, "epochs": 2,
-                                 "run_models": 2,
-                                 "models": 1}
+    def train(seat: Seat, run_id: str, weights: bytes = b"shared weights") -> None:
+        store.start_run(seat, run_id, run_id, CONFIG)
+        store.save_epoch(seat, run_id, record(1))
+        finish(store, seat, run_id, weights=weights, confusion=confusion(2))
+        trained.append((seat, run_id, weights))
+
+    train(current, "before-joining")
+    store.join_class(current, ended.code, "Current")
+    train(current, "in-ended", weights=b"only the class's run has these")
+    store.queue_run(current, "queued-in-ended", "q", CONFIG)  # waiting in the class: the class's
+    store.join_class(past, ended.code, "Past")
+    train(past, "in-ended")  # shares its weights with runs outside the class
+    store.join_class(past, kept.code, "Past")  # then moved to the kept class
+    train(past, "in-kept")
+    store.join_class(leaver, ended.code, "Leaver")
+    store.queue_run(leaver, "queued-then-left", "q", CONFIG)  # queued in the class, trained after leaving
+    store.leave_class(leaver)
+    train(leaver, "queued-then-left")
+    store.join_class(stays, kept.code, "Stays")
+    train(stays, "in-kept")
+    train(outsider, "alone")
+    assert row_counts(store) == {"classes": 2, "members": 5, "seats": 5, "runs": 8, "epochs": 7,
+                                 "run_models": 7, "models": 2}
+
+    assert store.end_class(ended.shown_code, ended_key) == 3  # in-ended twice, and queued-in-ended
+    assert row_counts(store) == {"classes": 1, "members": 2, "seats": 5, "runs": 5, "epochs": 5,
+                                 "run_models": 5,
+                                 "models": 1}  # the class's own weights went; the shared ones stay
     assert store.class_of_code(ended.code) is None
-    for gone in (current, past):
-        assert store.seat_of_token(gone.token) is None and store.membership_of(gone) is None
-    with pytest.raises(ClassNotFound):
-        store.end_class(ended.code, ended_key)
+    for seat in (current, past, leaver, stays, outsider):  # every seat stays, with its link and code
+        assert store.seat_of_token(seat.token) == seat and store.seat_of_code(seat.code) == seat
+    assert [run.run_id for run in store.runs_of_seat(current)] == ["before-joining"]
+    assert [run.run_id for run in store.runs_of_seat(past)] == ["in-kept"]
+    assert [run.run_id for run in store.runs_of_seat(leaver)] == ["queued-then-left"]
+    for seat, run_id, weights in trained:
+        if run_id != "in-ended":
+            assert store.weights_of_run(seat, run_id) == weights
+    assert store.membership_of(current) is None
     assert store.membership_of(stays) == Membership(kept.code, "Stays", None, 102,
                                                     store.membership_of(stays).joined_at)
-    assert [(run.nickname, run.member) for run in store.class_runs(kept.code, kept_key)] == [("Stays", 2)]
-    assert [run.state for run in store.runs_of_seat(outsider)] == [RunState.DONE]
+    assert [(run.nickname, run.name) for run in store.class_runs(kept.code, kept_key)] == [
+        ("Past", "in-kept"), ("Stays", "in-kept")]
+    with pytest.raises(ClassNotFound):
+        store.end_class(ended.code, ended_key)
+    assert store.join_class(current, kept.code, "Current").code == kept.code  # the seat goes on
 
 
 def test_a_class_left_with_no_members_expires(store):

@@ -1,6 +1,7 @@
 """A tab's part in a class: joining, the class's locks and experiment on this student's knobs,
 the teacher's board (its credentials, the teacher's changes, the class now), and the news that a
-class has ended. Every change to a class goes through here, to the run store's front."""
+class has ended (its runs gone from this tab, the seat and its other runs kept). Every change to a
+class goes through here, to the run store's front."""
 
 import time
 from collections.abc import Mapping, Sequence
@@ -22,15 +23,16 @@ from fmnist_core.store import (
     StoreUnavailable,
 )
 from ui import session, settings
-from ui.resources import desks
+from ui.resources import desks, store_writer
 
 MEMBERSHIP, ENDED = "class_membership", "class_ended"
 CHECK_SECONDS = 3.0  # how often a page asks the database about the student's class
+FLUSH_SECONDS = 2.0  # how long a page waits for this server's writes when the class has ended
 
 
 def follow_membership() -> None:
     """Keeps this tab in step with its class: its locks and experiment on the knobs; when the
-    teacher has ended the class, a fresh seat and one sentence saying so."""
+    teacher has ended the class, its runs leave the page and one sentence says so."""
     checked, known, info = st.session_state.get(MEMBERSHIP, (0.0, None, None))
     if time.monotonic() - checked < CHECK_SECONDS:
         return
@@ -71,8 +73,13 @@ def _apply(membership: Membership | None, info: ClassInfo | None) -> None:
 
 
 def _class_ended(known: Membership) -> None:
-    desks().forget(session.seat())
-    session.start_afresh()
+    """The runs trained in the class leave this seat's desk; the seat and its other runs stay. A
+    run the store lacks once this server's writes are all in it went with the class; until then
+    (or while the store cannot be read) the next check tries again."""
+    if not store_writer().flush(FLUSH_SECONDS) or not desks().drop_gone(session.seat()):
+        return
+    for made_of_runs in (session.EVALUATIONS, session.OUTPUTS):  # by the runs' ids, which may be reused
+        st.session_state.pop(made_of_runs, None)
     st.session_state.pop(MEMBERSHIP, None)
     session.set_class_controls({})
     st.session_state[ENDED] = known.code
@@ -81,8 +88,8 @@ def _class_ended(known: Membership) -> None:
 def ended_note() -> str | None:
     """Once, after the teacher ended this student's class."""
     code = st.session_state.pop(ENDED, None)
-    return code and ("Your class has ended: the teacher deleted its data, your runs in it "
-                     "included. You can go on here on your own, with a new seat.")
+    return code and ("Your class has ended: the teacher deleted its data, the runs you trained in it "
+                     "included; your seat and your other runs are still here.")
 
 
 def membership() -> tuple[Membership | None, ClassInfo | None]:
@@ -167,18 +174,21 @@ def set_class_options(code: str, key: str, *, controls: Mapping[str, str], show_
                                           anonymous=anonymous)
 
 
-def class_now(code: str, key: str) -> tuple[ClassCounts, list[ClassRun]] | None:
-    """The class's counts and runs, for its board; None while the database does not answer."""
+def class_now(code: str, key: str) -> tuple[ClassCounts, list[ClassRun]] | str:
+    """The class's counts and runs, for its board; else why not, in one sentence (the class has
+    ended, or the database does not answer)."""
     front = session.store()
     try:
         return front.class_counts(code), front.class_runs(code, key)
+    except (ClassNotFound, NotTheTeacher):
+        return "This class has ended: its data are deleted."
     except StoreUnavailable:
-        return None
+        return "The board cannot read the class right now: the database does not answer."
 
 
 def end_class(code: str, key: str) -> None:
-    """Deletes the class and its students' seats and runs; nothing while the database does not
-    answer."""
+    """Deletes the class, its memberships and the runs trained in it (never a seat, nor another
+    run); nothing while the database does not answer."""
     with suppress(StoreUnavailable):
         session.store().end_class(code, key)
 

@@ -18,7 +18,7 @@ from fmnist_core.host.environment import SEAT_IDLE_SECONDS
 from fmnist_core.run import RunState, TrainingRun
 from fmnist_core.run_list import MODELS_KEPT, RunList
 from fmnist_core.store import Seat
-from fmnist_core.training.jobs import TrainingJob
+from fmnist_core.training.jobs import JobState, TrainingJob
 
 PRESENCE_GRACE_SECONDS = 20.0
 LOOK_AGAIN_SECONDS = 10.0
@@ -105,6 +105,19 @@ class Desk:
     def forget_runs(self) -> None:
         self.runs, self.saved_models = RunList(), set()
 
+    def keep_only(self, run_ids: set[str], saved_models: set[str]) -> list[TrainingJob]:
+        """Keeps the runs whose ids are in `run_ids` (`saved_models`: those of them whose weights the
+        store holds now), and the trainings that wait or whose run is there; returns the others,
+        taken off (those still running are to be stopped)."""
+        with self._lock:
+            self.runs = RunList([run for run in self.runs if run.run_id in run_ids])
+            self.saved_models = saved_models
+            gone = [job for job in self.jobs
+                    if job.state is not JobState.WAITING and job.run_id not in run_ids]
+            for job in gone:
+                self.jobs.remove(job)
+        return gone
+
 
 class Desks:
     """Every desk this server holds, by seat token; a desk's runs come from the store when it opens."""
@@ -134,12 +147,23 @@ class Desks:
                     if desk.left_for(is_connected, now) >= self.idle_seconds]
             return [session_id for token in gone for session_id in self._desks.pop(token).tabs]
 
-    def forget(self, seat: Seat) -> None:
-        """Drops the seat's desk (its class was ended and deleted): its runs leave memory too."""
+    def drop_gone(self, seat: Seat) -> bool:
+        """Takes off the seat's desk what the store no longer has: when its class was ended, the runs
+        trained in it went with it, and its trainings still running in it stop. Its other runs, and
+        its trainings still waiting (they will train outside the class), stay. Call it only once
+        the store holds every write of this server, or a run not written yet would go too. False
+        when the store cannot be read."""
         with self._lock:
-            desk = self._desks.pop(seat.token, None)
-        for job in desk.jobs if desk else ():
+            desk = self._desks.get(seat.token)
+        if desk is None:
+            return True
+        loaded = self._load_runs(seat)
+        if loaded is None:
+            return False
+        stored, saved_models = loaded
+        for job in desk.keep_only({run.run_id for run in stored}, saved_models):
             job.cancel()
+        return True
 
     def desk(self, seat: Seat, fresh: bool = False) -> Desk:
         """The seat's desk, opened with its stored runs the first time. `fresh` (a new tab) brings

@@ -7,7 +7,7 @@ A class may have a plan: one setting and the values the class tries, one per mem
 balanced as members come and go; every member also has a seed of its own, so no two runs are alike.
 A run trained while its seat is a current member counts for the class: the teacher's board shows
 them all with the members' nicknames; a student sees only the accuracies ("where you stand"). No two
-current members share a nickname.
+current members share a nickname. Ending a class deletes it and those runs, never a seat.
 
 `ClassStore` keeps them in the `Database` (the records it returns and the rules it keeps are in
 `class_rules`); `RunStore` builds on it with seats and runs. Every query is parameterised; nothing
@@ -202,12 +202,14 @@ class ClassStore(Database):
             confusion=confusion_array(run.confusion)) for run in found]
 
     def end_class(self, code: str, key: str) -> int:
-        """Deletes the class and, all at once, the seats of everyone who was ever a member, with
-        all their runs (of any class), epochs, weights and memberships; returns how many seats went."""
+        """Deletes the class, all at once: its memberships, its board settings and the runs trained
+        as its members, with their epochs and the weights no other run has. Never a seat, nor a run
+        trained outside the class (before joining, after leaving, or in another class). Returns
+        how many runs went."""
         with self._transaction(write=True) as connection:
             row = self._teachers_class_row(connection, code, key, lock=True)
-            gone = connection.execute(delete(seats).where(seats.c.id.in_(
-                select(members.c.seat_id).where(members.c.class_id == row.id)))).rowcount
+            gone = connection.execute(delete(runs).where(runs.c.class_id == row.id)).rowcount
+            connection.execute(delete(members).where(members.c.class_id == row.id))
             connection.execute(delete(classes).where(classes.c.id == row.id))
             drop_unused_weights(connection)
         return gone

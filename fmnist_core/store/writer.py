@@ -128,22 +128,23 @@ class StoreWriter:
         with self._changed:
             return self._write_problem or self._at_once_problem
 
+    # `closed`, `pending` and `pending_bytes` read one value each, without the lock: a read is whole
+    # either way, and the value may change the moment after it. `problem` and `full` combine values,
+    # so they take the lock to read them all at one moment.
+
     @property
     def closed(self) -> bool:
-        with self._changed:
-            return self._closing
+        return self._closing
 
     @property
     def pending(self) -> int:
         """Writes not yet in the database."""
-        with self._changed:
-            return len(self._writes)
+        return len(self._writes)
 
     @property
     def pending_bytes(self) -> int:
         """What the writes not yet in the database hold, in bytes (estimated)."""
-        with self._changed:
-            return self._pending_bytes
+        return self._pending_bytes
 
     @property
     def max_pending_bytes(self) -> int:
