@@ -1,16 +1,10 @@
-"""Seats, their runs, each run's epochs, and the weights of a seat's newest runs.
-
-Revision ID: 0001
-Revises:
-"""
+"""Seats, their runs, each run's epochs, and the weights of a seat's newest runs."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

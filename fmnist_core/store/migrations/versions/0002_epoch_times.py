@@ -1,16 +1,10 @@
-"""When each epoch ended (in the training) and when it was saved: how long saving takes in a class.
-
-Revision ID: 0002
-Revises: 0001
-"""
+"""When each epoch ended (in the training) and when it was saved: how long saving takes in a class."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,17 +1,11 @@
 """Classes (a teacher's code and key, plan and options), their members, and each run's class and
-confusion matrix.
-
-Revision ID: 0003
-Revises: 0002
-"""
+confusion matrix."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

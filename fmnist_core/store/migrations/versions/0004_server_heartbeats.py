@@ -1,16 +1,10 @@
-"""The app servers' heartbeats: a server silent too long is gone, and its unfinished runs with it.
-
-Revision ID: 0004
-Revises: 0003
-"""
+"""The app servers' heartbeats: a server silent too long is gone, and its unfinished runs with it."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

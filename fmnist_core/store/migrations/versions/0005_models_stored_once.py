@@ -2,11 +2,7 @@
 identical earlier one (or trained again with the same settings and seed) refers to the same bytes.
 
 `models` holds each distinct set of weights under its SHA-256; `run_models` says which a run has.
-The old `weights` table (a copy per run) is moved over and dropped.
-
-Revision ID: 0005
-Revises: 0004
-"""
+The old `weights` table (a copy per run) is moved over and dropped."""
 
 import hashlib
 
@@ -15,8 +11,6 @@ from alembic import op
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 _weights = sa.table("weights", sa.column("run", sa.Integer), sa.column("data", sa.LargeBinary))
 _models = sa.table("models", sa.column("digest", sa.String), sa.column("data", sa.LargeBinary))

@@ -1,16 +1,10 @@
-"""What one browser did lately (a seat started), so that limits hold across tabs, reloads and servers.
-
-Revision ID: 0006
-Revises: 0005
-"""
+"""What one browser did lately (a seat started), so that limits hold across tabs, reloads and servers."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
