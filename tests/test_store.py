@@ -609,17 +609,24 @@ FIRST_REVISION_ROWS = [
 ]
 
 
+def store_as_the_first_revision(connection) -> dict:
+    """Brings an empty database to the first revision and stores FIRST_REVISION_ROWS in it, as that
+    revision did; returns the values they were stored with (the seat's hashes, now, ...)."""
+    upgrade(connection, FIRST_REVISION)
+    values = {**FROZEN_SEAT, "now": utc_now(), "weights": b"frozen weights",
+              "test_logits": np.arange(20, dtype="<f2").tobytes()}
+    for statement in FIRST_REVISION_ROWS:
+        clause = text(statement)
+        if ":now" in statement:
+            clause = clause.bindparams(bindparam("now", type_=DateTime(timezone=True)))
+        connection.execute(clause, values)
+    return values
+
+
 def test_a_database_of_the_first_revision_is_brought_to_head_with_its_runs(database_url):
     engine = create_engine(database_url)
     with engine.begin() as connection:
-        upgrade(connection, FIRST_REVISION)
-        values = {**FROZEN_SEAT, "now": utc_now(), "weights": b"frozen weights",
-                  "test_logits": np.arange(20, dtype="<f2").tobytes()}
-        for statement in FIRST_REVISION_ROWS:
-            clause = text(statement)
-            if ":now" in statement:
-                clause = clause.bindparams(bindparam("now", type_=DateTime(timezone=True)))
-            connection.execute(clause, values)
+        store_as_the_first_revision(connection)
     engine.dispose()
 
     store = RunStore(database_url)
@@ -661,14 +668,7 @@ def test_a_run_left_running_before_the_heartbeats_is_lost_at_the_first_heartbeat
     # and no server has a heartbeat yet.
     engine = create_engine(database_url)
     with engine.begin() as connection:
-        upgrade(connection, FIRST_REVISION)
-        values = {**FROZEN_SEAT, "now": utc_now(), "weights": b"frozen weights",
-                  "test_logits": np.arange(20, dtype="<f2").tobytes()}
-        for statement in FIRST_REVISION_ROWS:
-            clause = text(statement)
-            if ":now" in statement:
-                clause = clause.bindparams(bindparam("now", type_=DateTime(timezone=True)))
-            connection.execute(clause, values)
+        values = store_as_the_first_revision(connection)
         upgrade(connection, "0003")
         connection.execute(text(
             """INSERT INTO runs (seat_id, run_id, name, config, server, state, created_at)
