@@ -118,13 +118,6 @@ def seat_notes() -> list[str]:
     return st.session_state.pop(SEAT_NOTES, [])
 
 
-def start_afresh() -> None:
-    """This tab gets a new seat (its old one, and everything of it, is gone)."""
-    st.session_state[SEAT] = _new_seat()
-    st.session_state.pop(EVALUATIONS, None)
-    desk()
-
-
 def seat() -> Seat:
     return desk().seat
 

@@ -116,7 +116,8 @@ class StoreFront:
         return self._read(lambda store: store.class_runs(code, key))
 
     def end_class(self, code: str, key: str) -> int:
-        """Deletes the class and every member's seat and runs; returns how many seats went."""
+        """Deletes the class, its memberships and the runs trained in it (never a seat); returns how
+        many runs went."""
         return self._write(lambda store: store.end_class(code, key))
 
     def _read(self, fn: Callable[[RunStore], T]) -> T:
