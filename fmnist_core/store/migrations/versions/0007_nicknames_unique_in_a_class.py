@@ -4,11 +4,7 @@ Each member gets its nickname's key (`class_rules.nickname_key`), and a unique i
 the key of its current members holds on every server. In a class under way, a current member whose
 nickname an earlier current member already has is renamed as a new one would be told to join
 (`free_nickname`: "Ada 2"), so the board shows nobody under a classmate's name. (A run already
-carries the class it was trained in, since 0003: ending a class deletes those runs, and no other.)
-
-Revision ID: 0007
-Revises: 0006
-"""
+carries the class it was trained in, since 0003: ending a class deletes those runs, and no other.)"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -17,8 +13,6 @@ from fmnist_core.store.class_rules import free_nickname, nickname_key
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 _members = sa.table("members", sa.column("id", sa.Integer), sa.column("class_id", sa.Integer),
                     sa.column("nickname", sa.Text), sa.column("nickname_key", sa.Text),

@@ -1,16 +1,10 @@
-"""Seat codes of 8 characters, each hashed with a salt of its own and found by its first 3.
-
-Revision ID: 0008
-Revises: 0007
-"""
+"""Seat codes of 8 characters, each hashed with a salt of its own and found by its first 3."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
