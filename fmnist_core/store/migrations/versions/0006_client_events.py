@@ -11,8 +11,8 @@ def upgrade() -> None:
     op.create_table(
         "client_events",
         sa.Column("id", sa.Integer, nullable=False),
-        sa.Column("client", sa.String(64), nullable=False),
-        sa.Column("event", sa.String(16), nullable=False),
+        sa.Column("client", sa.String(64), nullable=False),  # SHA-256 of the browser's id, never the id
+        sa.Column("event", sa.String(16), nullable=False),  # "seat" (later also "code_miss")
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_client_events"),
     )
