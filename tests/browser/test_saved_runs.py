@@ -110,15 +110,15 @@ def test_runs_come_back_after_a_reload_in_a_fresh_browser_and_by_code(context, a
 
     sidebar_link(page, "Home").click()  # the code, shown on Home, typed on another device
     expect_page(page, "")
-    code = re.search(r"Your code: ([A-Z2-9]{3}-[A-Z2-9]{3})",
+    code = re.search(r"Your code: ([A-Z2-9]{4}-[A-Z2-9]{4})",
                      page.get_by_text("Your code:").inner_text())[1]
     screenshot(page, "51-home-code")
     other = context()
     other.goto("/")
     expect_page(other, "")
-    other.get_by_label("Continue from another device: type its code").fill("zzz-zzz")
+    other.get_by_label("Continue from another device: type its code").fill("zzzz-zzzz")
     other.get_by_role("button", name="Bring back my runs").click()
-    other.get_by_text("No seat has the code ZZZ-ZZZ").wait_for()
+    other.get_by_text("No seat has the code ZZZZ-ZZZZ").wait_for()
     other.get_by_label("Continue from another device: type its code").fill(code.lower())
     other.get_by_role("button", name="Bring back my runs").click()
     other.wait_for_function(f"() => location.search.includes('seat={token}')")
