@@ -104,8 +104,8 @@ def navigation() -> st.navigation:
 
 def frame(page_file: str) -> None:
     """Everything a page is drawn in; each page calls it first with its `__file__`. (Not the router:
-    with a pages/ folder beside the main script, Streamlit runs a page file by itself, without the
-    router, for a new server's first request and in AppTest.)"""
+    with a pages/ folder beside the main script, AppTest runs a page file by itself, without it; the
+    server is told not to in app.py.)"""
     page = LESSON_PAGES[Path(page_file).resolve().relative_to(REPO).as_posix()]
     st.set_page_config(page_title=f"{page.title} · Fashion-MNIST Classroom", page_icon=":material/checkroom:",
                        layout="wide")
