@@ -493,10 +493,10 @@ def test_deleting_a_seats_runs_leaves_no_row_of_them(store, seat):
 
     assert store.delete_runs_of_seat(seat) == 2
     assert row_counts(store) == {"classes": 0, "members": 0, "seats": 2, "runs": 1, "epochs": 2,
-                                 "run_models": 1, "models": 1}
+                                 "run_models": 1, "models": 1, "writeups": 0}
     assert store.delete_runs_of_seat(other) == 1
     assert row_counts(store) == {"classes": 0, "members": 0, "seats": 2, "runs": 0, "epochs": 0,
-                                 "run_models": 0, "models": 0}
+                                 "run_models": 0, "models": 0, "writeups": 0}
     assert store.seat_of_token(seat.token) == seat  # the seat stays, to start again
 
 
@@ -520,10 +520,10 @@ def test_old_runs_and_seats_unseen_as_long_expire(store):
     assert [run.run_id for run in store.runs_of_seat(kept_by_a_run)] == ["recent"]
     assert store.seat_of_token(seen_lately.token) == seen_lately
     assert row_counts(store) == {"classes": 0, "members": 0, "seats": 2, "runs": 1, "epochs": 1,
-                                 "run_models": 1, "models": 1}
+                                 "run_models": 1, "models": 1, "writeups": 0}
     assert store.delete_expired(30, now=now + timedelta(days=31)) == 1
     assert row_counts(store) == {"classes": 0, "members": 0, "seats": 0, "runs": 0, "epochs": 0,
-                                 "run_models": 0, "models": 0}
+                                 "run_models": 0, "models": 0, "writeups": 0}
 
 
 @pytest.mark.parametrize("days", [0, -1, float("nan"), "30", True])
@@ -647,7 +647,7 @@ def test_a_database_of_the_first_revision_is_brought_to_head_with_its_runs(datab
         if store.engine.dialect.name == "sqlite":  # turned off for the migration only
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     assert row_counts(store) == {"classes": 0, "members": 0, "seats": 1, "runs": 1, "epochs": 1,
-                                 "run_models": 1, "models": 1}
+                                 "run_models": 1, "models": 1, "writeups": 0}
 
     store.start_run(seat, "after-upgrade", "Run 2", CONFIG)  # and it takes new runs
     store.save_epoch(seat, "after-upgrade", record(1))
@@ -659,7 +659,7 @@ def test_a_database_of_the_first_revision_is_brought_to_head_with_its_runs(datab
     assert store.end_class(info.code, key) == 1  # the class's run goes with it; the seat and the rest stay
     assert [run.run_id for run in store.runs_of_seat(seat)] == ["frozen-run", "after-upgrade"]
     assert row_counts(store) == {"classes": 0, "members": 0, "seats": 1, "runs": 2, "epochs": 2,
-                                 "run_models": 1, "models": 1}
+                                 "run_models": 1, "models": 1, "writeups": 0}
     store.close()
 
 
@@ -857,7 +857,7 @@ def test_thirty_learners_writing_through_one_writer_lose_nothing(sqlite_url):
     assert writer.flush(60) and writer.healthy
     counts = writer.read(row_counts)
     assert counts == {"classes": 0, "members": 0, "seats": 30, "runs": 30, "epochs": 300, "run_models": 30,
-                      "models": 1}  # the same weights, stored once
+                      "models": 1, "writeups": 0}  # the same weights, stored once
     assert all(run.state is RunState.DONE and run.epochs_done == 10
                for seat in learners for run in writer.read(lambda store, seat=seat: store.runs_of_seat(seat)))
     writer.close()

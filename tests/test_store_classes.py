@@ -566,11 +566,11 @@ def test_ending_a_class_deletes_its_memberships_and_its_runs_never_a_seat_nor_an
     train(stays, "in-kept")
     train(outsider, "alone")
     assert row_counts(store) == {"classes": 2, "members": 5, "seats": 5, "runs": 8, "epochs": 7,
-                                 "run_models": 7, "models": 2}
+                                 "run_models": 7, "models": 2, "writeups": 0}
 
     assert store.end_class(ended.shown_code, ended_key) == 3  # in-ended twice, and queued-in-ended
     assert row_counts(store) == {"classes": 1, "members": 2, "seats": 5, "runs": 5, "epochs": 5,
-                                 "run_models": 5,
+                                 "run_models": 5, "writeups": 0,
                                  "models": 1}  # the class's own weights went; the shared ones stay
     assert store.class_of_code(ended.code) is None
     for seat in (current, past, leaver, stays, outsider):  # every seat stays, with its link and code

@@ -39,6 +39,7 @@ class ClassInfo:
     show_standing: bool
     anonymous: bool
     capacity: int
+    write_first: bool  # students write up the lesson's questions before they train
 
     @property
     def shown_code(self) -> str:

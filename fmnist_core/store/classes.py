@@ -7,11 +7,13 @@ A class may have a plan: one setting and the values the class tries, one per mem
 balanced as members come and go; every member also has a seed of its own, so no two runs are alike.
 A run trained while its seat is a current member counts for the class: the teacher's board shows
 them all with the members' nicknames; a student sees only the accuracies ("where you stand"). No two
-current members share a nickname. Ending a class deletes it and those runs, never a seat.
+current members share a nickname. Ending a class deletes it, those runs and the write-ups saved or
+handed in under it (`writeups`), never a seat.
 
 `ClassStore` keeps them in the `Database` (the records it returns and the rules it keeps are in
-`class_rules`); `RunStore` builds on it with seats and runs. Every query is parameterised; nothing
-here logs a key or a nickname.
+`class_rules`); `RunStore` builds on it with seats, runs and write-ups (`writeups`, which reads the
+teacher's key with `teachers_class_row` and a seat's class with `current_class_id`). Every query is
+parameterised; nothing here logs a key or a nickname.
 """
 
 import hmac
@@ -45,7 +47,7 @@ from fmnist_core.store.class_rules import (
 from fmnist_core.store.database import Database
 from fmnist_core.store.errors import ClassFull, ClassNotFound, NotTheTeacher
 from fmnist_core.store.seats import CODE_LENGTH, Seat, new_code, normalise_code, token_hash
-from fmnist_core.store.tables import classes, epochs, members, runs, seats, utc_now
+from fmnist_core.store.tables import classes, epochs, members, runs, seats, utc_now, writeups
 from fmnist_core.store.weights import drop_unused_weights
 
 CAPACITY_RANGE = (1, 1000)  # members a class can take at once
@@ -81,7 +83,7 @@ def _class_info(row: Row) -> ClassInfo:
         code=row.code, created_at=row.created_at, plan_setting=row.plan_setting,
         plan_values=tuple(json.loads(row.plan_values)) if row.plan_values is not None else (),
         controls=tuple(sorted(json.loads(row.controls).items())), show_standing=bool(row.show_standing),
-        anonymous=bool(row.anonymous), capacity=row.capacity)
+        anonymous=bool(row.anonymous), capacity=row.capacity, write_first=bool(row.write_first))
 
 
 def _current(class_id: int):
@@ -104,9 +106,40 @@ def _leave(connection: Connection, seat_id: int) -> None:
                        .values(left_at=utc_now()))
 
 
+def _class_row(connection: Connection, code: object, lock: bool = False) -> Row | None:
+    """The class's row; `lock` holds it until the transaction ends (FOR NO KEY UPDATE on PostgreSQL:
+    other writes of the class wait, runs and members may still refer to it)."""
+    normalised = normalise_code(code)
+    if normalised is None:
+        return None
+    query = select(classes).where(classes.c.code == normalised)
+    if lock:
+        query = query.with_for_update(key_share=True)  # SQLite: nothing; its write lock is held
+    return connection.execute(query).first()
+
+
+def _existing_class_row(connection: Connection, code: object) -> Row:
+    row = _class_row(connection, code)
+    if row is None:
+        raise _not_found(code)
+    return row
+
+
+def teachers_class_row(connection: Connection, code: object, key: object, lock: bool = False) -> Row:
+    """The class's row (`lock`: see `_class_row`), if `key` is its teacher's; else ClassNotFound (the
+    code) or NotTheTeacher."""
+    row = _class_row(connection, code, lock)
+    if row is None:
+        raise _not_found(code)
+    given = teacher_key_hash(key) if isinstance(key, str) else ""
+    if not hmac.compare_digest(row.teacher_key_hash, given):  # in constant time
+        raise _not_the_teacher()
+    return row
+
+
 class ClassStore(Database):
-    """The class methods of the run store (`RunStore` adds seats and runs): each names what the
-    lesson does."""
+    """The class methods of the run store (`RunStore` adds seats, runs and write-ups): each names
+    what the lesson does."""
 
     # The teacher
 
@@ -124,21 +157,22 @@ class ClassStore(Database):
                     continue
                 connection.execute(insert(classes).values(
                     code=code, teacher_key_hash=teacher_key_hash(key), created_at=utc_now(),
-                    controls="{}", show_standing=False, anonymous=False, capacity=capacity))
-                return _class_info(self._class_row(connection, code)), key
+                    controls="{}", show_standing=False, anonymous=False, capacity=capacity,
+                    write_first=False))
+                return _class_info(_class_row(connection, code)), key
         raise RuntimeError(f"Drew {CLASS_CODE_DRAWS} class codes that were all taken; the codes are "
                            f"running out.")
 
     def class_of_code(self, code: str) -> ClassInfo | None:
         """The class with this code, typed any way ("k7p 2qx"); None if there is none."""
         with self._transaction() as connection:
-            row = self._class_row(connection, code)
+            row = _class_row(connection, code)
         return None if row is None else _class_info(row)
 
     def teachers_class(self, code: str, key: str) -> ClassInfo:
         """The class, if `key` is its teacher's; else ClassNotFound (the code) or NotTheTeacher."""
         with self._transaction() as connection:
-            return _class_info(self._teachers_class_row(connection, code, key))
+            return _class_info(teachers_class_row(connection, code, key))
 
     def set_plan(self, code: str, key: str, setting: str | None, values: Sequence[str] = ()) -> ClassInfo:
         """Makes the class try `values` of `setting` (URL texts, like "64" for hidden_layers), or no
@@ -146,7 +180,7 @@ class ClassStore(Database):
         order: the i-th member the (i mod len(values))-th value."""
         texts = None if setting is None else plan_texts(setting, values)
         with self._transaction(write=True) as connection:
-            row = self._teachers_class_row(connection, code, key, lock=True)
+            row = teachers_class_row(connection, code, key, lock=True)
             connection.execute(update(classes).where(classes.c.id == row.id).values(
                 plan_setting=setting, plan_values=None if texts is None else json.dumps(texts)))
             connection.execute(update(members).where(members.c.class_id == row.id).values(slot=None))
@@ -159,33 +193,35 @@ class ClassStore(Database):
                         .values(slot=bindparam("new_slot")),
                         [{"member": member, "new_slot": number % len(texts)}
                          for number, member in enumerate(current)])
-            return _class_info(self._class_row(connection, row.code))
+            return _class_info(_class_row(connection, row.code))
 
     def set_class_options(self, code: str, key: str, *, controls: Mapping[str, str] | None = None,
-                          show_standing: bool | None = None, anonymous: bool | None = None) -> ClassInfo:
+                          show_standing: bool | None = None, anonymous: bool | None = None,
+                          write_first: bool | None = None) -> ClassInfo:
         """Changes the options given (the others stay): which settings the students' pages lock or
-        hide ({setting: "lock" or "hide"}), whether students see where they stand, and whether the
-        board hides the nicknames."""
+        hide ({setting: "lock" or "hide"}), whether students see where they stand, whether the
+        board hides the nicknames, and whether students write up the lesson before they train."""
         changes = {}
         if controls is not None:
             changes["controls"] = json.dumps(checked_controls(controls))
-        for name, value in (("show_standing", show_standing), ("anonymous", anonymous)):
+        for name, value in (("show_standing", show_standing), ("anonymous", anonymous),
+                            ("write_first", write_first)):
             if value is not None:
                 if not isinstance(value, bool):
                     raise ValueError(f"{name} must be True or False; got {value!r}.")
                 changes[name] = value
         with self._transaction(write=bool(changes)) as connection:
-            row = self._teachers_class_row(connection, code, key, lock=bool(changes))
+            row = teachers_class_row(connection, code, key, lock=bool(changes))
             if changes:
                 connection.execute(update(classes).where(classes.c.id == row.id).values(**changes))
-            return _class_info(self._class_row(connection, row.code))
+            return _class_info(_class_row(connection, row.code))
 
     def class_runs(self, code: str, key: str) -> list[ClassRun]:
         """Every run of the class, oldest first, with its member's number and nickname: the board."""
         epoch_seconds = (select(func.sum(epochs.c.seconds)).where(epochs.c.run == runs.c.id)
                          .scalar_subquery())
         with self._transaction() as connection:
-            row = self._teachers_class_row(connection, code, key)
+            row = teachers_class_row(connection, code, key)
             found = connection.execute(
                 select(members.c.seed, members.c.nickname, runs.c.name, runs.c.config,
                        runs.c.state, runs.c.test_accuracy, runs.c.created_at, runs.c.finished_at,
@@ -202,13 +238,14 @@ class ClassStore(Database):
             confusion=confusion_array(run.confusion)) for run in found]
 
     def end_class(self, code: str, key: str) -> int:
-        """Deletes the class, all at once: its memberships, its board settings and the runs trained
-        as its members, with their epochs and the weights no other run has. Never a seat, nor a run
-        trained outside the class (before joining, after leaving, or in another class). Returns
-        how many runs went."""
+        """Deletes the class, all at once: its memberships, its board settings, the write-ups last
+        saved or handed in under it, and the runs trained as its members, with their epochs and the
+        weights no other run has. Never a seat, nor a run trained outside the class (before joining,
+        after leaving, or in another class). Returns how many runs went."""
         with self._transaction(write=True) as connection:
-            row = self._teachers_class_row(connection, code, key, lock=True)
+            row = teachers_class_row(connection, code, key, lock=True)
             gone = connection.execute(delete(runs).where(runs.c.class_id == row.id)).rowcount
+            connection.execute(delete(writeups).where(writeups.c.class_id == row.id))
             connection.execute(delete(members).where(members.c.class_id == row.id))
             connection.execute(delete(classes).where(classes.c.id == row.id))
             drop_unused_weights(connection)
@@ -219,7 +256,7 @@ class ClassStore(Database):
     def class_counts(self, code: str) -> ClassCounts:
         """How many have joined, and how many of the class's runs wait, train, and have finished."""
         with self._transaction() as connection:
-            row = self._existing_class_row(connection, code)
+            row = _existing_class_row(connection, code)
             joined = connection.scalar(select(func.count()).select_from(members).where(_current(row.id)))
             by_state = dict(connection.execute(
                 select(runs.c.state, func.count()).where(runs.c.class_id == row.id)
@@ -232,7 +269,7 @@ class ClassStore(Database):
         """The test accuracy of each current member's latest finished run of the class, highest
         first, without names: what a student may see of where they stand."""
         with self._transaction() as connection:
-            row = self._existing_class_row(connection, code)
+            row = _existing_class_row(connection, code)
             found = connection.execute(
                 select(runs.c.seat_id, runs.c.test_accuracy)
                 .select_from(runs.join(members, (members.c.class_id == runs.c.class_id)
@@ -262,7 +299,7 @@ class ClassStore(Database):
         nickname = check_nickname(nickname)
         with self._transaction(write=True) as connection:
             seat_id = self._seat_id(connection, seat)
-            row = self._class_row(connection, code, lock=True)
+            row = _class_row(connection, code, lock=True)
             if row is None:
                 raise _not_found(code)
             mine = connection.execute(select(members).where(
@@ -312,34 +349,3 @@ class ClassStore(Database):
                 .select_from(members.join(classes).join(seats, members.c.seat_id == seats.c.id))
                 .where(seats.c.token_hash == token_hash(seat.token), members.c.left_at.is_(None))).first()
         return None if found is None else Membership(*found)
-
-    # Helpers
-
-    @staticmethod
-    def _class_row(connection: Connection, code: object, lock: bool = False) -> Row | None:
-        """The class's row; `lock` holds it until the transaction ends (FOR NO KEY UPDATE on
-        PostgreSQL: other writes of the class wait, runs and members may still refer to it)."""
-        normalised = normalise_code(code)
-        if normalised is None:
-            return None
-        query = select(classes).where(classes.c.code == normalised)
-        if lock:
-            query = query.with_for_update(key_share=True)  # SQLite: nothing; its write lock is held
-        return connection.execute(query).first()
-
-    def _existing_class_row(self, connection: Connection, code: object) -> Row:
-        row = self._class_row(connection, code)
-        if row is None:
-            raise _not_found(code)
-        return row
-
-    def _teachers_class_row(self, connection: Connection, code: object, key: object,
-                            lock: bool = False) -> Row:
-        row = self._class_row(connection, code, lock)
-        if row is None:
-            raise _not_found(code)
-        given = teacher_key_hash(key) if isinstance(key, str) else ""
-        if not hmac.compare_digest(row.teacher_key_hash, given):  # in constant time
-            raise _not_the_teacher()
-        return row
-

@@ -1,13 +1,14 @@
 """`StoreFront`: the run store as the pages use it, each method named after what the lesson does.
 
-Reads, and the writes whose answer a page shows (a seat stored, a class started, a membership),
-are done at once through the `StoreWriter`, and raise `StoreUnavailable` when the database does not
-answer (the writer has logged why, and tells the pages). The other writes are queued by the writer
-and return at once. The store's own refusals (`ClassNotFound`, `ClassFull`, `NotTheTeacher`,
+Reads, and the writes whose answer a page shows (a seat stored, a class started, a membership, a
+hand-in), are done at once through the `StoreWriter`, and raise `StoreUnavailable` when the database
+does not answer (the writer has logged why, and tells the pages). The other writes are queued by the
+writer and return at once. The store's own refusals (`ClassNotFound`, `ClassFull`, `NotTheTeacher`,
 `TooManySeats`, `ValueError`) come through as they are.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import TypeVar
 
 from fmnist_core.store.class_rules import ClassCounts, ClassInfo, ClassRun, Membership
@@ -15,9 +16,11 @@ from fmnist_core.store.errors import StoreUnavailable
 from fmnist_core.store.runs import RunStore
 from fmnist_core.store.seats import Seat
 from fmnist_core.store.writer import StoreWriter
+from fmnist_core.store.writeup_rules import ClassWriteup, Writeup
 
 T = TypeVar("T")
 _UNANSWERED = object()  # what the writer gives back when the database does not answer
+HAND_IN_WAIT_SECONDS = 5.0  # for the answers still queued to reach the database before a hand-in
 
 
 class StoreFront:
@@ -92,6 +95,29 @@ class StoreFront:
         """The test accuracy of each current member's latest finished run, highest first."""
         return self._read(lambda store: store.class_accuracies(code))
 
+    # A student's write-up
+
+    def writeup_of(self, seat: Seat) -> Writeup | None:
+        """The seat's write-up as the database has it (answers still queued are not in it yet)."""
+        return self._read(lambda store: store.writeup_of(seat))
+
+    def save_answer(self, seat: Seat, question: int, text: str) -> None:
+        """Queued: the answer to `question` (1 to 6); ValueError at once for one the store refuses."""
+        self._writer.save_answer(seat, question, text)
+
+    def set_evidence(self, seat: Seat, keys: Iterable[str]) -> None:
+        """Queued: the evidence keys ticked; ValueError at once for keys the store refuses."""
+        self._writer.set_evidence(seat, keys)
+
+    def hand_in(self, seat: Seat, checked_against: str | None = None) -> datetime:
+        """Hands the write-up in under the seat's current class (see RunStore.hand_in), once the answers
+        queued before are in the database (StoreUnavailable if they are not within
+        HAND_IN_WAIT_SECONDS); returns the time. ValueError while no answer has a word."""
+        if not self._writer.flush(HAND_IN_WAIT_SECONDS):
+            raise StoreUnavailable(self._writer.problem or "The answers are still on their way to the "
+                                   "database: hand in again in a moment.")
+        return self._write(lambda store: store.hand_in(seat, checked_against))
+
     # The teacher
 
     def start_class(self) -> tuple[ClassInfo, str]:
@@ -105,9 +131,11 @@ class StoreFront:
         return self._write(lambda store: store.set_plan(code, key, setting, values))
 
     def set_class_options(self, code: str, key: str, *, controls: Mapping[str, str], show_standing: bool,
-                          anonymous: bool) -> ClassInfo:
+                          anonymous: bool, write_first: bool | None = None) -> ClassInfo:
+        """The class's options; `write_first` None leaves it as it is."""
         return self._write(lambda store: store.set_class_options(
-            code, key, controls=controls, show_standing=show_standing, anonymous=anonymous))
+            code, key, controls=controls, show_standing=show_standing, anonymous=anonymous,
+            write_first=write_first))
 
     def class_counts(self, code: str) -> ClassCounts:
         return self._read(lambda store: store.class_counts(code))
@@ -115,9 +143,13 @@ class StoreFront:
     def class_runs(self, code: str, key: str) -> list[ClassRun]:
         return self._read(lambda store: store.class_runs(code, key))
 
+    def class_writeups(self, code: str, key: str) -> list[ClassWriteup]:
+        """The write-ups handed in under the class, in join order, with number and nickname."""
+        return self._read(lambda store: store.class_writeups(code, key))
+
     def end_class(self, code: str, key: str) -> int:
-        """Deletes the class, its memberships and the runs trained in it (never a seat); returns how
-        many runs went."""
+        """Deletes the class, its memberships, the runs trained in it and the write-ups under it (never
+        a seat); returns how many runs went."""
         return self._write(lambda store: store.end_class(code, key))
 
     def _read(self, fn: Callable[[RunStore], T]) -> T:

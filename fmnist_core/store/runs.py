@@ -5,8 +5,9 @@ method takes the learner's `Seat` and finds rows through its token's hash only, 
 reaches another's runs and a guessed token finds nothing. Here: a seat's runs (queued, started,
 each epoch, finished, read back), the runs lost with a silent server, and what is deleted when. The
 seat methods come from `seat_store.SeatStore`, the class methods (a teacher's class, its members and
-board) from `classes.ClassStore`, and the connection (engine, migration, transactions) from
-`database.Database`, which both build on. All SQL is parameterised.
+board) from `classes.ClassStore`, the write-up methods from `writeups.WriteupStore`, and the
+connection (engine, migration, transactions) from `database.Database`, which all build on. All SQL
+is parameterised.
 """
 
 import json
@@ -41,8 +42,10 @@ from fmnist_core.store.tables import (
     seats,
     servers,
     utc_now,
+    writeups,
 )
 from fmnist_core.store.weights import drop_unused_weights, keep_weights
+from fmnist_core.store.writeups import WriteupStore
 
 LOGITS_DTYPE = np.dtype("<f2")  # float16: 200 kB for the 10,000 test images, plenty for the figures
 _RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -51,9 +54,10 @@ UNUSED_AFTER_DAYS = 1.0  # a seat that never trained, or a run that never traine
 _WITH_WEIGHTS = runs.join(run_models).join(models)  # the runs that have weights, and the weights
 
 
-class RunStore(SeatStore, ClassStore):
-    """Seats, their runs and classes in the database at `url` (see `Database`): the seat methods
-    come from `SeatStore`, the class methods from `ClassStore`."""
+class RunStore(SeatStore, ClassStore, WriteupStore):
+    """Seats, their runs, classes and write-ups in the database at `url` (see `Database`): the seat
+    methods come from `SeatStore`, the class methods from `ClassStore`, the write-ups' from
+    `WriteupStore`."""
 
     # Runs
 
@@ -279,9 +283,9 @@ class RunStore(SeatStore, ClassStore):
 
     def delete_expired(self, days: float, now: datetime | None = None) -> int:
         """Deletes runs started more than `days` ago, then seats unseen as long that have no runs
-        left, then classes started as long ago that have no members left. Sooner, after
-        UNUSED_AFTER_DAYS: seats that never trained (no run, no class) and runs that never trained an
-        epoch and whose server was lost. Returns how many runs went.
+        left (with their write-ups), then classes started as long ago that have no members left.
+        Sooner, after UNUSED_AFTER_DAYS: seats that were never used (no run, no class, no write-up) and
+        runs that never trained an epoch and whose server was lost. Returns how many runs went.
         """
         if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days < math.inf:
             raise ValueError(f"days must be a positive number; got {days!r}.")
@@ -298,7 +302,8 @@ class RunStore(SeatStore, ClassStore):
             drop_unused_weights(connection)
             connection.execute(delete(seats).where(seats.c.last_seen_at < cutoff, ~has_runs))
             connection.execute(delete(seats).where(seats.c.last_seen_at < unused, ~has_runs,
-                                                   ~exists().where(members.c.seat_id == seats.c.id)))
+                                                   ~exists().where(members.c.seat_id == seats.c.id),
+                                                   ~exists().where(writeups.c.seat_id == seats.c.id)))
             connection.execute(delete(classes).where(
                 classes.c.created_at < cutoff, ~exists().where(members.c.class_id == classes.c.id)))
             connection.execute(delete(client_events).where(client_events.c.at < unused))

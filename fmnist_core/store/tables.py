@@ -4,8 +4,10 @@ A seat has runs; a run has one row per finished epoch, and its model's weights i
 own, so that listing runs never reads megabytes of weights: each distinct set of weights once, under
 its SHA-256, which runs trained alike (the same settings and seed) share. A class (a teacher's) has
 members, each a seat with a nickname no other current member has; a run trained while its seat was a
-current member carries the class, and goes with it. Each app server that shares the database has a
-heartbeat row, so the others can tell when it is gone.
+current member carries the class, and goes with it. A seat has at most one write-up (the lesson's six
+answers and the evidence ticked), which carries the class it was last saved or handed in under, and
+goes with the seat and with that class. Each app server that shares the database has a heartbeat
+row, so the others can tell when it is gone.
 """
 
 from datetime import UTC, datetime
@@ -86,6 +88,7 @@ classes = Table(
     Column("show_standing", Boolean, nullable=False, server_default=false()),
     Column("anonymous", Boolean, nullable=False, server_default=false()),
     Column("capacity", Integer, nullable=False),
+    Column("write_first", Boolean, nullable=False, server_default=false()),  # write-up before training
 )
 
 members = Table(
@@ -148,6 +151,18 @@ run_models = Table(
     "run_models", metadata,
     Column("run", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     Column("model", String(64), ForeignKey("models.digest"), nullable=False, index=True),
+)
+
+writeups = Table(  # one a seat: the lesson's write-up
+    "writeups", metadata,
+    Column("seat_id", Integer, ForeignKey("seats.id", ondelete="CASCADE"), primary_key=True),
+    # The class it was last saved or handed in under (None: none), whose end deletes it.
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), index=True),
+    Column("answers", Text, nullable=False),  # JSON {"1": Markdown text, …}: the questions written
+    Column("evidence", Text, nullable=False),  # JSON list of the keys ticked, sorted: ["1:data", …]
+    Column("updated_at", UTCDateTime, nullable=False),  # an answer or the evidence last changed
+    Column("handed_in_at", UTCDateTime),  # None until handed in (again after a move to another class)
+    Column("checked_against", Text),  # what its hints compared it with at the hand-in: opaque JSON
 )
 
 servers = Table(

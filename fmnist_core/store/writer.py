@@ -6,14 +6,15 @@ succeeds; everything behind it then follows in order. A write that fails for any
 bug: it is logged and dropped, so that it cannot hold up the rest. One thread for all the sessions
 of a process also means 30 learners saving epochs never contend for SQLite's one write lock.
 
-Each write is data (a `RunStore` method's name and its arguments), so what is still waiting when the
-server stops is not lost: `close()` tries for a bounded time, then keeps the rest in a `Spool` on
-local disk, which the next start replays first. What waits is counted in bytes (weights and
-predictions are most of it): over `max_pending_bytes`, while the database refuses writes, the writer
-is `full`, and the server starts no new training rather than hold ever more in memory.
+Each write is data (a `RunStore` method's name and its arguments; `QueuedWrites` queues each, in
+`queued_writes`), so what is still waiting when the server stops is not lost: `close()` tries for a
+bounded time, then keeps the rest in a `Spool` on local disk, which the next start replays first.
+What waits is counted in bytes (weights and predictions are most of it): over `max_pending_bytes`,
+while the database refuses writes, the writer is `full`, and the server starts no new training
+rather than hold ever more in memory.
 
-A read (`read`) and the few writes whose answer a page waits for (`write_now`: a new seat, a
-class) are done at once on the caller's thread; both give a default when the database fails.
+A read (`read`) and the few writes whose answer a page waits for (`write_now`: a new seat, a class,
+a hand-in) are done at once on the caller's thread; both give a default when the database fails.
 """
 
 import logging
@@ -27,14 +28,10 @@ from typing import Any, TypeVar
 import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
-from fmnist_core.config import ExperimentConfig
-from fmnist_core.history import EpochRecord
-from fmnist_core.run import RunState
 from fmnist_core.store.errors import StoreUnavailable, is_unavailable, problem_sentence
+from fmnist_core.store.queued_writes import WRITES, QueuedWrites
 from fmnist_core.store.runs import RunStore
-from fmnist_core.store.seats import Seat
 from fmnist_core.store.spool import Spool, SpooledWrite
-from fmnist_core.store.tables import utc_now
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,14 +42,11 @@ T = TypeVar("T")
 # given (README, "How big"), so an outage cannot push the server out of memory.
 DEFAULT_MAX_PENDING_BYTES = 256 * 2**20
 _WRITE_OVERHEAD = 512  # bytes for a write's objects and its place in the queue, roughly
-# What a spooled write may call: the RunStore methods the writer queues, nothing else.
-_WRITES = frozenset({"create_seat", "touch_seat", "queue_run", "start_run", "save_epoch", "finish_run",
-                     "abandon_run", "delete_runs_of_seat", "interrupt_running_runs", "delete_expired"})
 
 
 @dataclass(frozen=True)
 class _Write:
-    method: str  # one of _WRITES
+    method: str  # one of WRITES
     args: tuple
     kwargs: dict[str, Any]
     what: str  # for the log: the method and the run, never a token
@@ -60,9 +54,9 @@ class _Write:
 
     @classmethod
     def of(cls, method: str, args: tuple, kwargs: dict[str, Any], what: str) -> "_Write":
-        if method not in _WRITES:
+        if method not in WRITES:
             raise ValueError(f"{method!r} is not a write of the run store; the writes are "
-                             f"{', '.join(sorted(_WRITES))}.")
+                             f"{', '.join(sorted(WRITES))}.")
         return cls(method, args, kwargs, what, _WRITE_OVERHEAD + _bytes_in(args) + _bytes_in(kwargs))
 
     def apply(self, store: RunStore) -> object:
@@ -86,8 +80,9 @@ def _bytes_in(value: object) -> int:
     return 0
 
 
-class StoreWriter:
-    """Writes to the store that `open_store()` opens (and opens again and again until it can).
+class StoreWriter(QueuedWrites):
+    """Writes to the store that `open_store()` opens (and opens again and again until it can); the
+    writes it queues, a method each, come from `QueuedWrites`.
 
     `spool`, if given, keeps on disk what `close()` could not write, and what comes after it; the
     writes it holds from the last stop are the first to go in.
@@ -157,48 +152,6 @@ class StoreWriter:
         on memory must not lose a learner's epochs), so memory may pass the bound by that much."""
         with self._changed:
             return self._write_problem is not None and self._pending_bytes >= self._max_pending_bytes
-
-    # The store's writes, queued; each returns at once.
-
-    def create_seat(self, seat: Seat) -> None:
-        self._enqueue("create_seat", "create_seat", seat)
-
-    def touch_seat(self, seat: Seat) -> None:
-        self._enqueue("touch_seat", "touch_seat", seat)
-
-    def queue_run(self, seat: Seat, run_id: str, name: str, config: ExperimentConfig,
-                  server: str = "") -> None:
-        self._enqueue(f"queue_run {run_id}", "queue_run", seat, run_id, name, config, server)
-
-    def start_run(self, seat: Seat, run_id: str, name: str, config: ExperimentConfig,
-                  server: str = "") -> None:
-        self._enqueue(f"start_run {run_id}", "start_run", seat, run_id, name, config, server)
-
-    def save_epoch(self, seat: Seat, run_id: str, record: EpochRecord) -> None:
-        """Saves an epoch that ended now (the time it waits here is measured: `epoch_save_seconds`)."""
-        self._enqueue(f"save_epoch {record.epoch} of run {run_id}", "save_epoch", seat, run_id, record,
-                      utc_now())
-
-    def finish_run(self, seat: Seat, run_id: str, *, state: RunState, test_loss: float,
-                   test_accuracy: float, seconds: float, test_logits: np.ndarray | None,
-                   weights: bytes | None, confusion: np.ndarray | None = None) -> None:
-        self._enqueue(f"finish_run {run_id}", "finish_run", seat, run_id, state=state, test_loss=test_loss,
-                      test_accuracy=test_accuracy, seconds=seconds, test_logits=test_logits, weights=weights,
-                      confusion=confusion)
-
-    def abandon_run(self, seat: Seat, run_id: str) -> None:
-        self._enqueue(f"abandon_run {run_id}", "abandon_run", seat, run_id)
-
-    def delete_runs_of_seat(self, seat: Seat) -> None:
-        self._enqueue("delete_runs_of_seat", "delete_runs_of_seat", seat)
-
-    def interrupt_running_runs(self, server: str) -> None:
-        """Queued first at a server's start (after the writes its spool kept from the last stop), it
-        is done before any run that server starts."""
-        self._enqueue(f"interrupt_running_runs of {server!r}", "interrupt_running_runs", server)
-
-    def delete_expired(self, days: float) -> None:
-        self._enqueue(f"delete_expired after {days} days", "delete_expired", days)
 
     # Waiting, reading and writing at once, closing
 
