@@ -11,11 +11,11 @@ from fmnist_core.architecture import layer_table, parameter_count
 from fmnist_core.data import sample_indices
 from fmnist_core.lesson import EXPERIMENTS, QUICK, QUIZ, check, ladder
 from fmnist_core.lesson.words import count
-from ui import session
+from ui import session, writeup
 from ui.charts import chart
 from ui.estimates import time_to_train
 from ui.live import curves, follow
-from ui.page import TRAIN, frame, page_link
+from ui.page import TRAIN, WRITEUP, frame, page_link
 from ui.resources import dataset, training_set_summary
 
 frame(__file__)
@@ -28,6 +28,11 @@ st.markdown("Each answer below uses **your** data, **your** model and **your** r
 
 if session.jobs():
     follow()
+folded = writeup.answers_folded()
+if folded:
+    st.info("Your class writes first: each answer below stays folded until you hand in your "
+            "write-up. The experiments and the quizzes are open.", icon=":material/edit_note:")
+    page_link(WRITEUP, "Write your answers: Write-up", ":material/edit_note:")
 
 
 def experiment(key: str) -> None:
@@ -90,11 +95,16 @@ def quiz(topic: str) -> None:
 
 @contextmanager
 def question(title: str, *, quiz_on: str, experiment_key: str | None = None) -> Iterator[None]:
-    """A question in its box: the title, the answer the `with` block writes, then the experiment's
-    button and runs (if the question has one) and the quiz."""
+    """A question in its box: the title, the answer the `with` block writes (folded while the
+    learner's class writes first), then the experiment's button and runs (if any) and the quiz."""
     with st.container(border=True):
         st.header(title)
-        yield
+        if folded:
+            with st.expander("The answer: your class writes first. Hand in your write-up, then "
+                             "read it here"):
+                yield
+        else:
+            yield
         if experiment_key:
             experiment(experiment_key)
         quiz(quiz_on)

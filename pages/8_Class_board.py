@@ -1,9 +1,11 @@
 """The class board: every student's runs live, as one experiment, for the teacher to project."""
 
+import pandas as pd
 import streamlit as st
 
 from fmnist_core import figures
 from fmnist_core.classroom.board import KNOBS, ClassBoard, knob_for_plan, settings_text
+from fmnist_core.classroom.handins import HandIns
 from fmnist_core.classroom.plans import PLANS, plan_of
 from fmnist_core.config import SETTINGS
 from fmnist_core.run import REFERENCES
@@ -14,6 +16,7 @@ from ui.resources import dataset
 from ui.text import plain
 
 frame(__file__)
+HAND_INS_SECONDS = 10.0  # how often the board looks for new write-ups
 
 names = dataset().class_names
 info = classroom.teachers_class()
@@ -45,6 +48,9 @@ with st.expander("The class experiment and the board's settings", expanded=not i
                             help="Shows Student 1, Student 2, … instead of the nicknames.")
     standing = right.toggle("Show each student where they stand", info.show_standing,
                             help="A student then sees e.g. “your run 88.1 % — class median 87.6 %”.")
+    write_first = right.toggle("Write first", info.write_first,
+                               help="Learn's answers stay folded for each student until they hand "
+                               "in their write-up.")
     setting_names = [setting.name for setting in SETTINGS]
     locked = left.multiselect("Lock for the whole class", setting_names,
                               [n for n, mode in dict(info.controls).items() if mode == "lock"])
@@ -52,9 +58,10 @@ with st.expander("The class experiment and the board's settings", expanded=not i
                                [n for n, mode in dict(info.controls).items()
                                 if mode == "hide" and n not in locked])
     controls = {name: "lock" for name in locked} | {name: "hide" for name in hidden}
-    if (anonymous, standing, controls) != (info.anonymous, info.show_standing, dict(info.controls)):
+    if (anonymous, standing, controls, write_first) != (info.anonymous, info.show_standing,
+                                                        dict(info.controls), info.write_first):
         classroom.set_class_options(code, key, controls=controls, show_standing=standing,
-                                    anonymous=anonymous)
+                                    anonymous=anonymous, write_first=write_first)
         st.rerun()
 
 knob = st.selectbox("Test accuracy against", list(KNOBS), list(KNOBS).index(
@@ -96,6 +103,31 @@ def live() -> None:
 
 
 live()
+
+
+@st.fragment(run_every=HAND_INS_SECONDS)
+def hand_ins() -> None:
+    """The write-ups handed in, each opened read-only as plain text, and all of them as a .zip."""
+    st.header("Write-ups handed in")
+    found = classroom.class_writeups(code, key)
+    if isinstance(found, str):
+        st.warning(found)
+        return
+    if not found:
+        st.caption("None yet: students hand in on their Write-up page.")
+        return
+    handed = HandIns(found, anonymous=info.anonymous)
+    st.table(pd.DataFrame(handed.rows()), hide_index=True, alt="The write-ups handed in")
+    opened = st.selectbox("Open a write-up", range(len(found)), key="open_writeup",
+                          format_func=lambda index: handed.who(found[index]))
+    st.code(handed.as_text(found[opened]), language=None, wrap_lines=True)
+    st.markdown("**Its hints**")
+    st.text("\n".join(handed.hints_text(opened)))
+    st.download_button("Download every write-up (.zip)", handed.zip, f"write-ups-{code}.zip",
+                       "application/zip", icon=":material/download:", key="writeups_zip")
+
+
+hand_ins()
 
 with st.expander("End the class"):
     st.markdown("Deletes the class from the database at once: its students' nicknames, the board's "

@@ -1,12 +1,15 @@
 """Fixtures shared by all test modules."""
 
+import dataclasses
 import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import load_fashion_mnist
+from fmnist_core.data.download import FILES
 from fmnist_core.data.errors import DATA_DIR_ENV, CorruptFileError, DataUnavailableError
 from fmnist_core.host.environment import DATABASE_URL_ENV
 from tools.server import SHARED_DATA_DIR, free_port
@@ -77,6 +80,34 @@ class _FileHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
         pass  # keep the test output clean
+
+
+@pytest.fixture(scope="module")
+def trained_runs(real_data):
+    """Two short runs trained directly with the engine, once a test module: 128 and 64 neurons, 1
+    epoch each."""
+    from fmnist_core.training import train  # imports TensorFlow
+
+    return [train(ExperimentConfig(train_size=2000, epochs=1, hidden_layers=(neurons,)), real_data)
+            for neurons in (128, 64)]
+
+
+@pytest.fixture
+def runs(trained_runs):
+    """Fresh, named copies of the trained runs, so that no test sees another's changes."""
+    return [dataclasses.replace(run, name=f"Run {number}")
+            for number, run in enumerate(trained_runs, start=1)]
+
+
+@pytest.fixture
+def keras_home(real_data, tmp_path):
+    """A Keras cache holding the real files, as `load_data()` leaves them (KERAS_HOME): the exported
+    notebooks and scripts run offline."""
+    cache = tmp_path / "keras" / "datasets" / "fashion-mnist"
+    cache.mkdir(parents=True)
+    for name in FILES:
+        (cache / name).symlink_to(real_data.source / name)
+    return tmp_path / "keras"
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ process's st.cache_resource entries; the no-data case clears them before and aft
 """
 
 import base64
-import dataclasses
 import json
 import os
 import re
@@ -111,22 +110,6 @@ def predictions_grid(at: AppTest) -> dict:
     grids = [spec for spec in chart_specs(at) if spec["layout"].get("shapes")]
     assert len(grids) == 1, f"expected one predictions grid, found {len(grids)}"
     return grids[0]
-
-
-@pytest.fixture(scope="module")
-def trained_runs(real_data):
-    """Two short runs trained directly with the engine: 128 and 64 neurons, 1 epoch each."""
-    from fmnist_core.training import train  # imports TensorFlow
-
-    return [train(ExperimentConfig(train_size=2000, epochs=1, hidden_layers=(neurons,)), real_data)
-            for neurons in (128, 64)]
-
-
-@pytest.fixture
-def runs(trained_runs):
-    """Fresh, named copies of the trained runs, so that no test sees another's changes."""
-    return [dataclasses.replace(run, name=f"Run {number}")
-            for number, run in enumerate(trained_runs, start=1)]
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The run as code to take home: the script and the notebook run and build exactly the app's network.
 
-They read the data the way the Keras loader does, from its cache (KERAS_HOME pointing at a folder
-holding the four files): no network.
+They read the data the way the Keras loader does, from its cache (`keras_home`, in conftest.py): no
+network.
 """
 
 import json
@@ -13,21 +13,10 @@ import pytest
 
 from fmnist_core.architecture import layer_specs, parameter_count
 from fmnist_core.config import ExperimentConfig
-from fmnist_core.data.download import FILES
 from fmnist_core.lesson.notebook import as_notebook, as_script
 from fmnist_core.run import TrainingRun
 
 PROBE = 'print("PROBE", json.dumps([model.count_params(), [layer.name for layer in model.layers]]))'
-
-
-@pytest.fixture
-def keras_home(real_data, tmp_path):
-    """A Keras cache holding the real files, as `load_data()` leaves them."""
-    cache = tmp_path / "keras" / "datasets" / "fashion-mnist"
-    cache.mkdir(parents=True)
-    for name in FILES:
-        (cache / name).symlink_to(real_data.source / name)
-    return tmp_path / "keras"
 
 
 def probe(output: str) -> tuple[int, list[str]]:

@@ -18,6 +18,7 @@ from fmnist_core.store import (
     ClassInfo,
     ClassNotFound,
     ClassRun,
+    ClassWriteup,
     Membership,
     NotTheTeacher,
     StoreUnavailable,
@@ -166,12 +167,12 @@ def set_plan(code: str, key: str, setting: str | None, values: Sequence[str]) ->
 
 
 def set_class_options(code: str, key: str, *, controls: Mapping[str, str], show_standing: bool,
-                      anonymous: bool) -> None:
-    """The teacher's locks and hides for the class, where students stand, an anonymous board;
-    nothing while the database does not answer."""
+                      anonymous: bool, write_first: bool) -> None:
+    """The teacher's locks and hides for the class, where students stand, an anonymous board, and
+    whether the students write first; nothing while the database does not answer."""
     with suppress(StoreUnavailable):
         session.store().set_class_options(code, key, controls=controls, show_standing=show_standing,
-                                          anonymous=anonymous)
+                                          anonymous=anonymous, write_first=write_first)
 
 
 def class_now(code: str, key: str) -> tuple[ClassCounts, list[ClassRun]] | str:
@@ -184,6 +185,16 @@ def class_now(code: str, key: str) -> tuple[ClassCounts, list[ClassRun]] | str:
         return "This class has ended: its data are deleted."
     except StoreUnavailable:
         return "The board cannot read the class right now: the database does not answer."
+
+
+def class_writeups(code: str, key: str) -> list[ClassWriteup] | str:
+    """The write-ups the class handed in, for its board; else why not, in one sentence."""
+    try:
+        return session.store().class_writeups(code, key)
+    except (ClassNotFound, NotTheTeacher):
+        return "This class has ended: its data are deleted."
+    except StoreUnavailable:
+        return "The board cannot read the write-ups right now: the database does not answer."
 
 
 def end_class(code: str, key: str) -> None:

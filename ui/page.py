@@ -43,11 +43,12 @@ LESSON_PAGES = {page.file: page for page in (
                "Inside the network", ":material/neurology:"),
     LessonPage("pages/7_Your_picture.py", "Your_picture", "Your own picture", "Your own picture",
                ":material/add_photo_alternate:"),
+    LessonPage("pages/9_Write_up.py", "Write_up", "Your write-up", "Write-up", ":material/edit_note:"),
     LessonPage("pages/8_Class_board.py", "Class_board", "Class board", "Class board", ":material/groups:",
                in_menu=False, keeps=("class", "key")),
 )}
 REPO = Path(__file__).resolve().parent.parent
-HOME, EXPLORE, TRAIN, PREDICTIONS, COMPARE, LEARN, INSIDE, PICTURE, BOARD = LESSON_PAGES
+HOME, EXPLORE, TRAIN, PREDICTIONS, COMPARE, LEARN, INSIDE, PICTURE, WRITEUP, BOARD = LESSON_PAGES
 
 
 # Focus always visible (WCAG 2.4.7): Streamlit marks a focused page link only by a faint

@@ -11,17 +11,12 @@ import re
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.base import AXE_SCRIPT
-from axe_playwright_python.sync_playwright import Axe
 
-from tools.browser import PAGE_MS, TITLES, TRAINING_MS, expect_page, screenshot, sidebar_link
-from tools.server import REPO
+from tools.accessibility import ACCESSIBILITY_DOC, exclusions, violations
+from tools.browser import PAGE_MS, TITLES, TRAINING_MS, expect_page, screenshot, sidebar_link, start_class
 
 pytestmark = pytest.mark.browser
 
-ACCESSIBILITY_DOC = REPO / "docs" / "accessibility.md"
-# WCAG 2.1 A and AA, and axe's best practices (headings in order, landmarks, …).
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 LAPTOP = {"width": 1366, "height": 768}
 DEVICES = {
     "laptop-1366x768": dict(viewport=LAPTOP),
@@ -35,35 +30,6 @@ RING_PX = 6  # around a focused element, where its focus ring is drawn
 GRID = 'canvas[data-testid="data-grid-canvas"]'  # st.dataframe draws its cells on a canvas
 MAX_FRAMES = 50  # screenshots of a data grid until two in a row are alike
 PAST_THE_END = "(past the end of the page)"
-
-
-def exclusions() -> list[tuple[str, str]]:
-    """(axe rule, CSS selector of the element) of each row of the document's exclusions table."""
-    return re.findall(r"^\| `([\w-]+)` \| `([^`]+)` \|", ACCESSIBILITY_DOC.read_text(), re.MULTILINE)
-
-
-def violations(page) -> list[str]:
-    """axe-core's violations on the page as it is now, one line per element, but the documented
-    exclusions."""
-    page.wait_for_timeout(500)  # Plotly draws its charts just after they arrive
-    for frame in page.frames[1:]:  # a component's iframe: axe looks inside it too
-        frame.evaluate(AXE_SCRIPT)
-    found = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS},
-                                     "resultTypes": ["violations"]}).response["violations"]
-    return [f"{violation['id']} ({violation['impact']}) at {node['target']}: "
-            + node["failureSummary"].replace("\n", " ")
-            for violation in found for node in violation["nodes"]
-            if not excluded(page, violation["id"], node["target"])]
-
-
-def excluded(page, rule: str, target: list) -> bool:
-    selectors = [selector for excluded_rule, selector in exclusions() if excluded_rule == rule]
-    if not selectors or len(target) != 1 or not isinstance(target[0], str):
-        return False  # inside a frame or a shadow root: never excluded
-    return page.evaluate("""([target, selectors]) => {
-        const element = document.querySelector(target);
-        return !!element && selectors.some(selector => element.matches(selector));
-    }""", [target[0], selectors])
 
 
 def result(page):
@@ -94,8 +60,8 @@ def test_every_page_passes_the_audit_after_a_training(page):
     found = {"Build_and_train": violations(page)}
     for label, path in [("Predictions", "Predictions"), ("Compare runs", "Compare_runs"),
                         ("Learn: six questions", "Learn"), ("Inside the network", "Inside_the_network"),
-                        ("Your own picture", "Your_picture"), ("Explore the data", "Explore_the_data"),
-                        ("Home", "")]:
+                        ("Your own picture", "Your_picture"), ("Write-up", "Write_up"),
+                        ("Explore the data", "Explore_the_data"), ("Home", "")]:
         sidebar_link(page, label).click()
         expect_page(page, path)
         found[path or "Home"] = violations(page)
@@ -110,12 +76,7 @@ def test_every_page_passes_the_audit_after_a_training(page):
     page.locator("canvas.upper-canvas").wait_for()
     found["Your_picture, drawing"] = violations(page)
     # The class board, as its teacher opens it.
-    sidebar_link(page, "Home").click()
-    expect_page(page, "")
-    page.get_by_role("button", name="Start a class").click()
-    page.get_by_text("Your teacher link: for you alone").click()  # folded: not to be projected
-    board = page.locator('[data-testid="stCode"]').filter(has_text="/Class_board?")
-    page.goto(board.inner_text().strip())
+    page.goto(start_class(page))
     expect_page(page, "Class_board")
     page.get_by_text("Joined").wait_for()
     found["Class_board, its teacher's"] = violations(page)
@@ -327,6 +288,39 @@ LAYOUT_PROBLEMS = """() => {
     }
     return problems;
 }"""
+
+
+def test_the_write_up_by_keyboard_alone(page):
+    """A run, then an answer written, its evidence ticked and the write-up downloaded, with keys
+    alone; the page passes the audit with its evidence shown."""
+    from playwright.sync_api import expect
+
+    keys = Keyboard(page)
+    page.goto(f"/?{QUICK}")
+    expect_page(page, "")
+    keys.tab_to("Build & train")
+    keys.press("Enter")
+    expect_page(page, "Build_and_train")
+    keys.tab_to("▶ Train")
+    keys.press("Space")
+    result(page).wait_for(timeout=TRAINING_MS)
+    keys.tab_to("Write-up", backwards=True)
+    keys.press("Enter")
+    expect_page(page, "Write_up")
+    keys.tab_to("Your answer (Markdown)")
+    page.keyboard.type("Fashion-MNIST is 70,000 small grey images of clothing in 10 classes.")
+    keys.press("Tab")  # leaving the box saves the answer and ticks its hints
+    page.get_by_text("✓ images of clothing").wait_for()
+    keys.tab_to(re.compile(r"Put “.+” in my write-up"))
+    keys.press("Space")
+    expect(page.get_by_role("checkbox", name=re.compile(r"Put “.+” in my write-up")).first).to_be_checked()
+    keys.tab_to("Download my write-up (.zip)")
+    with page.expect_download() as download:
+        keys.press("Enter")
+    assert download.value.suggested_filename == "write-up.zip"
+    assert keys.unseen == [], keys.unseen
+    assert violations(page) == []
+    screenshot(page, "a11y-writeup-keyboard")
 
 
 def draw_by_touch(page, box: dict, strokes) -> None:

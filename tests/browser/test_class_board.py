@@ -14,7 +14,16 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from fmnist_core.store import RunStore, Seat
-from tools.browser import EXCEPTION, TRAINING_MS, VIEWPORT, expect_page, screenshot, sidebar_link
+from tools.browser import (
+    EXCEPTION,
+    TRAINING_MS,
+    VIEWPORT,
+    expect_page,
+    join_class,
+    screenshot,
+    sidebar_link,
+    start_class,
+)
 from tools.server import AppServer
 
 pytestmark = pytest.mark.browser
@@ -46,11 +55,7 @@ def board_points(page) -> list[tuple[str, float]]:
 
 def test_a_class_experiment_from_join_to_the_end_of_the_class(browser, app):
     teacher = new_page(browser, app)
-    teacher.goto("/")
-    expect_page(teacher, "")
-    teacher.get_by_role("button", name="Start a class").click()
-    teacher.get_by_text("Your teacher link: for you alone").click()  # folded: not to be projected
-    link = teacher.locator('[data-testid="stCode"]').filter(has_text="Class_board").inner_text().strip()
+    link = start_class(teacher)
     code = parse_qs(urlparse(link).query)["class"][0]
     key = parse_qs(urlparse(link).query)["key"][0]
     teacher.goto(link)
@@ -65,10 +70,7 @@ def test_a_class_experiment_from_join_to_the_end_of_the_class(browser, app):
         page = new_page(browser, app)
         page.goto("/?train_size=2000&epochs=1")
         expect_page(page, "")
-        page.get_by_role("textbox", name="Class code").fill(f"{code[:3].lower()} {code[3:].lower()}")
-        page.get_by_role("textbox", name="Nickname").fill(nickname)
-        page.get_by_role("button", name="Join the class").click()
-        page.get_by_text("You are in class").wait_for()
+        join_class(page, f"{code[:3].lower()} {code[3:].lower()}", nickname)
         sidebar_link(page, "Build & train").click()
         expect_page(page, "Build_and_train")
         page.get_by_text(f"Your part of the class experiment: {NEURONS[number]} neurons").wait_for()

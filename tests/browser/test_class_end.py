@@ -16,7 +16,15 @@ import pytest
 
 from fmnist_core.store import RunStore, Seat
 from tests.browser.test_class_board import new_page
-from tools.browser import EXCEPTION, TRAINING_MS, expect_page, screenshot, sidebar_link
+from tools.browser import (
+    EXCEPTION,
+    TRAINING_MS,
+    expect_page,
+    join_class,
+    screenshot,
+    sidebar_link,
+    start_class,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -47,19 +55,12 @@ def test_ending_a_class_takes_its_runs_and_leaves_the_students_seat_and_other_ru
     token = parse_qs(urlparse(student.url).query)["seat"][0]
 
     teacher = new_page(browser, app_server)  # a classmate, who starts a class
-    teacher.goto("/")
-    expect_page(teacher, "")
-    teacher.get_by_role("button", name="Start a class").click()
-    teacher.get_by_text("Your teacher link: for you alone").click()
-    link = teacher.locator('[data-testid="stCode"]').filter(has_text="Class_board").inner_text().strip()
+    link = start_class(teacher)
     code, key = (parse_qs(urlparse(link).query)[name][0] for name in ("class", "key"))
 
     sidebar_link(student, "Home").click()
     expect_page(student, "")
-    student.get_by_role("textbox", name="Class code").fill(code)
-    student.get_by_role("textbox", name="Nickname").fill("Ada")
-    student.get_by_role("button", name="Join the class").click()
-    student.get_by_text("You are in class").wait_for()
+    join_class(student, code, "Ada")
     train(student, "Run 2")  # in the class
     store = RunStore(app_server.database_url)
     try:

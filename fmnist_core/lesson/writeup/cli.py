@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fmnist_core.lesson.writeup.hints import check
+from fmnist_core.lesson.writeup.readme import read_readme
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,9 +25,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     status = 0
     for path in arguments.files:
         try:
-            text = path.read_bytes().decode("utf-8-sig", errors="replace")
-        except OSError as error:
-            print(f"{parser.prog}: cannot read {path}: {error.strerror or error}", file=sys.stderr)
+            text = read_readme(path.read_bytes())
+        except (OSError, ValueError) as error:
+            reason = getattr(error, "strerror", None) or error
+            print(f"{parser.prog}: cannot read {path}: {reason}", file=sys.stderr)
             status = 2
             continue
         print(json.dumps({"file": str(path), "questions": check(text)}, ensure_ascii=False), flush=True)

@@ -2,9 +2,10 @@
 `evidence_from_runs`: the models trained, the accuracies measured), or the lesson's model and its
 exercises (`LESSON_EVIDENCE`), whose accuracies are not checked."""
 
+import json
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from fmnist_core.config import ExperimentConfig
@@ -59,6 +60,23 @@ class Evidence:
     @property
     def checks_accuracy(self) -> bool:
         return self.accuracies is not None
+
+    def to_json(self) -> str:
+        """What a hand-in keeps, so the teacher's board gives the hints the student saw."""
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Evidence":
+        """The evidence `to_json` kept; ValueError when the text is not that."""
+        try:
+            kept = json.loads(text)
+            models = tuple(Model(tuple(model.pop("hidden_layers")), **model) for model in kept.pop("models"))
+            accuracies = kept.pop("accuracies")
+            return cls(models, accuracies if accuracies is None else tuple(accuracies),
+                       **{name: tuple(values) if isinstance(values, list) else values
+                          for name, values in kept.items()})
+        except (TypeError, KeyError, AttributeError, json.JSONDecodeError) as error:
+            raise ValueError(f"Not a write-up's evidence: {error}") from None
 
 
 def _models(configs: Iterable[ExperimentConfig]) -> tuple[Model, ...]:

@@ -148,9 +148,14 @@ def writeup_zip(answers: Mapping[int, str], exhibits: Sequence[Exhibit], noteboo
     `written`, so the same inputs give the same bytes."""
     readme = writeup_readme(answers, exhibits, list(notebooks), written=written, title=title)
     paths = notebook_paths(notebooks)
-    files = {"README.md": readme.encode(),
-             **{exhibit.file: exhibit.png for exhibit in exhibits if exhibit.file is not None},
-             **{paths[name]: text.encode() for name, text in notebooks.items()}}
+    return zip_of({"README.md": readme.encode(),
+                   **{exhibit.file: exhibit.png for exhibit in exhibits if exhibit.file is not None},
+                   **{paths[name]: text.encode() for name, text in notebooks.items()}}, written)
+
+
+def zip_of(files: Mapping[str, bytes], written: datetime) -> bytes:
+    """A .zip of `files` (path: bytes), every entry dated `written`: the same files give the same
+    bytes."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         for path, data in files.items():
