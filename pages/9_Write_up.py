@@ -30,8 +30,10 @@ def hint_list(found: dict) -> None:
 
 def exhibit_card(exhibit) -> None:
     """One piece of evidence, with its box to put it in the write-up."""
+    always = exhibit.key == writeup.ALWAYS
     st.checkbox(f"Put “{exhibit.title}” in my write-up", key=writeup.tick_key(exhibit),
-                value=exhibit.key in writeup.ticked(), on_change=writeup.tick, args=(exhibit,))
+                value=writeup.in_writeup(exhibit), on_change=writeup.tick, args=(exhibit,),
+                disabled=always, help="Every write-up has the table of its runs." if always else None)
     st.markdown(exhibit.text)
     if exhibit.png:
         st.image(exhibit.png, caption=plain(exhibit.alt), alt=exhibit.alt, output_format="PNG")

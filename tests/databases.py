@@ -139,3 +139,21 @@ def sqlite_url(tmp_path) -> str:
 def database_url(request) -> str:
     """A fresh database of each kind in turn: the test runs once on SQLite, once on PostgreSQL."""
     return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def store(database_url):
+    """The run store on `database_url` (both databases), closed after the test."""
+    from fmnist_core.store import RunStore
+
+    store = RunStore(database_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def cheap_seat_codes(monkeypatch):
+    """Seat codes hashed with a cheap scrypt, for tests that make many seats and test nothing of it."""
+    from fmnist_core.store import seats
+
+    monkeypatch.setitem(seats._SCRYPT, "n", 2)

@@ -76,13 +76,6 @@ def wait_until(condition, seconds: float = 10.0) -> None:
 
 
 @pytest.fixture
-def store(database_url):
-    store = RunStore(database_url)
-    yield store
-    store.close()
-
-
-@pytest.fixture
 def seat(store) -> Seat:
     return store.create_seat(Seat.new())
 

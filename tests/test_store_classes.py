@@ -26,7 +26,6 @@ from fmnist_core.store import (
     UnknownSeat,
     fewest_first,
 )
-from fmnist_core.store import seats as seat_codes
 from fmnist_core.store.class_rules import NicknameTaken, check_nickname, free_nickname, nickname_key
 from fmnist_core.store.migrate import upgrade
 from fmnist_core.store.seats import CODE_ALPHABET
@@ -41,17 +40,7 @@ HOSTILE_NICKNAMES = ["**x**", "<script>alert()</script>", "[a](javascript:alert(
                      "a\u200db"]
 
 
-@pytest.fixture(autouse=True)
-def cheap_seat_codes(monkeypatch):
-    """Seat codes hashed with a cheap scrypt: these tests make many seats, and test nothing of it."""
-    monkeypatch.setitem(seat_codes._SCRYPT, "n", 2)
-
-
-@pytest.fixture
-def store(database_url):
-    store = RunStore(database_url)
-    yield store
-    store.close()
+pytestmark = pytest.mark.usefixtures("cheap_seat_codes")
 
 
 def students(store: RunStore, count: int) -> list[Seat]:

@@ -11,25 +11,18 @@ import pytest
 from alembic import command
 from sqlalchemy import DateTime, bindparam, create_engine, inspect, select, text, update
 
-from fmnist_core.store import (
-    ClassNotFound,
-    ClassWriteup,
-    NotTheTeacher,
-    RunStore,
-    Seat,
-    StoreFront,
-    StoreUnavailable,
-    StoreWriter,
-    Writeup,
-)
+from fmnist_core.store import ClassNotFound, ClassWriteup, NotTheTeacher, RunStore, Seat, Writeup
 from fmnist_core.store import front as store_front
-from fmnist_core.store import seats as seat_codes
 from fmnist_core.store.class_rules import teacher_key_hash
+from fmnist_core.store.errors import StoreUnavailable
+from fmnist_core.store.front import StoreFront
 from fmnist_core.store.migrate import alembic_config, upgrade
 from fmnist_core.store.seats import token_hash
 from fmnist_core.store.spool import Spool
 from fmnist_core.store.tables import classes, seats, utc_now
+from fmnist_core.store.writer import StoreWriter
 from tests.test_store import row_counts, wait_until
+from tests.test_store_classes import students
 from tools.server import free_port
 
 EPOCH = "An **epoch** is one pass over all 60,000 training images."
@@ -37,21 +30,7 @@ CHECKED_AGAINST = '{"models": [], "accuracies": [0.88], "whose": "your runs"}'  
 HOSTILE = "'; DROP TABLE writeups; --\n<script>alert(1)</script> $x$ 山田 🦊 a\u200db \x00 \\u0000 {{x}}"
 
 
-@pytest.fixture(autouse=True)
-def cheap_seat_codes(monkeypatch):
-    """Seat codes hashed with a cheap scrypt: these tests make many seats, and test nothing of it."""
-    monkeypatch.setitem(seat_codes._SCRYPT, "n", 2)
-
-
-@pytest.fixture
-def store(database_url):
-    store = RunStore(database_url)
-    yield store
-    store.close()
-
-
-def students(store: RunStore, count: int) -> list[Seat]:
-    return [store.create_seat(Seat.new()) for _ in range(count)]
+pytestmark = pytest.mark.usefixtures("cheap_seat_codes")
 
 
 def handed_in(store: RunStore, seat: Seat, answer: str = EPOCH) -> None:

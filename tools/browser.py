@@ -67,19 +67,3 @@ def expect_page(page, path: str) -> None:
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
     assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
 
-
-def start_class(page) -> str:
-    """Starts a class on Home; returns its teacher link (to the board, with the class and its key)."""
-    page.goto("/")
-    expect_page(page, "")
-    page.get_by_role("button", name="Start a class").click()
-    page.get_by_text("Your teacher link: for you alone").click()  # folded: not to be projected
-    return page.locator('[data-testid="stCode"]').filter(has_text="/Class_board?").inner_text().strip()
-
-
-def join_class(page, code: str, nickname: str) -> None:
-    """Joins the class with this code from Home, as a student types it."""
-    page.get_by_role("textbox", name="Class code").fill(code)
-    page.get_by_role("textbox", name="Nickname").fill(nickname)
-    page.get_by_role("button", name="Join the class").click()
-    page.get_by_text("You are in class").wait_for()

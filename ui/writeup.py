@@ -27,6 +27,7 @@ from ui.resources import dataset
 
 LOADED, HANDED_IN = "writeup_loaded", "writeup_handed_in"  # the seat whose write-up is here; when
 EXHIBITS = "writeup_exhibits"
+ALWAYS = "6:runs"  # the table of the learner's runs: in every write-up, ticked or not
 
 
 def answer_key(question: int) -> str:
@@ -77,6 +78,10 @@ def save_answer(question: int) -> None:
 
 def ticked() -> set[str]:
     return st.session_state.setdefault(EXHIBITS + "_ticked", set())
+
+
+def in_writeup(exhibit: Exhibit) -> bool:
+    return exhibit.key == ALWAYS or exhibit.key in ticked()
 
 
 def tick(exhibit: Exhibit) -> None:
@@ -140,8 +145,8 @@ def zip_file() -> Callable[[], bytes]:
     """The write-up to download, made when the button is pressed: the answers, the ticked evidence
     and the runs' notebooks. Streamlit calls it on a thread of its own, without this tab's session
     state, so it gets what it needs now."""
-    chosen, texts = ticked(), answers()
-    shown = [item for items in exhibits().values() for item in items if item.key in chosen]
+    texts = answers()
+    shown = [item for items in exhibits().values() for item in items if in_writeup(item)]
     runs = [(run.name, run.config, run.test_accuracy) for run in session.runs().with_predictions()]
 
     def make() -> bytes:

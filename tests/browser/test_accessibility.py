@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tools.accessibility import ACCESSIBILITY_DOC, exclusions, violations
-from tools.browser import PAGE_MS, TITLES, TRAINING_MS, expect_page, screenshot, sidebar_link, start_class
+from tools.browser import PAGE_MS, TITLES, TRAINING_MS, expect_page, screenshot, sidebar_link
+from tools.lesson import start_class
 
 pytestmark = pytest.mark.browser
 

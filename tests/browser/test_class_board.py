@@ -14,16 +14,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from fmnist_core.store import RunStore, Seat
-from tools.browser import (
-    EXCEPTION,
-    TRAINING_MS,
-    VIEWPORT,
-    expect_page,
-    join_class,
-    screenshot,
-    sidebar_link,
-    start_class,
-)
+from tools.browser import EXCEPTION, TRAINING_MS, VIEWPORT, expect_page, screenshot, sidebar_link
+from tools.lesson import join_class, start_class
 from tools.server import AppServer
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,6 @@ module's own (conftest's `app_server`, its own SQLite run store), whose store is
 """
 
 import csv
-import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -16,26 +15,10 @@ import pytest
 
 from fmnist_core.store import RunStore, Seat
 from tests.browser.test_class_board import new_page
-from tools.browser import (
-    EXCEPTION,
-    TRAINING_MS,
-    expect_page,
-    join_class,
-    screenshot,
-    sidebar_link,
-    start_class,
-)
+from tools.browser import EXCEPTION, expect_page, screenshot, sidebar_link
+from tools.lesson import join_class, start_class, train
 
 pytestmark = pytest.mark.browser
-
-
-def train(page, run_name: str) -> None:
-    """Presses Train on Build & train and waits for the run's result."""
-    sidebar_link(page, "Build & train").click()
-    expect_page(page, "Build_and_train")
-    page.get_by_role("button", name="▶ Train").click()
-    page.locator('[data-testid="stAlert"]').filter(
-        has_text=re.compile(rf"{run_name}: test accuracy \d+\.\d\d%")).wait_for(timeout=TRAINING_MS)
 
 
 def run_names(page) -> list[str]:

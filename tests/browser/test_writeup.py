@@ -17,7 +17,8 @@ from playwright.sync_api import expect
 from fmnist_core.lesson.writeup import QUESTIONS, check_answers
 from fmnist_core.store import RunStore
 from tests.browser.test_class_board import new_page
-from tools.browser import TRAINING_MS, expect_page, join_class, screenshot, sidebar_link, start_class
+from tools.browser import expect_page, screenshot, sidebar_link
+from tools.lesson import join_class, start_class, train
 
 pytestmark = pytest.mark.browser
 HOSTILE = ("<b>bold</b> <script>alert(1)</script> [click](javascript:alert(1)) $x^2$ — more epochs "
@@ -59,11 +60,7 @@ def test_a_student_writes_hands_in_and_the_teacher_reads_it_as_plain_text(browse
         student.goto("/?train_size=2000&epochs=2")
         expect_page(student, "")
         join_class(student, code, "Ada")
-        sidebar_link(student, "Build & train").click()
-        expect_page(student, "Build_and_train")
-        student.get_by_role("button", name="▶ Train").click()
-        result = student.locator('[data-testid="stAlert"]').filter(has_text="test accuracy")
-        result.wait_for(timeout=TRAINING_MS)
+        train(student)
         sidebar_link(student, "Learn: six questions").click()
         expect_page(student, "Learn")
         student.get_by_text("Your class writes first: each answer below stays folded").wait_for()

@@ -10,6 +10,9 @@ down_revision = "0008"
 
 
 def upgrade() -> None:
+    # The classes made before do not ask it.
+    with op.batch_alter_table("classes") as table:
+        table.add_column(sa.Column("write_first", sa.Boolean, nullable=False, server_default=sa.false()))
     op.create_table(
         "writeups",
         sa.Column("seat_id", sa.Integer, nullable=False),
@@ -26,9 +29,6 @@ def upgrade() -> None:
                                 ondelete="CASCADE"),
     )
     op.create_index("ix_writeups_class_id", "writeups", ["class_id"])
-    # The classes made before do not ask it.
-    with op.batch_alter_table("classes") as table:
-        table.add_column(sa.Column("write_first", sa.Boolean, nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
