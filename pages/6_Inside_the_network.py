@@ -1,11 +1,12 @@
-"""Inside the network: what the first layer learned, and the path from pixels to a prediction."""
+"""Inside the network: what the first layer learned, a map of what the whole network learned, and the
+path from pixels to a prediction, down to one neuron's arithmetic."""
 
 import numpy as np
 import streamlit as st
 
 from fmnist_core import figures
 from fmnist_core.evaluation import all_alike, conv_filters, first_layer_weight_images, softmax
-from ui import session
+from ui import inside, session
 from ui.charts import chart
 from ui.page import TRAIN, frame, page_link
 from ui.resources import dataset
@@ -62,13 +63,15 @@ else:
           words=f"The first {len(weights)} of {run.config.hidden_layers[0]} neurons, each one's "
           "784 weights as a 28×28 picture: blue squares are positive weights, red ones negative.")
 
+inside.draw_map(run, model, data)
+
 st.header("From pixels to a prediction")
-index = st.number_input("Test image number", 0, len(data.test_labels) - 1, 0)
+index = inside.image_number(len(data.test_labels))
 image, label = data.test_images[index], data.test_labels[index]
-outputs = session.layer_outputs(run, index, image)
+title = f"test image {index}: {names[label]}"
+outputs = inside.layer_outputs(run, model, index, image)
 left, right = st.columns([1, 2])
-chart(figures.image_heatmap(image, f"test image {index}: {names[label]}"), where=left,
-      key="inside_image")
+chart(figures.image_heatmap(image, title), where=left, key="inside_image")
 with right:
     for name, values in outputs.items():
         if name.startswith("hidden_"):
@@ -93,3 +96,7 @@ if cnn:
                              colorscale="gray", zmin=0),
           words=f"What each of the {len(maps)} filters sees in test image {index}: lighter squares "
           "are stronger responses.")
+    inside.draw_filter(model, image, title, outputs)
+else:
+    inside.draw_neuron(model, image, title, outputs)
+inside.draw_output(model, outputs, names)

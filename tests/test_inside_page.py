@@ -1,0 +1,174 @@
+"""Inside the network's map and arithmetic, through Streamlit's AppTest: the map of a dense and of a
+convnet run, the test image chosen by number, a neuron's (and a filter's) value equal to the model's
+own, the map worked out once per run; and the pictures in characters its hover labels show."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from fmnist_core.config import ExperimentConfig
+from fmnist_core.data import CLASS_NAMES
+from fmnist_core.figures.map import INK, PICTURE_ROWS, text_pictures
+from tests.test_app import assert_renders, chart_specs, metric, open_page, plotly_array
+from ui import inside
+
+INSIDE = "pages/6_Inside_the_network.py"
+CNN = ExperimentConfig(architecture="cnn", train_size=2000, epochs=1)
+MAP_JSON_BYTES = 2_500_000  # the map's figure as the browser receives it (measured: see the README)
+
+
+@pytest.fixture(scope="module")
+def cnn_run(real_data):
+    from fmnist_core.training import train
+
+    run = train(CNN, real_data)
+    run.name = "Run 1"
+    return run
+
+
+def model_outputs(model, image) -> dict:
+    from fmnist_core.training.model import layer_outputs
+
+    return layer_outputs(model, image)
+
+
+def shown_number(text: str) -> float:
+    return float(text.replace("−", "-"))
+
+
+def headers(at) -> list[str]:
+    return [header.value for header in at.header]
+
+
+def the_map(at) -> tuple[dict, int]:
+    """The map's figure, as the browser receives it, and the bytes of its JSON."""
+    charts = [chart for chart in at.get("plotly_chart") if '"Map of ' in chart.proto.spec]
+    assert len(charts) == 1
+    return json.loads(charts[0].proto.spec), len(charts[0].proto.spec.encode())
+
+
+def points_by_map(spec: dict) -> dict[str, list[dict]]:
+    """The map's point traces (not the legend's entries), by subplot: "x" before, "x2" after."""
+    traces = [trace for trace in spec["data"] if trace.get("customdata")]
+    return {axis: [trace for trace in traces if trace.get("xaxis", "x") == axis] for axis in ("x", "x2")}
+
+
+def own_value(at) -> float:
+    """The model's own output as the page says it under the arithmetic."""
+    said = next(m.value for m in at.markdown if m.value.startswith("The model's own output"))
+    return shown_number(re.search(r"\*\*(.+?)\*\*", said).group(1))
+
+
+def test_a_dense_run_shows_its_map_and_a_neurons_arithmetic(runs, real_data):
+    run = runs[-1]
+    at = open_page(INSIDE, runs=runs)
+    assert_renders(at, INSIDE)
+    shown = headers(at)
+    assert shown.index("A map of what the network learned") < shown.index("From pixels to a prediction")
+    assert shown.index("From pixels to a prediction") < shown.index("One neuron's arithmetic")
+    spec, size = the_map(at)
+    for axis, traces in points_by_map(spec).items():
+        numbers = [data[0] for trace in traces for data in trace["customdata"]]
+        assert len(numbers) == len(set(numbers)) == 2000, axis
+        assert {trace["legendgroup"] for trace in traces} == set(CLASS_NAMES)
+        assert all(len(data) in (1 + PICTURE_ROWS, 2 + PICTURE_ROWS)
+                   for trace in traces for data in trace["customdata"])
+    assert size < MAP_JSON_BYTES, size
+    assert any("the classes separate further" in m.value for m in at.markdown)
+    assert spec["layout"]["meta"]["rows"][0]["images"] == 200
+
+    # The neuron's value, the model's own and its bar in hidden_1 are one number.
+    neuron = at.number_input(key=inside.NEURON).value
+    value = shown_number(metric(at, "After relu: the value"))
+    bars = next(s for s in chart_specs(at) if s["layout"]["meta"]["name"].startswith("hidden_1:"))
+    bar = float(plotly_array(bars["data"][0]["y"])[neuron - 1])
+    model = model_outputs(run.model, real_data.test_images[0])["hidden_1"][neuron - 1]
+    assert value == pytest.approx(model, rel=1e-3, abs=1e-4)
+    assert own_value(at) == pytest.approx(bar, rel=1e-3, abs=1e-4) and bar == pytest.approx(model, abs=1e-6)
+    names = [s["layout"]["meta"]["name"] for s in chart_specs(at)]
+    assert "The output layer's scores, sum by sum" in names
+
+
+def test_choosing_an_image_and_a_neuron_updates_the_sections(runs, real_data):
+    run = runs[-1]
+    at = open_page(INSIDE, runs=runs)
+    at.number_input(key=inside.IMAGE).set_value(123).run()
+    at.number_input(key=inside.NEURON).set_value(7).run()
+    assert_renders(at, INSIDE)
+    name = CLASS_NAMES[real_data.test_labels[123]]
+    names = [s["layout"]["meta"]["name"] for s in chart_specs(at)]
+    assert f"test image 123: {name}" in names
+    assert f"How neuron 7 of hidden_1 computes its value for test image 123: {name}" in names
+    outputs = model_outputs(run.model, real_data.test_images[123])
+    assert own_value(at) == pytest.approx(outputs["hidden_1"][6], rel=1e-3, abs=1e-4)
+    sums = next(s for s in chart_specs(at) if s["layout"]["meta"]["name"].startswith("The output layer's"))
+    np.testing.assert_allclose(plotly_array(sums["data"][0]["y"]), outputs["output"], rtol=1e-4, atol=1e-5)
+
+
+def test_a_convnet_run_shows_its_map_and_a_filters_arithmetic(cnn_run, real_data):
+    at = open_page(INSIDE, runs=[cnn_run])
+    assert_renders(at, INSIDE)
+    assert {"A map of what the network learned", "One filter's arithmetic"} <= set(headers(at))
+    spec, _ = the_map(at)
+    assert all(sum(len(trace["customdata"]) for trace in traces) == 2000
+               for traces in points_by_map(spec).values())
+    at.number_input(key=inside.FILTER).set_value(3).run()
+    at.number_input(key=inside.ROW).set_value(5).run()
+    at.number_input(key=inside.COLUMN).set_value(9).run()
+    assert_renders(at, INSIDE)
+    conv = model_outputs(cnn_run.model, real_data.test_images[0])["conv_1"][5, 9, 2]
+    assert shown_number(metric(at, "After relu: the value")) == pytest.approx(conv, rel=1e-3, abs=1e-4)
+    assert own_value(at) == pytest.approx(conv, rel=1e-3, abs=1e-4)
+    assert any(s["layout"]["meta"]["name"].startswith("How filter 3 of conv_1 computes its value at row 5, "
+                                                      "column 9") for s in chart_specs(at))
+
+
+def test_the_map_is_worked_out_once_per_run_for_every_tab(runs, real_data, monkeypatch):
+    import fmnist_core.inside.map
+
+    made = []
+    real = fmnist_core.inside.map.maps_before_and_after
+    monkeypatch.setattr(fmnist_core.inside.map, "maps_before_and_after",
+                        lambda *args: made.append(args[0]) or real(*args))
+    inside._run_map.clear()
+    first = open_page(INSIDE, runs=runs)
+    first.number_input(key=inside.IMAGE).set_value(5).run()
+    open_page(INSIDE, runs=runs)  # another tab
+    assert made == [runs[-1].config]
+
+
+# --- the pictures in characters the hover labels show (NumPy only) ------------------------------
+
+
+def test_a_picture_in_characters_has_14_rows_of_28_darker_for_higher_pixels():
+    image = np.zeros((28, 28), np.uint8)
+    image[4:6, 10] = 255  # one column of two rows: one character, the darkest
+    image[20:22, 3] = 128  # about half: the middle of the ink
+    image[26, 27] = 255  # one of the two rows: half as dark
+    [rows] = text_pictures(image[np.newaxis])
+    assert len(rows) == PICTURE_ROWS and all(len(row) == 28 for row in rows)
+    assert set("".join(rows)) <= set(INK) and " " not in "".join(rows)
+    assert rows[2][10] == INK[-1] and rows[10][3] == INK[len(INK) // 2] and rows[13][27] == INK[4]
+    assert "".join(rows).count(INK[0]) == 28 * 14 - 3
+
+
+def test_the_map_figure_shows_each_points_picture_on_hover(real_data):
+    from fmnist_core import figures
+    from fmnist_core.inside import ActivationMap
+
+    rng = np.random.default_rng(0)
+    indices = np.arange(0, 1000, 5)
+    labels = real_data.test_labels[indices]
+    maps = [ActivationMap.from_activations(rng.normal(size=(200, 4)), rng.normal(size=(200, 10)), indices,
+                                           labels, "hidden_1") for _ in range(2)]
+    fig = figures.map_before_and_after(*maps, CLASS_NAMES, images=real_data.test_images)
+    pictures = dict(zip(indices.tolist(), text_pictures(real_data.test_images[indices])))
+    for trace in (trace for trace in fig.data if trace.customdata is not None and len(trace.customdata)):
+        first = len(trace.customdata[0]) - PICTURE_ROWS
+        assert trace.hovertemplate.count("<br>%{customdata[") == PICTURE_ROWS
+        assert f"%{{customdata[{first + PICTURE_ROWS - 1}]}}<extra>" in trace.hovertemplate
+        for data in trace.customdata:
+            assert tuple(data[first:]) == tuple(pictures[data[0]])
+    assert fig.layout.hoverlabel.font.family.endswith("monospace")
