@@ -51,7 +51,7 @@ def write_here() -> None:
     exhibits = writeup.exhibits()
     for question, text in QUESTIONS.items():
         with st.container(border=True):
-            st.subheader(f"{question} · {text}")
+            st.header(f"{question} · {text}")
             answer, evidence = st.columns(2)
             with answer:
                 st.text_area("Your answer (Markdown)", key=writeup.answer_key(question), height=160,
@@ -113,7 +113,7 @@ def check_elsewhere() -> None:
     found_answers, found = find_answers(text), check(text)
     for question, asked in QUESTIONS.items():
         with st.container(border=True):
-            st.subheader(f"{question} · {asked}")
+            st.header(f"{question} · {asked}")
             if not found[str(question)]["found"]:
                 st.caption("No answer found for this question.")
                 continue

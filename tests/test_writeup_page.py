@@ -58,8 +58,8 @@ def test_a_readme_written_elsewhere_gets_its_answers_found(real_data):
     text = (SHARED_WRITEUPS_DIR / "writeup-b.md").read_text()  # all six, as ### headings
     at.text_area(key="writeup_pasted").input(text).run()
     assert_renders(at, WRITEUP)
-    subheaders = [header.value for header in at.subheader]
-    assert sum(f"{number} · {asked}" in subheaders for number, asked in QUESTIONS.items()) == 6
+    headers = [header.value for header in at.header]
+    assert sum(f"{number} · {asked}" in headers for number, asked in QUESTIONS.items()) == 6
     assert len(at.code) == 6  # the answers found, shown as the student wrote them
 
 

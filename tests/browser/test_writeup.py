@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from fmnist_core.lesson.writeup import QUESTIONS, check_answers
 from fmnist_core.store import RunStore
 from tests.browser.test_class_board import new_page
+from tests.test_store import wait_until
 from tools.browser import expect_page, screenshot, sidebar_link
 from tools.lesson import join_class, start_class, train
 
@@ -51,10 +52,9 @@ def test_a_student_writes_hands_in_and_the_teacher_reads_it_as_plain_text(browse
     teacher.goto(link)
     expect_page(teacher, "Class_board")
     teacher.get_by_text("Write first", exact=True).click()
-    settled(teacher)
     store = RunStore(app_server.database_url)
     try:
-        assert store.class_of_code(code).write_first
+        wait_until(lambda: store.class_of_code(code).write_first)
 
         student = new_page(browser, app_server)
         student.goto("/?train_size=2000&epochs=2")
