@@ -3,9 +3,9 @@
 a prediction, and one neuron's (or one filter's) arithmetic, then the output layer's.
 
 The map is kept in `_run_map`, a server-wide cache of the last MAP_RUNS_KEPT runs drawn: the two
-`ActivationMap`s (2 × 2,000 points, ≈ 0.1 MB) and their figure (≈ 2 MB of Python objects, most of it
-the points' pictures in characters), so a rerun, another tab or a classmate's open page draws it again
-without running the network.
+`ActivationMap`s (2 × 2,000 points, ≈ 0.2 MB) and their figure (≈ 3 MB of Python objects, most of it
+the points' pictures in characters), so a rerun or another tab draws it again without running the
+network (at most ≈ 50 MB for all 16).
 """
 
 from dataclasses import dataclass
@@ -25,7 +25,7 @@ from ui.charts import chart
 IMAGE = "inside_image_number"  # the test image followed from pixels to a prediction
 MAP, OUTPUTS = "inside_map", "inside_layer_outputs"  # the map's selection; the image's layer outputs
 NEURON, FILTER, ROW, COLUMN = "inside_neuron", "inside_filter", "inside_row", "inside_column"
-MAP_RUNS_KEPT = 16  # ≈ 2 MB each: a class's open pages draw their latest runs from here
+MAP_RUNS_KEPT = 16  # ≈ 3 MB each
 CLEARLY = 0.02  # the share of the spread between classes must grow by more to be called separating
 
 
