@@ -1,18 +1,31 @@
 """Inside the network's map and arithmetic, through Streamlit's AppTest: the map of a dense and of a
-convnet run, the test image chosen by number, a neuron's (and a filter's) value equal to the model's
-own, the map worked out once per run; and the pictures in characters its hover labels show."""
+convnet run, and of a run whose model is loaded from the store; the test image chosen by number, a
+neuron's (and a filter's) value equal to the model's own, the map worked out once per run; and the
+pictures in characters its hover labels show."""
 
+import dataclasses
 import json
 import re
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import CLASS_NAMES
 from fmnist_core.figures.map import INK, PICTURE_ROWS, text_pictures
-from tests.test_app import assert_renders, chart_specs, metric, open_page, plotly_array
+from tests.test_app import (
+    APP,
+    TIMEOUT,
+    assert_renders,
+    chart_specs,
+    metric,
+    open_page,
+    plotly_array,
+    seat_with,
+)
 from ui import inside
+from ui.session import SEAT
 
 INSIDE = "pages/6_Inside_the_network.py"
 CNN = ExperimentConfig(architecture="cnn", train_size=2000, epochs=1)
@@ -123,6 +136,29 @@ def test_a_convnet_run_shows_its_map_and_a_filters_arithmetic(cnn_run, real_data
     assert own_value(at) == pytest.approx(conv, rel=1e-3, abs=1e-4)
     assert any(s["layout"]["meta"]["name"].startswith("How filter 3 of conv_1 computes its value at row 5, "
                                                       "column 9") for s in chart_specs(at))
+
+
+def test_a_run_whose_model_comes_from_the_store_shows_its_map_and_arithmetic(runs, real_data, monkeypatch):
+    """After a restart, a run's model is in the store only: the page loads it (`session.model_of`) and
+    follows the image through that model."""
+    from fmnist_core.store.front import StoreFront
+    from fmnist_core.training.model import weights_bytes
+    from ui.resources import desks
+
+    stored, weights = dataclasses.replace(runs[-1], model=None), weights_bytes(runs[-1].model)
+    monkeypatch.setattr(StoreFront, "weights_of_run",
+                        lambda self, seat, run_id: weights if run_id == stored.run_id else None)
+    seat = seat_with([stored])
+    desks().desk(seat).saved_models = {stored.run_id}
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[SEAT] = seat
+    at.run()
+    at.switch_page(INSIDE).run()
+    assert_renders(at, INSIDE)
+    the_map(at)
+    outputs = model_outputs(runs[-1].model, real_data.test_images[0])
+    neuron = at.number_input(key=inside.NEURON).value
+    assert own_value(at) == pytest.approx(outputs["hidden_1"][neuron - 1], rel=1e-3, abs=1e-4)
 
 
 def test_the_map_is_worked_out_once_per_run_for_every_tab(runs, real_data, monkeypatch):
