@@ -16,7 +16,13 @@ import streamlit as st
 from fmnist_core import figures
 from fmnist_core.data import FashionMNIST
 from fmnist_core.figures.text import percent
-from fmnist_core.inside import ActivationMap, filter_arithmetic, neuron_arithmetic, output_arithmetic
+from fmnist_core.inside import (
+    MAP_PER_CLASS,
+    ActivationMap,
+    filter_arithmetic,
+    neuron_arithmetic,
+    output_arithmetic,
+)
 from fmnist_core.lesson.words import count
 from fmnist_core.run import TrainingRun
 from ui import session
@@ -83,7 +89,7 @@ def draw_map(run: TrainingRun, model, data: FashionMNIST) -> None:
     layer = run_map.after
     st.header("A map of what the network learned")
     st.markdown(
-        f"Each point is a test image — {count(len(layer.indices), 'image')}, {len(layer.indices) // 10} of "
+        f"Each point is a test image — {count(len(layer.indices), 'image')}, {MAP_PER_CLASS} of "
         f"each class — placed by the {layer.features:,} values its last hidden layer ({layer.layer}) "
         "computes for it, flattened onto their two main directions (PCA): images the network sees alike "
         "land close together. Before training (left) the weights are random, yet a random layer already "
