@@ -79,8 +79,7 @@ def _class_ended(known: Membership) -> None:
     (or while the store cannot be read) the next check tries again."""
     if not store_writer().flush(FLUSH_SECONDS) or not desks().drop_gone(session.seat()):
         return
-    for made_of_runs in (session.EVALUATIONS, session.OUTPUTS):  # by the runs' ids, which may be reused
-        st.session_state.pop(made_of_runs, None)
+    st.session_state.pop(session.EVALUATIONS, None)  # by the runs' ids, which may be reused
     st.session_state.pop(MEMBERSHIP, None)
     session.set_class_controls({})
     st.session_state[ENDED] = known.code

@@ -33,7 +33,7 @@ if not callable(getattr(Runtime, "is_active_session", None)):
                        "training. Check ui/session.liveness before upgrading.")
 
 CONFIG, RUNS, JOBS, URL_NOTES = "config", "runs", "jobs", "url_notes"
-EVALUATIONS, ERRORS, OUTPUTS = "evaluations", "training_errors", "layer_outputs"
+EVALUATIONS, ERRORS = "evaluations", "training_errors"
 STOPS, EARLIER = "training_stops", "answered_earlier"
 TEACHER, CURVES, SEAT, MODEL = "teacher_controls", "training_curves", "seat", "stored_model"
 SEAT_NOTES, KEPT, CLASS_CONTROLS = "seat_notes", "kept_params", "class_controls"
@@ -350,13 +350,6 @@ def evaluation(run: TrainingRun, test_labels) -> Evaluation:
     if id(run) not in cache:
         cache[id(run)] = Evaluation.from_logits(run.test_logits, test_labels)
     return cache[id(run)]
-
-
-def layer_outputs(run: TrainingRun, index: int, image) -> dict:
-    """Every layer's output for one test image; the last one asked for is kept for reruns."""
-    from fmnist_core.training.model import layer_outputs  # imports TensorFlow, needed only here
-
-    return last_made(OUTPUTS, (id(run), index), lambda: layer_outputs(run.model, image))
 
 
 def last_made(name: str, key, make: Callable):
