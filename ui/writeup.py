@@ -26,7 +26,7 @@ from ui import classroom, session
 from ui.resources import dataset
 
 LOADED, HANDED_IN = "writeup_loaded", "writeup_handed_in"  # the seat whose write-up is here; when
-EXHIBITS = "writeup_exhibits"
+EXHIBITS, TICKED = "writeup_exhibits", "writeup_ticked"  # the evidence made; the keys ticked
 ALWAYS = "6:runs"  # the table of the learner's runs: in every write-up, ticked or not
 
 
@@ -51,7 +51,7 @@ def load() -> str | None:
                 "open as soon as it does; nothing you wrote is lost.")
     for question in QUESTIONS:
         st.session_state[answer_key(question)] = stored.answers.get(question, "") if stored else ""
-    st.session_state[EXHIBITS + "_ticked"] = set(stored.evidence) if stored else set()
+    st.session_state[TICKED] = set(stored.evidence) if stored else set()
     st.session_state[HANDED_IN] = stored.handed_in_at if stored else None
     st.session_state[LOADED] = seat.token
     return None
@@ -77,7 +77,7 @@ def save_answer(question: int) -> None:
 
 
 def ticked() -> set[str]:
-    return st.session_state.setdefault(EXHIBITS + "_ticked", set())
+    return st.session_state.setdefault(TICKED, set())
 
 
 def in_writeup(exhibit: Exhibit) -> bool:
