@@ -5,7 +5,7 @@ written elsewhere."""
 import pandas as pd
 import streamlit as st
 
-from fmnist_core.lesson.writeup import CHECKLIST, QUESTIONS, check, find_answers
+from fmnist_core.lesson.writeup import CHECKLIST, QUESTIONS, check_answers, find_answers
 from fmnist_core.lesson.writeup.readme import read_readme
 from fmnist_core.store.writeup_rules import MAX_ANSWER_CHARACTERS
 from ui import classroom, writeup
@@ -110,7 +110,8 @@ def check_elsewhere() -> None:
         return
     if not text.strip():
         return
-    found_answers, found = find_answers(text), check(text)
+    found_answers = find_answers(text)
+    found = check_answers(found_answers)  # what `check(text)` gives, the answers found once
     for question, asked in QUESTIONS.items():
         with st.container(border=True):
             st.header(f"{question} · {asked}")

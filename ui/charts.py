@@ -10,11 +10,14 @@ from ui.text import plain
 
 
 def chart(fig, *, where=st, key: str | None = None, words: str | None = None,
-          table_label: str = "The chart's numbers, as a table") -> None:
+          table_label: str = "The chart's numbers, as a table", on_click=None) -> None:
     """`fig` in `where`, named for screen readers, with its summary as a caption under it (or
-    `words`, when the page says more) and its numbers, when it has any, in a table."""
+    `words`, when the page says more) and its numbers, when it has any, in a table. With `on_click`,
+    a click on a point reruns the page with it selected (in the state under `key`), calling
+    `on_click` first."""
     text = text_of(fig)
-    where.plotly_chart(fig, key=key, alt=text.name)
+    clicks = dict(on_select=on_click, selection_mode="points") if on_click else {}
+    where.plotly_chart(fig, key=key, alt=text.name, **clicks)
     where.caption(words if words is not None else plain(text.summary))
     if text.rows:
         with where.expander(table_label):

@@ -53,20 +53,6 @@ def _run_map(run_id: str, _config, _model, _data: FashionMNIST) -> RunMap:
                                                              images=_data.test_images))
 
 
-class _Clickable:
-    """Where `chart` draws the map: Streamlit itself, but a click on a point reruns the page with that
-    point selected, and `on_select` is called first."""
-
-    def __init__(self, on_select):
-        self._on_select = on_select
-
-    def plotly_chart(self, fig, **kwargs):
-        return st.plotly_chart(fig, on_select=self._on_select, selection_mode="points", **kwargs)
-
-    def __getattr__(self, name):
-        return getattr(st, name)
-
-
 def _follow_the_clicked_image() -> None:
     """The map's click: its point's test image becomes the one followed below (before the number input
     is drawn, so it shows that number)."""
@@ -97,7 +83,7 @@ def draw_map(run: TrainingRun, model, data: FashionMNIST) -> None:
         "model mixes up; hollow markers are its wrong answers.")
     st.markdown("**Hover** over a point to see its image and the model's answer; **click** it (or type "
                 "its number in *Test image number* below) to follow it from pixels to a prediction.")
-    chart(run_map.figure, where=_Clickable(_follow_the_clicked_image), key=MAP)
+    chart(run_map.figure, key=MAP, on_click=_follow_the_clicked_image)
 
 
 def _number_input(label: str, low: int, high: int, default: int, key: str, where=st) -> int:
