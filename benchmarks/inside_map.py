@@ -12,12 +12,12 @@ its result), so its model is in the server's memory as a learner's newest run is
 3. With those tabs closed, the page is opened `--opens` times, each a fresh page load in a new tab of
    the same browser (its HTTP cache warm, as a learner's), the map in the server's cache. Each is timed
    by the page's own clock from navigation start: `map_drawn_s`, to the map's 4,000 points (2,000
-   before and 2,000 after training) in the DOM at an animation frame; `first_chart_drawn_s`, to the
-   page's first Plotly chart drawn (what Plotly's own JavaScript costs a page, map or not). After each,
-   `from_sidebar_map_drawn_s`: on Build & train with the run's chart drawn (Plotly's code loaded, as
-   when a learner comes from training), from a click on the sidebar's Inside the network to the map.
-`points` counts the map's points from the figure's data (a row of customdata each);
-`map_message_bytes` is the size of the websocket message that carries the map (its JSON inside
+   before and 2,000 after training) in the map component's SVG at an animation frame;
+   `first_chart_drawn_s`, to the page's first Plotly chart drawn (the charts below the map, which wait
+   for Plotly's own JavaScript). After each, `from_sidebar_map_drawn_s`: on Build & train with the
+   run's chart drawn, from a click on the sidebar's Inside the network to the map.
+`points` counts the test images on the map after training, as drawn (2,000);
+`map_message_bytes` is the size of the websocket message that carries the map (its data as JSON inside
 Streamlit's protobuf). Prints one JSON line.
 """
 
@@ -42,9 +42,12 @@ SETTLE_SECONDS = 3.0  # after the tabs are drawn, before the RSS is read
 READINGS = 5  # RSS readings, 0.5 s apart, whose median is taken
 MAP_NAME = b"Map of 2,000 test images"  # in the message that carries the map's figure
 
-# From navigation start, every animation frame: when a Plotly chart is first drawn, and when one first
-# holds the map's points in its SVG (`performance.now()` counts from navigation start); and when a link
-# was last clicked.
+# The points drawn on each map (its SVG's data-drawn) by the map component.
+DRAWN = """() => [...document.querySelectorAll('.point-map svg[data-drawn]')].map(
+    (svg) => Number(svg.dataset.drawn))"""
+
+# From navigation start, every animation frame: when a Plotly chart is first drawn, and when the map
+# component (its own shadow DOM) first holds the map's points; and when a link was last clicked.
 WATCH_THE_MAP = f"""
 window.__mapDrawn = null;
 window.__firstChartDrawn = null;
@@ -53,24 +56,16 @@ document.addEventListener('click', (event) => {{
   if (event.target.closest('a')) window.__clicked = performance.now();
 }}, true);
 const look = () => {{
-  const plots = [...document.querySelectorAll('.js-plotly-plot')];
-  if (window.__firstChartDrawn === null && plots.some((plot) => plot.querySelector('.main-svg'))) {{
+  if (window.__firstChartDrawn === null && document.querySelector('.js-plotly-plot .main-svg')) {{
     window.__firstChartDrawn = performance.now();
   }}
-  if (plots.some((plot) => plot.querySelectorAll('.scatterlayer .point').length >= {MAP_POINTS})) {{
+  if (window.__mapDrawn === null && ({DRAWN})().reduce((sum, n) => sum + n, 0) >= {MAP_POINTS}) {{
     window.__mapDrawn = performance.now();
-  }} else requestAnimationFrame(look);
+  }}
+  if (window.__mapDrawn === null || window.__firstChartDrawn === null) requestAnimationFrame(look);
 }};
 requestAnimationFrame(look);
 """
-
-POINTS = """() => {
-  const plot = [...document.querySelectorAll('.js-plotly-plot')].find((plot) =>
-      (plot.data || []).some((trace) => String(trace.hovertemplate).startsWith('test image')));
-  return plot.data.filter((trace) => String(trace.hovertemplate).startsWith('test image'))
-      .reduce((sum, trace) => sum + trace.customdata.length, 0);
-}"""
-
 
 def train_a_run(context) -> str:
     """Trains a run through Build & train; returns the link's query: the settings and the seat."""
@@ -108,7 +103,8 @@ def open_with_the_map(context, link: str, messages: list[int] | None = None):
             "framereceived", lambda payload: messages.append(len(payload)) if MAP_NAME in (
                 payload if isinstance(payload, bytes) else payload.encode()) else None))
     page.goto(link)
-    page.wait_for_function("() => window.__mapDrawn !== null", timeout=TIMEOUT_MS)
+    page.wait_for_function("() => window.__mapDrawn !== null && window.__firstChartDrawn !== null",
+                           timeout=TIMEOUT_MS)
     drawn = page.evaluate("() => [window.__mapDrawn, window.__firstChartDrawn]")
     return page, drawn[0] / 1000, drawn[1] / 1000
 
@@ -152,7 +148,7 @@ def measure(context, query: str, pid: int, args) -> dict:
     """The cold open, the tabs kept open, then the timed opens; the report."""
     link, messages = f"{INSIDE}?{query}", []
     first, cold, _ = open_with_the_map(context, link, messages)
-    points = first.evaluate(POINTS)
+    points = first.evaluate(DRAWN)[-1]  # on the map after training
     time.sleep(SETTLE_SECONDS)
     before = steady_rss_mb(pid)
     tabs = [open_with_the_map(context, link)[0] for _ in range(args.tabs)]

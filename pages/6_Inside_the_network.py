@@ -1,4 +1,4 @@
-"""Inside the network: what the first layer learned, a map of what the whole network learned, and the
+"""Inside the network: a map of what the whole network learned, what its first layer learned, and the
 path from pixels to a prediction, down to one neuron's arithmetic."""
 
 import numpy as np
@@ -31,6 +31,8 @@ if model is None:
     st.warning("This run's model cannot be loaded from the database right now; try again soon.")
     st.stop()
 
+inside.draw_map(run, model, data)  # first: the whole network at a glance, drawn before any Plotly chart
+
 if cnn:
     st.header("What the first convolution learned")
     st.markdown("Each 3×3 filter slides over the image and lights up where the pixels match "
@@ -62,8 +64,6 @@ else:
                              zmin=-limit, zmax=limit, show_scale=True),
           words=f"The first {len(weights)} of {run.config.hidden_layers[0]} neurons, each one's "
           "784 weights as a 28×28 picture: blue squares are positive weights, red ones negative.")
-
-inside.draw_map(run, model, data)
 
 st.header("From pixels to a prediction")
 index = inside.image_number(len(data.test_labels))

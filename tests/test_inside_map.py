@@ -1,7 +1,11 @@
 """The map of what the network learned: its sample, its projection, its determinism, its starting
-weights rebuilt, and its figure."""
+weights rebuilt, and what the page's map component draws from it."""
 
+import base64
+import dataclasses
+import json
 import threading
+import zlib
 
 import numpy as np
 import pytest
@@ -9,8 +13,8 @@ import pytest
 from fmnist_core import figures
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import CLASS_NAMES
+from fmnist_core.figures.map import PLACES, packed_images, placed
 from fmnist_core.figures.style import MARKERS, RUN_COLOURS
-from fmnist_core.figures.text import text_of
 from fmnist_core.inside import MAP_PER_CLASS, ActivationMap, map_sample, principal_axes
 
 SHORT = ExperimentConfig(hidden_layers=(32,), train_size=1000, epochs=1)
@@ -77,7 +81,7 @@ def test_the_map_sample_is_200_of_each_class_and_the_same_every_time():
     assert np.array_equal(indices, map_sample(labels.copy()))
 
 
-# --- the figure (NumPy and Plotly only) ----------------------------------------------------
+# --- what the map component draws (NumPy only) ---------------------------------------------
 
 
 def synthetic_map(seed: int, wrong_every: int) -> ActivationMap:
@@ -89,40 +93,46 @@ def synthetic_map(seed: int, wrong_every: int) -> ActivationMap:
     return ActivationMap.from_activations(activations, scores, np.arange(200) + 5000, labels, "hidden_1")
 
 
-def test_the_map_figure_draws_each_class_in_its_colour_and_shape_and_wrong_answers_hollow():
+def test_the_maps_data_gives_each_class_its_colour_and_shape_and_each_point_its_answer():
     before, after = synthetic_map(5, wrong_every=2), synthetic_map(6, wrong_every=10)
-    fig = figures.map_before_and_after(before, after, CLASS_NAMES)
-    points = [trace for trace in fig.data if trace.legendgroup in CLASS_NAMES and trace.hoverinfo != "skip"]
-    assert len(points) == 40 and sum(len(trace.x) for trace in points) == 400  # right and wrong, 2 maps
-    for trace in points:
-        label, wrong = CLASS_NAMES.index(trace.legendgroup), trace.name.endswith("(wrong)")
-        the_map = after if trace.xaxis == "x2" else before
-        assert trace.marker.color == RUN_COLOURS[label]
-        assert trace.marker.symbol == MARKERS[label] + ("-open" if wrong else "")
-        assert trace.showlegend is False
-        for x, y, data in zip(trace.x, trace.y, trace.customdata):
-            point = int(np.flatnonzero(the_map.indices == int(data[0]))[0])
-            assert (x, y) == tuple(the_map.coordinates[point]) and the_map.labels[point] == label
-            assert bool(the_map.wrong[point]) == wrong
-            if wrong:
-                assert data[1] == CLASS_NAMES[the_map.predicted[point]]
-        assert "customdata[0]" in trace.hovertemplate and trace.legendgroup in trace.hovertemplate
-        assert ("✗ wrong" if wrong else "✓ right") in trace.hovertemplate
-    # Hollow markers are drawn on top of every filled one.
-    kinds = [trace.name.endswith("(wrong)") for trace in points if trace.xaxis == "x"]
-    assert kinds == [False] * 10 + [True] * 10
-    # One legend entry per class (even one with no right answer before training) and one for hollow.
-    legend = [trace for trace in fig.data if trace.showlegend is not False]
-    assert [trace.name for trace in legend] == [*CLASS_NAMES, "hollow: predicted wrong"]
-    assert [trace.marker.symbol for trace in legend] == [*MARKERS, "circle-open"]
-    assert [a.text for a in fig.layout.annotations] == ["before training: 100 images wrong",
-                                                        "after training: 20 images wrong"]
-    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis2.scaleanchor == "x2"
+    data = figures.map_before_and_after(before, after, CLASS_NAMES).data
+    assert [(c["name"], c["colour"], c["shape"]) for c in data["classes"]] == list(
+        zip(CLASS_NAMES, RUN_COLOURS, MARKERS))
+    assert data["numbers"] == after.indices.tolist() and data["labels"] == after.labels.tolist()
+    assert data["images"] is None  # no test images given: no hover pictures
+    assert [the_map["title"] for the_map in data["maps"]] == ["before training: 100 images wrong",
+                                                              "after training: 20 images wrong"]
+    for the_map, activations in zip(data["maps"], (before, after)):
+        assert the_map["predicted"] == activations.predicted.tolist()
+        share = activations.explained_variance
+        assert the_map["x_title"] == f"axis 1 ({100 * share[0]:.1f} % of the variance)"
+        assert (the_map["x"], the_map["y"]) == placed(activations.coordinates)
+    json.dumps(data)  # what the component receives
 
 
-def test_the_map_figure_says_what_it_shows_in_words_and_numbers():
+def test_a_maps_points_are_placed_on_a_grid_that_keeps_their_distances_proportions():
+    coordinates = np.array([[-2.0, 1.0], [3.0, 1.0], [-2.0, 3.5], [0.5, 2.0]])
+    x, y = placed(coordinates)
+    assert (x, y) == ([0, PLACES, 0, PLACES // 2], [0, 0, PLACES // 2, 200])
+    assert placed(np.full((3, 2), 7.0)) == ([0, 0, 0], [0, 0, 0])  # all in one place
+
+
+def test_the_maps_must_place_the_same_images():
+    with pytest.raises(ValueError, match="same test images"):
+        other_images = dataclasses.replace(synthetic_map(6, 10), indices=np.arange(200))
+        figures.map_before_and_after(synthetic_map(5, 2), other_images, CLASS_NAMES)
+
+
+def test_the_maps_images_are_packed_in_16_shades_of_grey():
+    images = np.zeros((2, 28, 28), np.uint8)
+    images[0, 0, :4] = [255, 128, 9, 8]
+    shades = np.frombuffer(zlib.decompress(base64.b64decode(packed_images(images))), np.uint8)
+    assert shades.shape == (2 * 28 * 28,) and shades[:5].tolist() == [15, 8, 1, 0, 0] and not shades[4:].any()
+
+
+def test_the_map_says_what_it_shows_in_words_and_numbers():
     before, after = synthetic_map(5, wrong_every=2), synthetic_map(6, wrong_every=10)
-    text = text_of(figures.map_before_and_after(before, after, CLASS_NAMES))
+    text = figures.map_before_and_after(before, after, CLASS_NAMES).text
     assert text.name == "Map of 200 test images, before and after training"
     assert "hidden_1" in text.summary and "20 are wrong" in text.summary and text.summary.endswith(".")
     assert [row["class"] for row in text.rows] == list(CLASS_NAMES)
@@ -130,12 +140,6 @@ def test_the_map_figure_says_what_it_shows_in_words_and_numbers():
     centre = after.centres()[3]
     assert text.rows[3]["centre after"] == f"({centre[0]:.2f}, {centre[1]:.2f})"
     assert 0 < after.separation() < 1
-
-
-def test_the_map_figure_is_readable_on_a_projector():
-    fig = figures.map_before_and_after(synthetic_map(5, 2), synthetic_map(6, 10), CLASS_NAMES)
-    assert fig.layout.font.size >= 13 and all(a.font.size >= 13 for a in fig.layout.annotations)
-    assert 200 <= fig.layout.height <= 1000
 
 
 # --- a run's map (TensorFlow, real data) --------------------------------------------------

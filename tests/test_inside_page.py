@@ -1,11 +1,13 @@
 """Inside the network's map and arithmetic, through Streamlit's AppTest: the map of a dense and of a
 convnet run, and of a run whose model is loaded from the store; the test image chosen by number, a
 neuron's (and a filter's) value equal to the model's own, the map worked out once per run; and the
-pictures in characters its hover labels show."""
+images its hover labels show."""
 
+import base64
 import dataclasses
 import json
 import re
+import zlib
 
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from fmnist_core.config import ExperimentConfig
 from fmnist_core.data import CLASS_NAMES
-from fmnist_core.figures.map import INK, PICTURE_ROWS, text_pictures
+from fmnist_core.figures.map import LEVELS
 from tests.test_app import (
     APP,
     TIMEOUT,
@@ -26,10 +28,11 @@ from tests.test_app import (
 )
 from ui import inside
 from ui.session import SEAT
+from ui.text import plain
 
 INSIDE = "pages/6_Inside_the_network.py"
 CNN = ExperimentConfig(architecture="cnn", train_size=2000, epochs=1)
-MAP_JSON_BYTES = 2_500_000  # the map's figure as the browser receives it (measured: see the README)
+MAP_JSON_BYTES = 1_000_000  # the map's data as the browser receives it (0.62 MB measured: see the README)
 
 
 @pytest.fixture(scope="module")
@@ -56,16 +59,11 @@ def headers(at) -> list[str]:
 
 
 def the_map(at) -> tuple[dict, int]:
-    """The map's figure, as the browser receives it, and the bytes of its JSON."""
-    charts = [chart for chart in at.get("plotly_chart") if '"Map of ' in chart.proto.spec]
-    assert len(charts) == 1
-    return json.loads(charts[0].proto.spec), len(charts[0].proto.spec.encode())
-
-
-def points_by_map(spec: dict) -> dict[str, list[dict]]:
-    """The map's point traces (not the legend's entries), by subplot: "x" before, "x2" after."""
-    traces = [trace for trace in spec["data"] if trace.get("customdata")]
-    return {axis: [trace for trace in traces if trace.get("xaxis", "x") == axis] for axis in ("x", "x2")}
+    """The data of the map component, as the browser receives it, and the bytes of its JSON."""
+    maps = [element.proto for element in at.get("bidi_component")
+            if element.proto.component_name == "fmnist_point_map"]
+    assert len(maps) == 1
+    return json.loads(maps[0].json), len(maps[0].json.encode())
 
 
 def own_value(at) -> float:
@@ -81,16 +79,18 @@ def test_a_dense_run_shows_its_map_and_a_neurons_arithmetic(runs, real_data):
     shown = headers(at)
     assert shown.index("A map of what the network learned") < shown.index("From pixels to a prediction")
     assert shown.index("From pixels to a prediction") < shown.index("One neuron's arithmetic")
-    spec, size = the_map(at)
-    for axis, traces in points_by_map(spec).items():
-        numbers = [data[0] for trace in traces for data in trace["customdata"]]
-        assert len(numbers) == len(set(numbers)) == 2000, axis
-        assert {trace["legendgroup"] for trace in traces} == set(CLASS_NAMES)
-        assert all(len(data) in (1 + PICTURE_ROWS, 2 + PICTURE_ROWS)
-                   for trace in traces for data in trace["customdata"])
+    data, size = the_map(at)
+    assert len(data["numbers"]) == len(set(data["numbers"])) == 2000
+    assert [CLASS_NAMES[label] for label in data["labels"]] == [
+        CLASS_NAMES[label] for label in real_data.test_labels[data["numbers"]]]
+    assert [c["name"] for c in data["classes"]] == list(CLASS_NAMES)
+    for one in data["maps"]:  # before training, after training
+        assert len(one["x"]) == len(one["y"]) == len(one["predicted"]) == 2000
+    assert data["images"] and data["chosen"] == 0  # the image followed below, ringed on the map
     assert size < MAP_JSON_BYTES, size
     assert any("the classes separate further" in m.value for m in at.markdown)
-    assert spec["layout"]["meta"]["rows"][0]["images"] == 200
+    words = plain("2,000 test images (the same ones in both maps)")
+    assert any(caption.value.startswith(words) for caption in at.caption)
 
     # The neuron's value, the model's own and its bar in hidden_1 are one number.
     neuron = at.number_input(key=inside.NEURON).value
@@ -124,9 +124,8 @@ def test_a_convnet_run_shows_its_map_and_a_filters_arithmetic(cnn_run, real_data
     at = open_page(INSIDE, runs=[cnn_run])
     assert_renders(at, INSIDE)
     assert {"A map of what the network learned", "One filter's arithmetic"} <= set(headers(at))
-    spec, _ = the_map(at)
-    assert all(sum(len(trace["customdata"]) for trace in traces) == 2000
-               for traces in points_by_map(spec).values())
+    data, _ = the_map(at)
+    assert [len(one["x"]) for one in data["maps"]] == [2000, 2000]
     at.number_input(key=inside.FILTER).set_value(3).run()
     at.number_input(key=inside.ROW).set_value(5).run()
     at.number_input(key=inside.COLUMN).set_value(9).run()
@@ -175,36 +174,17 @@ def test_the_map_is_worked_out_once_per_run_for_every_tab(runs, real_data, monke
     assert made == [runs[-1].config]
 
 
-# --- the pictures in characters the hover labels show (NumPy only) ------------------------------
+# --- the images the hover labels show -----------------------------------------------------------
 
 
-def test_a_picture_in_characters_has_14_rows_of_28_darker_for_higher_pixels():
-    image = np.zeros((28, 28), np.uint8)
-    image[4:6, 10] = 255  # one column of two rows: one character, the darkest
-    image[20:22, 3] = 128  # about half: the middle of the ink
-    image[26, 27] = 255  # one of the two rows: half as dark
-    [rows] = text_pictures(image[np.newaxis])
-    assert len(rows) == PICTURE_ROWS and all(len(row) == 28 for row in rows)
-    assert set("".join(rows)) <= set(INK) and " " not in "".join(rows)
-    assert rows[2][10] == INK[-1] and rows[10][3] == INK[len(INK) // 2] and rows[13][27] == INK[4]
-    assert "".join(rows).count(INK[0]) == 28 * 14 - 3
-
-
-def test_the_map_figure_shows_each_points_picture_on_hover(real_data):
-    from fmnist_core import figures
-    from fmnist_core.inside import ActivationMap
-
-    rng = np.random.default_rng(0)
-    indices = np.arange(0, 1000, 5)
-    labels = real_data.test_labels[indices]
-    maps = [ActivationMap.from_activations(rng.normal(size=(200, 4)), rng.normal(size=(200, 10)), indices,
-                                           labels, "hidden_1") for _ in range(2)]
-    fig = figures.map_before_and_after(*maps, CLASS_NAMES, images=real_data.test_images)
-    pictures = dict(zip(indices.tolist(), text_pictures(real_data.test_images[indices])))
-    for trace in (trace for trace in fig.data if trace.customdata is not None and len(trace.customdata)):
-        first = len(trace.customdata[0]) - PICTURE_ROWS
-        assert trace.hovertemplate.count("<br>%{customdata[") == PICTURE_ROWS
-        assert f"%{{customdata[{first + PICTURE_ROWS - 1}]}}<extra>" in trace.hovertemplate
-        for data in trace.customdata:
-            assert tuple(data[first:]) == tuple(pictures[data[0]])
-    assert fig.layout.hoverlabel.font.family.endswith("monospace")
+def test_the_map_carries_each_points_image_in_16_shades(runs, real_data):
+    """The map's images, unpacked as the component does (base64, then zlib), are its points' test
+    images, each pixel in one of LEVELS shades."""
+    data, _ = the_map(open_page(INSIDE, runs=runs))
+    assert data["levels"] == LEVELS
+    shades = np.frombuffer(zlib.decompress(base64.b64decode(data["images"])), np.uint8)
+    images = real_data.test_images[data["numbers"]]
+    assert shades.shape == (images.size,) and shades.max() == LEVELS - 1
+    expected = np.rint(images.astype(np.float64) * (LEVELS - 1) / 255).ravel()
+    assert np.array_equal(shades, expected)
+    assert np.array_equal(shades == 0, images.ravel() < 255 / (2 * (LEVELS - 1)))

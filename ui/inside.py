@@ -3,18 +3,18 @@
 a prediction, and one neuron's (or one filter's) arithmetic, then the output layer's.
 
 The map is kept in `_run_map`, a server-wide cache of the last MAP_RUNS_KEPT runs drawn: the two
-`ActivationMap`s (2 × 2,000 points, ≈ 0.2 MB) and their figure (≈ 3 MB of Python objects, most of it
-the points' pictures in characters), so a rerun or another tab draws it again without running the
-network (at most ≈ 50 MB for all 16).
+`ActivationMap`s (2 × 2,000 points, ≈ 0.2 MB) and what the map component draws (≈ 1 MB of Python
+objects, half of it the points' images, packed), so a rerun or another tab draws it again without
+running the network (at most ≈ 20 MB for all 16).
 """
 
 from dataclasses import dataclass
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from fmnist_core import figures
 from fmnist_core.data import FashionMNIST
+from fmnist_core.figures.map import PointMaps
 from fmnist_core.figures.text import percent
 from fmnist_core.inside import (
     MAP_PER_CLASS,
@@ -27,21 +27,22 @@ from fmnist_core.lesson.words import count
 from fmnist_core.run import TrainingRun
 from ui import session
 from ui.charts import chart
+from ui.point_map import point_map
 
 IMAGE = "inside_image_number"  # the test image followed from pixels to a prediction
 MAP, OUTPUTS = "inside_map", "inside_layer_outputs"  # the map's selection; the image's layer outputs
 NEURON, FILTER, ROW, COLUMN = "inside_neuron", "inside_filter", "inside_row", "inside_column"
-MAP_RUNS_KEPT = 16  # ≈ 3 MB each
+MAP_RUNS_KEPT = 16  # ≈ 1 MB each
 CLEARLY = 0.02  # the share of the spread between classes must grow by more to be called separating
 
 
 @dataclass(frozen=True)
 class RunMap:
-    """A run's map before and after training, and its figure."""
+    """A run's map before and after training, and what the map component draws."""
 
     before: ActivationMap
     after: ActivationMap
-    figure: go.Figure
+    figure: PointMaps
 
 
 @st.cache_resource(max_entries=MAP_RUNS_KEPT, show_spinner="Placing 2,000 test images on the map…")
@@ -56,9 +57,9 @@ def _run_map(run_id: str, _config, _model, _data: FashionMNIST) -> RunMap:
 def _follow_the_clicked_image() -> None:
     """The map's click: its point's test image becomes the one followed below (before the number input
     is drawn, so it shows that number)."""
-    points = st.session_state[MAP].selection.points
-    if points and points[0].get("customdata"):
-        st.session_state[IMAGE] = int(points[0]["customdata"][0])
+    chosen = st.session_state[MAP].get("chosen")
+    if chosen is not None:
+        st.session_state[IMAGE] = int(chosen)
 
 
 def draw_map(run: TrainingRun, model, data: FashionMNIST) -> None:
@@ -83,7 +84,8 @@ def draw_map(run: TrainingRun, model, data: FashionMNIST) -> None:
         "model mixes up; hollow markers are its wrong answers.")
     st.markdown("**Hover** over a point to see its image and the model's answer; **click** it (or type "
                 "its number in *Test image number* below) to follow it from pixels to a prediction.")
-    chart(run_map.figure, key=MAP, on_click=_follow_the_clicked_image)
+    point_map(run_map.figure, key=MAP, chosen=st.session_state.get(IMAGE, 0),
+              on_choose=_follow_the_clicked_image)
 
 
 def _number_input(label: str, low: int, high: int, default: int, key: str, where=st) -> int:

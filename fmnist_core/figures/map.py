@@ -1,137 +1,85 @@
 """The map of what the network learned: the test images as points placed by a layer's activations
 (`inside.projection.ActivationMap`), before and after training side by side.
 
-Each class has its colour and its marker shape (not colour alone); a hollow marker is an image the
-model gets wrong. Each point's test-image number is its `customdata[0]`, for a page to show the image.
-
-Given the test images, each point's hover label shows its image too: Plotly's labels hold text, not
-pictures, so the image is drawn in characters (`text_pictures`), one per pixel column and two pixel
-rows, in a monospace font. The characters are ASCII and the rows sit in `customdata`, each once per
-point, with the line breaks in the trace's template (JSON writes a "<br>" as 14 bytes, Plotly's
-encoder escaping "<" and ">").
+Plotly is not what draws it: on a fresh page load a Plotly chart appears only after Plotly's 4.7 MB
+of JavaScript is evaluated (the map 2.7–3.6 s after navigation, measured), so the page's own small
+component (`ui/point_map.js`) draws it, as SVG, from the plain data made here (`PointMaps.data`):
+each map's points, placed on a 0..PLACES grid that keeps the axes' proportions; each class's name,
+colour and marker shape (not colour alone); each point's answer (a wrong one drawn hollow); and,
+given the test images, each point's image for its hover label, in LEVELS shades of grey, deflated
+(zlib) and in base64 (0.5 MB for 2,000 images, against 1.6 MB as raw bytes).
 """
 
+import base64
+import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from fmnist_core.figures.style import CAPTION_SIZE, MARKERS, OTHER, RUN_COLOURS, styled
-from fmnist_core.figures.text import attach, percent
+from fmnist_core.figures.style import MARKERS, RUN_COLOURS
+from fmnist_core.figures.text import FigureText, percent
 from fmnist_core.lesson.words import count
 
-POINT_SIZE = 7
-SELECTED_SIZE = 16
-HOLLOW = "-open"  # Plotly's suffix for a marker's outline only
-# Light to dark, as the lesson draws images (dark clothes on white). No space: the browser merges
-# spaces in an SVG label, which would shift a row's pixels to the left.
-INK = ".:-=+*#%@"
-PICTURE_ROWS = 14  # 2 pixel rows each: a monospace character is about twice as tall as it is wide
-HOVER_FONT = dict(family="DejaVu Sans Mono, Menlo, Consolas, Courier New, monospace", size=12,
-                  color="#1f2328")
+PLACES = 1000  # a point's place on each axis, an integer from 0 to PLACES (the longer axis's span)
+LEVELS = 16  # the shades of grey of a hover label's image
 
 
-def text_pictures(images: np.ndarray) -> np.ndarray:
-    """Each uint8 28×28 image as PICTURE_ROWS rows of 28 characters of INK, darker for higher pixels
-    (each character the mean of two pixels, one above the other): an object array (images, rows) of
-    str, whose strings a figure's points then share rather than copy."""
-    images = np.asarray(images, np.float32)
-    number, height, width = images.shape
-    merged = images.reshape(number, PICTURE_ROWS, height // PICTURE_ROWS, width).mean(axis=2)
-    levels = np.rint(merged * ((len(INK) - 1) / 255)).astype(np.intp)
-    codes = np.frombuffer(INK.encode("ascii"), np.uint8)[levels].reshape(-1, width)
-    rows = np.empty(len(codes), dtype=object)
-    rows[:] = [row.tobytes().decode("ascii") for row in codes]
-    return rows.reshape(number, PICTURE_ROWS)
+@dataclass(frozen=True)
+class PointMaps:
+    """Maps of the same test images side by side, as the page's map component draws them (`data`,
+    JSON-ready), and their words (`text`)."""
+
+    data: dict
+    text: FigureText
 
 
 def map_before_and_after(before, after, class_names: Sequence[str], images: np.ndarray | None = None
-                         ) -> go.Figure:
-    """Two maps of the same test images (`ActivationMap`s), before and after training, each on its own
-    principal axes. Each map has a trace of each class's right answers, then one of its wrong answers
-    (hollow, drawn on top); the legend's entries are traces of their own, drawing nothing, so a class
-    with no right answer before training still has its entry. With `images` (the test set, uint8),
-    each point's hover label shows its image as a picture in characters."""
-    pictures = None
-    if images is not None:
-        shown = np.union1d(before.indices, after.indices)  # sorted: a point's picture found by searchsorted
-        pictures = shown, text_pictures(np.asarray(images)[shown])
-    titles = [f"{when}: {count(int(the_map.wrong.sum()), 'image')} wrong"
-              for when, the_map in (("before training", before), ("after training", after))]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.06)
-    for column, the_map in enumerate((before, after), start=1):
-        for wrong in (False, True):
-            for label in range(len(class_names)):
-                fig.add_trace(_class_points(the_map, label, class_names, pictures, wrong=wrong),
-                              row=1, col=column)
-        share = the_map.explained_variance
-        fig.update_xaxes(title_text=f"axis 1 ({percent(share[0])} of the variance)", row=1, col=column)
-        fig.update_yaxes(title_text=f"axis 2 ({percent(share[1])})", scaleanchor=_x_axis(fig, column),
-                         row=1, col=column)
-    for label, name in enumerate(class_names):
-        fig.add_trace(_legend_entry(name, _marker(label), legendgroup=name))
-    fig.add_trace(_legend_entry("hollow: predicted wrong", dict(symbol="circle" + HOLLOW, color=OTHER)))
-    fig.update_xaxes(showticklabels=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, zeroline=False)
-    fig.update_annotations(font_size=CAPTION_SIZE)
-    attach(fig, f"Map of {count(len(after.indices), 'test image')}, before and after training",
-           *map_words(before, after, class_names))
-    styled(fig, 600, hovermode="closest",
-           legend=dict(orientation="h", yanchor="top", y=-0.12, itemsizing="constant"),
-           margin=dict(l=50, r=20, t=50, b=20))
-    if pictures is not None:
-        fig.update_layout(hoverlabel=dict(bgcolor="white", font=HOVER_FONT, align="left"))
-    return fig
+                         ) -> PointMaps:
+    """Two maps of the same test images (`ActivationMap`s, in the same order), before and after
+    training, each on its own principal axes. With `images` (the whole test set, uint8), each point's
+    image goes with them, for its hover label."""
+    if not np.array_equal(before.indices, after.indices):
+        raise ValueError("the maps before and after training must place the same test images, in the "
+                         "same order")
+    name = f"Map of {count(len(after.indices), 'test image')}, before and after training"
+    maps = [_one_map(when, the_map) for when, the_map in (("before training", before),
+                                                           ("after training", after))]
+    classes = [{"name": class_name, "colour": RUN_COLOURS[label % len(RUN_COLOURS)],
+                "shape": MARKERS[label % len(MARKERS)]} for label, class_name in enumerate(class_names)]
+    data = {"name": name, "classes": classes, "numbers": after.indices.tolist(),
+            "labels": after.labels.tolist(), "maps": maps,
+            "images": None if images is None else packed_images(np.asarray(images)[after.indices]),
+            "levels": LEVELS}
+    summary, rows = map_words(before, after, class_names)
+    return PointMaps(data, FigureText(name, summary, tuple(rows)))
 
 
-def _x_axis(fig: go.Figure, column: int) -> str:
-    """The id of subplot `column`'s x axis ("x", "x2"), which its y axis is anchored to."""
-    return fig.get_subplot(1, column).yaxis.anchor
+def _one_map(when: str, the_map) -> dict:
+    """One map's title, axis titles, points (x, y on the 0..PLACES grid) and answers."""
+    share = the_map.explained_variance
+    x, y = placed(the_map.coordinates)
+    return {"title": f"{when}: {count(int(the_map.wrong.sum()), 'image')} wrong",
+            "x_title": f"axis 1 ({percent(share[0])} of the variance)",
+            "y_title": f"axis 2 ({percent(share[1])})",
+            "x": x, "y": y, "predicted": the_map.predicted.tolist()}
 
 
-def _marker(label: int, wrong: bool = False) -> dict:
-    """A class's colour and shape (outlined in its own colour), hollow for a wrong answer."""
-    colour = RUN_COLOURS[label % len(RUN_COLOURS)]
-    return dict(size=POINT_SIZE, color=colour, line=dict(width=1.5, color=colour),
-                symbol=MARKERS[label % len(MARKERS)] + (HOLLOW if wrong else ""))
+def placed(coordinates: np.ndarray) -> tuple[list[int], list[int]]:
+    """Points (n, 2) as integers from 0 to PLACES: the lowest x and y at 0, the longer axis's span
+    PLACES long, the other axis scaled alike (so distances keep their proportions)."""
+    coordinates = np.asarray(coordinates, np.float64)
+    low = coordinates.min(axis=0)
+    span = float((coordinates.max(axis=0) - low).max()) or 1.0  # all in one place: drawn at 0
+    grid = np.rint((coordinates - low) * (PLACES / span)).astype(int)
+    return grid[:, 0].tolist(), grid[:, 1].tolist()
 
 
-def _legend_entry(name: str, marker: dict, **more) -> go.Scatter:
-    """A legend entry that draws nothing."""
-    return go.Scatter(x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
-                      marker=marker | dict(size=POINT_SIZE + 3, line=dict(width=2, color=marker["color"])),
-                      **more)
-
-
-def _class_points(the_map, label: int, class_names: Sequence[str], pictures, *, wrong: bool) -> go.Scatter:
-    """One class's right (filled) or wrong (hollow) points; customdata[0] is each one's test-image
-    number, a wrong one's customdata[1] what the model took it for, then its picture's rows (when
-    `pictures` has them: the sorted test-image numbers, and their `text_pictures`). customdata is an
-    object array: Plotly checks a list of lists item by item (1.8 s and 23 MB for the map's 4,000 points
-    and their 56,000 rows, against 0.1 s here, the rows shared)."""
-    name = class_names[label]
-    members = np.flatnonzero((the_map.labels == label) & (the_map.wrong == wrong))
-    numbers = the_map.indices[members]
-    first = 2 if wrong else 1
-    customdata = np.empty((len(members), first + (PICTURE_ROWS if pictures is not None else 0)), dtype=object)
-    customdata[:, 0] = numbers.tolist()
-    said = "predicted: the same ✓ right"
-    if wrong:
-        customdata[:, 1] = [class_names[answer] for answer in the_map.predicted[members]]
-        said = "predicted: %{customdata[1]} ✗ wrong"
-    picture = ""
-    if pictures is not None:
-        shown, rows = pictures
-        customdata[:, first:] = rows[np.searchsorted(shown, numbers)]
-        picture = "".join(f"<br>%{{customdata[{first + row}]}}" for row in range(PICTURE_ROWS))
-    colour = RUN_COLOURS[label % len(RUN_COLOURS)]
-    return go.Scatter(
-        x=the_map.coordinates[members, 0], y=the_map.coordinates[members, 1], mode="markers",
-        name=f"{name} (wrong)" if wrong else name, legendgroup=name, showlegend=False,
-        marker=_marker(label, wrong), customdata=customdata, hoverlabel=dict(bordercolor=colour),
-        selected=dict(marker=dict(size=SELECTED_SIZE)),  # a clicked point stands out, the others fade
-        hovertemplate=f"test image %{{customdata[0]}}<br>true: {name}<br>{said}{picture}<extra></extra>")
+def packed_images(images: np.ndarray) -> str:
+    """uint8 images (n, 28, 28) in LEVELS shades (0 for a 0 pixel, LEVELS - 1 for 255), a byte each,
+    deflated (zlib) and in base64: what the map component unpacks for its hover labels."""
+    shades = np.rint(np.asarray(images, np.float32) * ((LEVELS - 1) / 255)).astype(np.uint8)
+    return base64.b64encode(zlib.compress(shades.tobytes(), 9)).decode("ascii")
 
 
 def map_words(before, after, class_names: Sequence[str]) -> tuple[str, list[dict]]:

@@ -1,69 +1,66 @@
 """Inside the network's map in a real browser: a 3-epoch run trained through the page, its map of 2,000
-points in 10 classes before and after training, a point's picture in its hover label, a click that
-follows the point's test image below, and axe's audit of the page with the map."""
+points in 10 classes before and after training, a point's image and answer in its hover label, a click
+that follows the point's test image below, and axe's audit of the page with the map."""
 
 import re
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
 from fmnist_core.data import CLASS_NAMES
-from fmnist_core.figures.map import INK, PICTURE_ROWS
+from fmnist_core.figures.map import LEVELS
 from tools.accessibility import violations
 from tools.browser import TRAINING_MS, expect_page, screenshot, sidebar_link
 
 pytestmark = pytest.mark.browser
 
-# The map's figure: the Plotly chart whose traces hold test-image numbers.
-MAP = """() => [...document.querySelectorAll('.js-plotly-plot')].find((plot) =>
-    (plot.data || []).some((trace) => String(trace.hovertemplate).startsWith('test image')))"""
-
-# Each map's points (a row of customdata each: the figure's x and y arrive base64-encoded) and
-# classes, from the figure's own data; and the points drawn in its SVG.
-COUNTS = f"""() => {{
-  const plot = ({MAP})();
-  const maps = {{}};
-  for (const trace of plot.data) {{
-    if (!String(trace.hovertemplate).startsWith('test image')) continue;
-    const map = maps[trace.xaxis || 'x'] ||= {{points: 0, classes: []}};
-    map.points += trace.customdata.length;
-    const name = trace.legendgroup;
-    if (trace.customdata.length && !map.classes.includes(name)) map.classes.push(name);
-  }}
-  return {{maps, drawn: plot.querySelectorAll('.scatterlayer .point').length}};
-}}"""
-
-# The after map's point farthest from any other (so that the hover and the click are surely its own),
-# in the page's pixels: Plotly's axes turn data into pixels of the plot area (d2p), offset by the
-# area's place in the figure and the figure's on the page. Its traces as Plotly drew them (_fullData:
-# x and y decoded).
-LONELY_POINT = f"""() => {{
-  const plot = ({MAP})();
-  const box = plot.getBoundingClientRect(), xa = plot._fullLayout.xaxis2, ya = plot._fullLayout.yaxis2;
+# Every point of a map (0 before training, 1 after) as drawn: its test-image number (a path's
+# data-numbers, in the order of its points), its class (the path's class kN), and where it is on the
+# page (a point's "M x,y" in the SVG's own units, through the SVG's screen matrix).
+POINTS = """(map) => {
+  const svg = document.querySelector(`.point-map svg[data-map="${map}"]`);
+  const matrix = svg.getScreenCTM();
   const points = [];
-  for (const trace of plot._fullData) {{
-    if ((trace.xaxis || 'x') !== 'x2' || !String(trace.hovertemplate).startsWith('test image')) continue;
-    for (let k = 0; k < trace.x.length; k++) {{
-      points.push({{number: trace.customdata[k][0], x: box.left + xa._offset + xa.d2p(trace.x[k]),
-                    y: box.top + ya._offset + ya.d2p(trace.y[k])}});
-    }}
-  }}
-  let best = null;
-  for (const point of points) {{
-    let gap = Infinity;
-    for (const other of points) {{
-      if (other !== point) gap = Math.min(gap, Math.hypot(point.x - other.x, point.y - other.y));
-    }}
-    if (!best || gap > best.gap) best = {{...point, gap}};
-  }}
-  return best;
-}}"""
+  for (const path of svg.querySelectorAll('path.points')) {
+    const numbers = path.dataset.numbers.split(' ').map(Number);
+    const label = Number(path.getAttribute('class').match(/\\bk(\\d+)/)[1]);
+    const starts = [...path.getAttribute('d').matchAll(/M([-\\d.]+),([-\\d.]+)/g)];
+    starts.forEach((start, k) => {
+      const at = new DOMPoint(Number(start[1]), Number(start[2])).matrixTransform(matrix);
+      points.push({number: numbers[k], label, wrong: path.classList.contains('wrong'), x: at.x, y: at.y,
+                   paths: starts.length, numbers: numbers.length});
+    });
+  }
+  return points;
+}"""
 
-HOVER_LINES = """() => [...document.querySelectorAll('.hoverlayer .hovertext text tspan.line')].map(
-    (line) => line.textContent)"""
+# The hover label's image, a grey level per pixel.
+LABEL_PIXELS = """() => {
+  const canvas = document.querySelector('.point-map .label canvas');
+  const rgba = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  return Array.from({length: rgba.length / 4}, (_, p) => rgba[4 * p]);
+}"""
+
+# Where the ring of the chosen image is on the after map, on the page.
+CHOSEN_RING = """() => {
+  const ring = document.querySelector('.point-map svg[data-map="1"] .ring.chosen');
+  if (ring.getAttribute('visibility') !== 'visible') return null;
+  const box = ring.getBoundingClientRect();
+  return {x: box.x + box.width / 2, y: box.y + box.height / 2};
+}"""
 
 
-def test_the_map_shows_2000_points_their_pictures_and_follows_a_click(page):
+def lonely(points: list[dict]) -> dict:
+    """The point farthest from any other, so that the hover and the click are surely its own."""
+    places = np.array([[point["x"], point["y"]] for point in points])
+    gaps = np.linalg.norm(places[:, np.newaxis] - places[np.newaxis], axis=-1)
+    np.fill_diagonal(gaps, np.inf)
+    best = int(gaps.min(axis=1).argmax())
+    return points[best] | {"gap": float(gaps[best].min())}
+
+
+def test_the_map_shows_2000_points_their_images_and_follows_a_click(page, real_data):
     page.goto("/Build_and_train?train_size=2000&epochs=3")
     expect_page(page, "Build_and_train")
     page.get_by_role("button", name="▶ Train").click()
@@ -71,32 +68,42 @@ def test_the_map_shows_2000_points_their_pictures_and_follows_a_click(page):
 
     sidebar_link(page, "Inside the network").click()
     expect_page(page, "Inside_the_network")
-    page.wait_for_function(f"() => ({MAP})() && ({COUNTS})().drawn >= 4000")
-    counts = page.evaluate(COUNTS)
-    assert counts["drawn"] == 4000
-    for axis in ("x", "x2"):  # before training, after training
-        assert counts["maps"][axis]["points"] == 2000
-        assert sorted(counts["maps"][axis]["classes"]) == sorted(CLASS_NAMES)
+    expect(page.locator(".point-map svg[data-drawn]")).to_have_count(2)
+    for the_map in (0, 1):  # before training, after training
+        points = page.evaluate(POINTS, the_map)
+        assert len(points) == 2000 and len({point["number"] for point in points}) == 2000
+        assert all(point["paths"] == point["numbers"] for point in points)  # a number for each point
+        numbers = [point["number"] for point in points]
+        assert [point["label"] for point in points] == real_data.test_labels[numbers].tolist()
+        assert sorted({point["label"] for point in points}) == list(range(len(CLASS_NAMES)))
+    assert any(point["wrong"] for point in points) and not all(point["wrong"] for point in points)
     page.get_by_text("the classes separate further").wait_for()
 
-    the_map = page.locator(".js-plotly-plot").filter(has=page.locator(".scatterlayer .point"))
-    the_map.scroll_into_view_if_needed()
-    point = page.evaluate(LONELY_POINT)
+    page.locator('.point-map svg[data-map="1"]').scroll_into_view_if_needed()
+    point = lonely(page.evaluate(POINTS, 1))
     assert point["gap"] > 3, point
     page.mouse.move(point["x"], point["y"])
-    page.wait_for_function(f"() => ({HOVER_LINES})().some((line) => line.startsWith('test image'))")
-    lines = page.evaluate(HOVER_LINES)
-    assert lines[0] == f"test image {point['number']}", lines
-    picture = [line for line in lines if re.fullmatch(f"[{re.escape(INK)}]{{28}}", line)]
-    assert len(picture) == PICTURE_ROWS and len(set("".join(picture))) > 2, lines
-    assert any(line.startswith("true: ") for line in lines) and any("predicted" in line for line in lines)
+    label = page.locator(".point-map .label")
+    expect(label).to_be_visible()
+    lines = label.inner_text().splitlines()
+    number = point["number"]
+    truth = CLASS_NAMES[real_data.test_labels[number]]
+    assert lines[:2] == [f"test image {number}", f"true: {truth}"], lines
+    assert lines[2] == "predicted: the same ✓ right" if not point["wrong"] else lines[2].endswith("✗ wrong")
+    shades = np.rint(real_data.test_images[number].astype(np.float64) * (LEVELS - 1) / 255)
+    drawn = np.array(page.evaluate(LABEL_PIXELS)).reshape(28, 28)
+    assert np.array_equal(drawn, 255 - np.rint(shades * 255 / (LEVELS - 1)))  # dark clothes on white
     screenshot(page, "inside-map-hover")
 
-    the_map.scroll_into_view_if_needed()  # the screenshot made the page as tall as itself, then put it back
-    point = page.evaluate(LONELY_POINT)
+    page.locator('.point-map svg[data-map="1"]').scroll_into_view_if_needed()  # the screenshot moved it
+    point = next(p for p in page.evaluate(POINTS, 1) if p["number"] == number)
     page.mouse.click(point["x"], point["y"])
-    expect(page.get_by_label("Test image number")).to_have_value(str(point["number"]), timeout=30_000)
+    expect(page.get_by_label("Test image number")).to_have_value(str(number), timeout=30_000)
     expect_page(page, "Inside_the_network")
-    page.get_by_text(re.compile(rf"^test image {point['number']}: ")).first.wait_for()
+    page.get_by_text(re.compile(rf"^test image {number}: ")).first.wait_for()
+    page.locator('.point-map svg[data-map="1"]').scroll_into_view_if_needed()
+    point = next(p for p in page.evaluate(POINTS, 1) if p["number"] == number)
+    ring = page.evaluate(CHOSEN_RING)
+    assert ring and abs(ring["x"] - point["x"]) < 1.5 and abs(ring["y"] - point["y"]) < 1.5, (ring, point)
     screenshot(page, "inside-map-clicked")
     assert violations(page) == []

@@ -1,0 +1,25 @@
+"""The map of what the network learned, drawn in the browser by a component of the app's own
+(`point_map.js` and `point_map.css` beside this file; Streamlit's components v2, no iframe): two maps
+of 2,000 SVG points each, a hover label with each point's image, and a click that chooses a point.
+
+Plotly drew the same map 2.7–3.6 s after a fresh page load, once its 4.7 MB of JavaScript was
+evaluated; this component draws it in well under a second (`python -m benchmarks.inside_map`).
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+from fmnist_core.figures.map import PointMaps
+from ui.charts import words_under
+
+HERE = Path(__file__).parent
+_point_map = st.components.v2.component("fmnist_point_map", js=(HERE / "point_map.js").read_text(),
+                                        css=(HERE / "point_map.css").read_text(), isolate_styles=False)
+
+
+def point_map(maps: PointMaps, *, key: str, chosen: int | None, on_choose) -> None:
+    """`maps` drawn with their words under them, the test image `chosen` ringed. A click on a point
+    reruns the page with its test-image number under `key` ("chosen"), calling `on_choose` first."""
+    _point_map(data={**maps.data, "chosen": chosen}, key=key, on_chosen_change=on_choose)
+    words_under(maps.text)
