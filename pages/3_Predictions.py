@@ -20,8 +20,7 @@ if not runs:
     page_link(TRAIN, "Go to Build & train", ":material/arrow_forward:")
     st.stop()
 
-run = st.selectbox("Model", runs[::-1], format_func=lambda r: f"{r.name} — test accuracy "
-                   f"{r.test_accuracy:.2%}")
+run = session.choose_run("Model", runs, lambda r: f"{r.name} — test accuracy {r.test_accuracy:.2%}")
 result = session.evaluation(run, data.test_labels)
 images, labels = data.test_images, data.test_labels
 

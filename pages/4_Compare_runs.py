@@ -66,8 +66,7 @@ downloads[0].download_button("Table as CSV", table.to_csv(index=False), "runs.cs
                              "text/csv", icon=":material/download:")
 with_model = session.runs_with_model()
 if with_model:
-    pick = downloads[1].selectbox("Model to download", with_model[::-1],
-                                  format_func=lambda run: run.name)
+    pick = session.choose_run("Model to download", with_model, where=downloads[1])
     downloads[1].download_button(
         f"{pick.name} as .keras", lambda: _model_bytes(pick), f"{pick.name}.keras",
         "application/octet-stream", icon=":material/download:",
@@ -76,8 +75,8 @@ st.caption(f"Models are kept for your last {MODELS_KEPT} runs; older runs keep t
            "figures.")
 
 st.header("Take a run home")
-home = st.selectbox("Run", runs[::-1], format_func=lambda run: run.name, key="take_home_run",
-                    help="Its network and training as plain Keras code, for your own notebook.")
+home = session.choose_run("Run", runs, key="take_home_run",
+                          help="Its network and training as plain Keras code, for your own notebook.")
 take_home_buttons(home)
 
 with st.expander("Delete my runs"):

@@ -9,9 +9,11 @@ from fmnist_core.evaluation import all_alike, conv_filters, first_layer_weight_i
 from ui import inside, session
 from ui.charts import chart
 from ui.page import TRAIN, frame, page_link
+from ui.point_map import load_point_map
 from ui.resources import dataset
 
 frame(__file__)
+load_point_map()
 
 WEIGHT_IMAGES = 32
 
@@ -24,8 +26,8 @@ if not with_model:
     page_link(TRAIN, "Go to Build & train", ":material/arrow_forward:")
     st.stop()
 
-run = st.selectbox("Model", with_model[::-1], format_func=lambda r: f"{r.name} — "
-                   f"{r.config.architecture.upper()}, test accuracy {r.test_accuracy:.2%}")
+run = session.choose_run("Model", with_model, lambda r: f"{r.name} — "
+                         f"{r.config.architecture.upper()}, test accuracy {r.test_accuracy:.2%}")
 model, cnn = session.model_of(run), run.config.architecture == "cnn"
 if model is None:
     st.warning("This run's model cannot be loaded from the database right now; try again soon.")

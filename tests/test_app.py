@@ -252,7 +252,7 @@ def test_predictions_grid_colours_match_the_models_answers(runs, real_data):
     labels = real_data.test_labels
     at = open_page(PREDICTIONS, runs=runs)
     assert_renders(at, PREDICTIONS)
-    assert next(box for box in at.selectbox if box.label == "Model").value.name == run.name  # newest
+    assert next(box for box in at.selectbox if box.label == "Model").value == run.run_id  # newest
     count = next(slider for slider in at.slider if slider.label == "Images").value
 
     right = predicted[:count] == labels[:count]

@@ -59,11 +59,13 @@ def headers(at) -> list[str]:
 
 
 def the_map(at) -> tuple[dict, int]:
-    """The data of the map component, as the browser receives it, and the bytes of its JSON."""
-    maps = [element.proto for element in at.get("bidi_component")
-            if element.proto.component_name == "fmnist_point_map"]
-    assert len(maps) == 1
-    return json.loads(maps[0].json), len(maps[0].json.encode())
+    """The data of the map component, as the browser receives it, and the bytes of its JSON (the
+    component is mounted twice: empty in the sidebar, to load its code early, and with the map)."""
+    mounted = [element.proto for element in at.get("bidi_component")
+               if element.proto.component_name == "fmnist_point_map"]
+    assert sorted(bool(proto.json) for proto in mounted) == [False, True]
+    the_map = next(proto.json for proto in mounted if proto.json)
+    return json.loads(the_map), len(the_map.encode())
 
 
 def own_value(at) -> float:

@@ -110,6 +110,7 @@ function drawImage(canvas, shades, i, levels) {
 
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
+  if (!data) return; // mounted empty at the top of the page (`load_point_map`), to load this code early
   const shapes = data.classes.map((c) => shapePath(c.shape, RADIUS));
   const places = data.maps.map(layout);
   const colours = data.classes.map((c, k) => `.point-map .k${k}{fill:${c.colour};stroke:${c.colour}}`).join("");

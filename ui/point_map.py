@@ -18,6 +18,16 @@ _point_map = st.components.v2.component("fmnist_point_map", js=(HERE / "point_ma
                                         css=(HERE / "point_map.css").read_text(), isolate_styles=False)
 
 
+def load_point_map() -> None:
+    """The map component mounted empty in the sidebar, before the page works anything out, so that its
+    code (Streamlit's and ours) is loaded before the map arrives. Without it a fresh page load fetched
+    that code while Plotly's 4.7 MB of JavaScript, asked for by the charts under the map, was fetched
+    too; when Plotly's came first, the map waited for it to be evaluated (2.3–3.0 s to the map drawn
+    in 2 of 5 loads, against 1.3–1.4 s; measured with `benchmarks.inside_map`)."""
+    with st.sidebar:
+        _point_map(data=None, key="load_point_map")
+
+
 def point_map(maps: PointMaps, *, key: str, chosen: int | None, on_choose) -> None:
     """`maps` drawn with their words under them, the test image `chosen` ringed. A click on a point
     reruns the page with its test-image number under `key` ("chosen"), calling `on_choose` first."""

@@ -237,6 +237,21 @@ def runs_with_model() -> list[TrainingRun]:
     return desk().runs_with_model()
 
 
+def _name(run: TrainingRun) -> str:
+    return run.name
+
+
+def choose_run(label: str, runs: list[TrainingRun], describe: Callable[[TrainingRun], str] = _name, *,
+               where=st, **widget) -> TrainingRun:
+    """A selectbox of `runs`, newest first. Its options are the runs' ids, not the runs: Streamlit
+    deep-copies a widget's value at every rerun, and a run's Keras model deep-copied is the model
+    saved and loaded again (0.13–0.4 s a rerun of Inside the network, and a model a tab, measured)."""
+    newest_first = {run.run_id: run for run in reversed(runs)}
+    chosen = where.selectbox(label, list(newest_first),
+                             format_func=lambda run_id: describe(newest_first[run_id]), **widget)
+    return newest_first[chosen]
+
+
 def latest_with_model() -> TrainingRun | None:
     return next(reversed(runs_with_model()), None)
 
