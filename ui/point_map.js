@@ -22,18 +22,24 @@ const plus = (turn) => {
   const arm = 0.38;
   const outline = [[arm, -1], [arm, -arm], [1, -arm], [1, arm], [arm, arm], [arm, 1],
     [-arm, 1], [-arm, arm], [-1, arm], [-1, -arm], [-arm, -arm], [-arm, -1]];
-  return outline.map(([x, y]) => [x * Math.cos(turn) - y * Math.sin(turn), x * Math.sin(turn) + y * Math.cos(turn)]);
+  const [cos, sin] = [Math.cos(turn), Math.sin(turn)];
+  return outline.map(([x, y]) => [x * cos - y * sin, x * sin + y * cos]);
 };
 const OUTLINES = {
-  circle: corners(12), square: corners(4, Math.PI / 4), diamond: corners(4).map(([x, y]) => [x * 0.85, y * 1.15]),
+  circle: corners(12),
+  square: corners(4, Math.PI / 4),
+  diamond: corners(4).map(([x, y]) => [x * 0.85, y * 1.15]),
   "triangle-up": corners(3).map(([x, y]) => [x * 1.15, y * 1.15 + 0.2]),
   "triangle-down": corners(3, Math.PI).map(([x, y]) => [x * 1.15, y * 1.15 - 0.2]),
-  star: corners(5, 0, 0.45).map(([x, y]) => [x * 1.25, y * 1.25]), hexagon: corners(6), pentagon: corners(5),
-  cross: plus(0), x: plus(Math.PI / 4),
+  star: corners(5, 0, 0.45).map(([x, y]) => [x * 1.25, y * 1.25]),
+  hexagon: corners(6),
+  pentagon: corners(5),
+  cross: plus(0),
+  x: plus(Math.PI / 4),
 };
 // A marker's outline as path data: moved to its point by the `M x,y` before it, then drawn by
-// relative steps, so that all of a class's points make one path (4,000 SVG elements took seconds to lay
-// out on a school laptop; one path per class and answer takes milliseconds).
+// relative steps, so that all of a class's points make one path: 40 SVG elements for the two maps
+// rather than 4,000, which the browser took longer to build and lay out.
 const shapePath = (shape, radius) => {
   const steps = OUTLINES[shape].map(([x, y]) => [x * radius, y * radius]);
   const [first] = steps;
@@ -62,11 +68,13 @@ function mapSvg(data, shapes, map, places, which) {
   const points = [];
   for (const wrong of [false, true]) { // wrong answers on top
     data.classes.forEach((_, label) => {
-      const members = data.labels.flatMap((truth, i) => truth === label && (map.predicted[i] !== truth) === wrong ? [i] : []);
+      const members = data.labels.flatMap(
+        (truth, i) => (truth === label && (map.predicted[i] !== truth) === wrong ? [i] : []));
       if (!members.length) return;
       const path = members.map((i) => `M${x[i].toFixed(1)},${y[i].toFixed(1)}${shapes[label]}`).join("");
       const numbers = members.map((i) => data.numbers[i]).join(" "); // in the order of the path's points
-      points.push(`<path class="points k${label}${wrong ? " wrong" : ""}" data-numbers="${numbers}" d="${path}"/>`);
+      const kind = `points k${label}${wrong ? " wrong" : ""}`;
+      points.push(`<path class="${kind}" data-numbers="${numbers}" d="${path}"/>`);
     });
   }
   const plot = { x: VIEW.left, y: VIEW.top, width: VIEW.width - VIEW.left - VIEW.right,
@@ -113,7 +121,8 @@ export default function (component) {
   if (!data) return; // mounted empty at the top of the page (`load_point_map`), to load this code early
   const shapes = data.classes.map((c) => shapePath(c.shape, RADIUS));
   const places = data.maps.map(layout);
-  const colours = data.classes.map((c, k) => `.point-map .k${k}{fill:${c.colour};stroke:${c.colour}}`).join("");
+  const colours = data.classes.map((c, k) => `.point-map .k${k}{fill:${c.colour};stroke:${c.colour}}`)
+    .join("");
   let mount = parentElement.querySelector(":scope > .point-map-mount"); // beside the component's own CSS
   if (!mount) {
     mount = document.createElement("div");
@@ -145,9 +154,10 @@ export default function (component) {
   };
   const show = (event, m, i) => {
     const map = data.maps[m], truth = data.labels[i], answer = map.predicted[i];
-    const said = answer === truth ? "predicted: the same ✓ right" : `predicted: ${data.classes[answer].name} ✗ wrong`;
-    label.querySelector("p").innerHTML = [`test image ${data.numbers[i]}`, `true: ${data.classes[truth].name}`, said]
-      .map(escaped).join("<br>");
+    const said = answer === truth ? "predicted: the same ✓ right"
+      : `predicted: ${data.classes[answer].name} ✗ wrong`;
+    const lines = [`test image ${data.numbers[i]}`, `true: ${data.classes[truth].name}`, said];
+    label.querySelector("p").innerHTML = lines.map(escaped).join("<br>");
     label.style.borderColor = data.classes[truth].colour;
     const canvas = label.querySelector("canvas");
     canvas.hidden = !shades;
@@ -176,6 +186,7 @@ export default function (component) {
   ring("chosen", chosen < 0 ? null : chosen);
   // For tests and benchmarks: the points drawn on each map.
   svgs.forEach((svg) => {
-    svg.dataset.drawn = [...svg.querySelectorAll("path.points")].reduce((sum, path) => sum + path.dataset.numbers.split(" ").length, 0);
+    const paths = [...svg.querySelectorAll("path.points")];
+    svg.dataset.drawn = paths.reduce((sum, path) => sum + path.dataset.numbers.split(" ").length, 0);
   });
 }

@@ -79,7 +79,8 @@ def packed_images(images: np.ndarray) -> str:
     """uint8 images (n, 28, 28) in LEVELS shades (0 for a 0 pixel, LEVELS - 1 for 255), a byte each,
     deflated (zlib) and in base64: what the map component unpacks for its hover labels."""
     shades = np.rint(np.asarray(images, np.float32) * ((LEVELS - 1) / 255)).astype(np.uint8)
-    return base64.b64encode(zlib.compress(shades.tobytes(), 9)).decode("ascii")
+    # zlib's default level 6: 0.05 s for the map's 2,000 images (level 9: 0.3 s, for 1.5 % less).
+    return base64.b64encode(zlib.compress(shades.tobytes())).decode("ascii")
 
 
 def map_words(before, after, class_names: Sequence[str]) -> tuple[str, list[dict]]:

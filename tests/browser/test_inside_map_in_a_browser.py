@@ -15,6 +15,8 @@ from tools.browser import TRAINING_MS, expect_page, screenshot, sidebar_link
 
 pytestmark = pytest.mark.browser
 
+WHITE = "rgb(255, 255, 255)"  # the page's background
+
 # Every point of a map (0 before training, 1 after) as drawn: its test-image number (a path's
 # data-numbers, in the order of its points), its class (the path's class kN), and where it is on the
 # page (a point's "M x,y" in the SVG's own units, through the SVG's screen matrix).
@@ -34,6 +36,11 @@ POINTS = """(map) => {
   }
   return points;
 }"""
+
+# How each class's points (right and wrong answers) of the after map are painted.
+PAINT = """() => [...document.querySelectorAll('.point-map svg[data-map="1"] path.points')].map((path) => ({
+  wrong: path.classList.contains('wrong'), fill: getComputedStyle(path).fill,
+  stroke: getComputedStyle(path).stroke}))"""
 
 # The hover label's image, a grey level per pixel.
 LABEL_PIXELS = """() => {
@@ -77,6 +84,10 @@ def test_the_map_shows_2000_points_their_images_and_follows_a_click(page, real_d
         assert [point["label"] for point in points] == real_data.test_labels[numbers].tolist()
         assert sorted({point["label"] for point in points}) == list(range(len(CLASS_NAMES)))
     assert any(point["wrong"] for point in points) and not all(point["wrong"] for point in points)
+    paint = page.evaluate(PAINT)
+    assert all(p["fill"] == p["stroke"] != WHITE for p in paint if not p["wrong"])  # filled in its colour
+    assert all(p["fill"] == WHITE != p["stroke"] for p in paint if p["wrong"])  # hollow
+    assert len({p["stroke"] for p in paint}) == len(CLASS_NAMES)
     page.get_by_text("the classes separate further").wait_for()
 
     page.locator('.point-map svg[data-map="1"]').scroll_into_view_if_needed()
