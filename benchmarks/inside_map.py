@@ -47,7 +47,7 @@ DRAWN = """() => [...document.querySelectorAll('.point-map svg[data-drawn]')].ma
     (svg) => Number(svg.dataset.drawn))"""
 
 # From navigation start, every animation frame: when a Plotly chart is first drawn, and when the map
-# component (its own shadow DOM) first holds the map's points; and when a link was last clicked.
+# component first holds all the map's points; and when a link was last clicked.
 WATCH_THE_MAP = f"""
 window.__mapDrawn = null;
 window.__firstChartDrawn = null;

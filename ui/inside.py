@@ -30,7 +30,7 @@ from ui.charts import chart
 from ui.point_map import point_map
 
 IMAGE = "inside_image_number"  # the test image followed from pixels to a prediction
-MAP, OUTPUTS = "inside_map", "inside_layer_outputs"  # the map's selection; the image's layer outputs
+MAP, OUTPUTS = "inside_map", "inside_layer_outputs"  # the map's click; the image's layer outputs
 NEURON, FILTER, ROW, COLUMN = "inside_neuron", "inside_filter", "inside_row", "inside_column"
 MAP_RUNS_KEPT = 16  # ≈ 1 MB each
 CLEARLY = 0.02  # the share of the spread between classes must grow by more to be called separating

@@ -2,8 +2,10 @@
 (`point_map.js` and `point_map.css` beside this file; Streamlit's components v2, no iframe): two maps
 of 2,000 SVG points each, a hover label with each point's image, and a click that chooses a point.
 
-Plotly drew the same map 2.7–3.6 s after a fresh page load, once its 4.7 MB of JavaScript was
-evaluated; this component draws it in well under a second (`python -m benchmarks.inside_map`).
+Plotly drew the same map 2.6–3.6 s after a fresh page load, once its 4.7 MB of JavaScript was
+evaluated; this component draws it 1.1–1.6 s after (`python -m benchmarks.inside_map`, README).
+It is not isolated in a shadow root, which cost it one more render before its code ran: its CSS is
+scoped under `.point-map` instead.
 """
 
 from pathlib import Path
