@@ -42,7 +42,7 @@ if cnn:
                 "corners appear after a few epochs.")
     filters = conv_filters(model)
     chart(figures.image_grid(filters, [f"filter {n + 1}" for n in range(len(filters))],
-                             columns=16, colorscale=figures.WEIGHT_COLORSCALE, zmid=0,
+                             columns=8, colorscale=figures.WEIGHT_COLORSCALE, zmid=0,
                              show_scale=True),
           words=f"The {len(filters)} filters of the first convolution, each 3×3 weights: blue "
           "squares are positive weights, red ones negative.")

@@ -60,6 +60,15 @@ def test_image_grid_captions_sit_under_their_image_and_show_on_hover():
     assert "%{text}" in heatmap.hovertemplate and "%{z" in heatmap.hovertemplate
 
 
+def test_image_grid_gives_small_images_room_for_their_captions():
+    """A convnet's 3×3 filters, 8 a row: each caption ("filter 16") gets 70 screen pixels or more, as
+    wide as it is written; 28-pixel images still grow to 5 screen pixels a pixel at most."""
+    filters = GridLayout.fit((16, 3, 3), [f"filter {k + 1}" for k in range(16)], columns=8)
+    assert (3 + GAP) * filters.pixel_px >= 70
+    assert 3 * filters.pixel_px <= 140
+    assert GridLayout.fit((2, 28, 28), ["a", "b"], columns=2).pixel_px == 5
+
+
 def test_image_grid_keeps_pixels_square_and_crisp():
     fig = figures.image_grid(numbered_images(2), ["a", "b"])
     assert fig.data[0].zsmooth is False

@@ -26,7 +26,7 @@ FRAME_OFFSET = 1  # frames sit this far (in image pixels) outside the image
 CAPTION_LINE_PX = 19
 CAPTION_PAD_PX = 8  # above and below a caption, clear of any frame
 NOMINAL_WIDTH_PX = 700  # about Streamlit's content width, so the grid is not squeezed
-MAX_PIXEL_PX = 5  # a 28-pixel image never grows beyond 140 screen pixels
+MAX_IMAGE_PX = 140  # an image never grows beyond 140 screen pixels (a 28-pixel one: 5 a pixel)
 # Tiles (`image_tiles`): a 28-pixel image 84 screen pixels wide, drawn at twice that in its PNG
 # (each pixel a 6×6 block) so that it stays crisp on HiDPI screens and projectors.
 TILE_PIXEL_PX = 3
@@ -77,7 +77,7 @@ class GridLayout:
     @property
     def pixel_px(self) -> float:
         """Screen pixels per image pixel when the grid is drawn at the nominal width."""
-        return min(MAX_PIXEL_PX, NOMINAL_WIDTH_PX / self.shape[1])
+        return min(MAX_IMAGE_PX / max(self.image_shape), NOMINAL_WIDTH_PX / self.shape[1])
 
     def origin(self, index: int) -> tuple[int, int]:
         """Mosaic (row, column) of the top-left pixel of image `index`."""
