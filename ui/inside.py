@@ -82,8 +82,9 @@ def draw_map(run: TrainingRun, model, data: FashionMNIST) -> None:
         "land close together. Before training (left) the weights are random, yet a random layer already "
         f"keeps some of the pictures' likeness; {change}. Classes that still overlap are the ones the "
         "model mixes up; hollow markers are its wrong answers.")
-    st.markdown("**Hover** over a point to see its image and the model's answer; **click** it (or type "
-                "its number in *Test image number* below) to follow it from pixels to a prediction.")
+    st.markdown("**Hover** over a point to see its image and the model's answer; **click** it to follow it "
+                "from pixels to a prediction below. By keyboard: Tab to a map, move from point to point with "
+                "the **arrow keys**, press **Enter**; or type an image's number in *Test image number*.")
     point_map(run_map.figure, key=MAP, chosen=st.session_state.get(IMAGE, 0),
               on_choose=_follow_the_clicked_image)
 

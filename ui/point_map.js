@@ -2,13 +2,15 @@
 // images as points on two maps side by side, a marker shape and a colour per class, a wrong answer
 // hollow. Hovering near a point shows its image and the model's answer, and rings the same image on
 // both maps; a click chooses it (the trigger value `chosen`, its test-image number), and the chosen
-// image is ringed until another is.
+// image is ringed until another is. By keyboard, a focused map's arrow keys move from point to point
+// (each said to screen readers) and Enter chooses.
 
 const VIEW = { width: 480, height: 400, left: 30, right: 8, top: 8, bottom: 30 }; // the SVG's own units
 const RADIUS = 3.6; // a marker's, in those units
 const NEAR = 14; // a point farther than this from the pointer is not hovered
 const SIDE = 28; // an image's pixels a side
 const UNPACKED = new Map(); // packed images -> their shades, unpacked once per page
+const KEYS = "Arrow keys move from image to image; Enter follows the image below.";
 
 // Each marker's outline around (0, 0), as a list of corners on a circle of radius 1.
 const corners = (count, turn = 0, inner = 1) =>
@@ -80,8 +82,8 @@ function mapSvg(data, shapes, map, places, which) {
   const plot = { x: VIEW.left, y: VIEW.top, width: VIEW.width - VIEW.left - VIEW.right,
     height: VIEW.height - VIEW.top - VIEW.bottom };
   return `<figure class="panel"><p class="title">${escaped(map.title)}</p>
-    <svg viewBox="0 0 ${VIEW.width} ${VIEW.height}" role="img" data-map="${which}"
-         aria-label="${escaped(`${data.name}: ${map.title}`)}">
+    <svg viewBox="0 0 ${VIEW.width} ${VIEW.height}" role="application" tabindex="0" data-map="${which}"
+         aria-roledescription="map" aria-label="${escaped(`${data.name}: ${map.title}. ${KEYS}`)}">
       <rect class="frame" x="${plot.x}" y="${plot.y}" width="${plot.width}" height="${plot.height}"/>
       <text class="axis" x="${plot.x + plot.width / 2}" y="${VIEW.height - 8}">${escaped(map.x_title)}</text>
       <text class="axis" transform="translate(16 ${plot.y + plot.height / 2}) rotate(-90)">${escaped(map.y_title)}</text>
@@ -116,25 +118,40 @@ function drawImage(canvas, shades, i, levels) {
   context.putImageData(picture, 0, 0);
 }
 
-export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
-  if (!data) return; // mounted empty at the top of the page (`load_point_map`), to load this code early
+// Whether two mounts' data draw the same maps (a rerun that changed only the chosen image).
+const sameMaps = (one, other) => one.name === other.name && one.images === other.images &&
+  one.maps.every((map, m) => ["x", "y", "predicted"].every((key) => {
+    const [mine, theirs] = [map[key], other.maps[m][key]];
+    return mine.length === theirs.length && mine.every((value, k) => value === theirs[k]);
+  }));
+
+// The point nearest to point `i` in the direction of an arrow key, or `i` when there is none: the
+// distance along the arrow counts once, the distance across it twice.
+function stepFrom(places, i, key) {
+  const [ax, ay] = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[key];
+  let best = i, score = Infinity;
+  places.x.forEach((x, k) => {
+    const dx = x - places.x[i], dy = places.y[k] - places.y[i];
+    const along = dx * ax + dy * ay, across = Math.abs(dx * ay - dy * ax);
+    if (along > 0 && along + 2 * across < score) { best = k; score = along + 2 * across; }
+  });
+  return best;
+}
+
+// Draws the maps into `mount`; returns how to ring the chosen image.
+function draw(mount, data, setTriggerValue) {
   const shapes = data.classes.map((c) => shapePath(c.shape, RADIUS));
   const places = data.maps.map(layout);
   const colours = data.classes.map((c, k) => `.point-map .k${k}{fill:${c.colour};stroke:${c.colour}}`)
     .join("");
-  let mount = parentElement.querySelector(":scope > .point-map-mount"); // beside the component's own CSS
-  if (!mount) {
-    mount = document.createElement("div");
-    mount.className = "point-map-mount";
-    parentElement.appendChild(mount);
-  }
   mount.innerHTML = `<style>${colours}</style><div class="point-map"><div class="maps">
       ${data.maps.map((map, m) => mapSvg(data, shapes, map, places[m], m)).join("")}</div>${legendHtml(data)}
-    <div class="label" hidden aria-hidden="true"><canvas width="${SIDE}" height="${SIDE}"></canvas><p></p></div></div>`;
+    <div class="label" hidden aria-hidden="true"><canvas width="${SIDE}" height="${SIDE}"></canvas><p></p></div>
+    <p class="said" aria-live="polite"></p></div>`;
   const root = mount.querySelector(".point-map"), label = root.querySelector(".label");
+  const said = root.querySelector(".said");
   const svgs = [...root.querySelectorAll("svg[data-map]")];
-  let shades = null;
+  let shades = null, cursor = null, chosen = null; // the keyboard's point; the chosen image's
   if (data.images) unpack(data.images).then((unpacked) => { shades = unpacked; });
 
   const ring = (kind, i) => svgs.forEach((svg, m) => {
@@ -142,9 +159,10 @@ export default function (component) {
     circle.setAttribute("visibility", i === null ? "hidden" : "visible");
     if (i !== null) circle.setAttribute("transform", `translate(${places[m].x[i]} ${places[m].y[i]})`);
   });
+  const scaleOf = (m) => svgs[m].getBoundingClientRect().width / VIEW.width;
   const nearest = (event, m) => {
-    const box = svgs[m].getBoundingClientRect(), scale = VIEW.width / box.width;
-    const px = (event.clientX - box.left) * scale, py = (event.clientY - box.top) * scale;
+    const box = svgs[m].getBoundingClientRect(), scale = scaleOf(m);
+    const px = (event.clientX - box.left) / scale, py = (event.clientY - box.top) / scale;
     let best = null, gap = NEAR;
     places[m].x.forEach((x, i) => {
       const d = Math.hypot(x - px, places[m].y[i] - py);
@@ -152,41 +170,80 @@ export default function (component) {
     });
     return best;
   };
-  const show = (event, m, i) => {
-    const map = data.maps[m], truth = data.labels[i], answer = map.predicted[i];
-    const said = answer === truth ? "predicted: the same ✓ right"
+  const words = (m, i) => {
+    const truth = data.labels[i], answer = data.maps[m].predicted[i];
+    const verdict = answer === truth ? "predicted: the same ✓ right"
       : `predicted: ${data.classes[answer].name} ✗ wrong`;
-    const lines = [`test image ${data.numbers[i]}`, `true: ${data.classes[truth].name}`, said];
-    label.querySelector("p").innerHTML = lines.map(escaped).join("<br>");
-    label.style.borderColor = data.classes[truth].colour;
+    return [`test image ${data.numbers[i]}`, `true: ${data.classes[truth].name}`, verdict];
+  };
+  // The label of point i of map m, its top-left corner near (x, y) on the page.
+  const show = (m, i, x, y) => {
+    label.querySelector("p").innerHTML = words(m, i).map(escaped).join("<br>");
+    label.style.borderColor = data.classes[data.labels[i]].colour;
     const canvas = label.querySelector("canvas");
     canvas.hidden = !shades;
     if (shades) drawImage(canvas, shades, i, data.levels);
     label.hidden = false;
+    ring("hovered", i);
     const outer = root.getBoundingClientRect(), own = label.getBoundingClientRect();
-    const x = event.clientX - outer.left + 16, y = event.clientY - outer.top + 16;
-    label.style.left = `${x + own.width > outer.width ? x - own.width - 32 : x}px`;
-    label.style.top = `${y}px`;
+    const left = x - outer.left + 16, top = y - outer.top + 16;
+    label.style.left = `${left + own.width > outer.width ? left - own.width - 32 : left}px`;
+    label.style.top = `${top}px`;
   };
+  const hide = () => { label.hidden = true; ring("hovered", null); };
+  const choose = (i) => setTriggerValue("chosen", data.numbers[i]);
   svgs.forEach((svg, m) => {
     svg.addEventListener("pointermove", (event) => {
       const i = nearest(event, m);
       svg.classList.toggle("pointing", i !== null);
-      ring("hovered", i);
-      if (i === null) label.hidden = true;
-      else show(event, m, i);
+      if (i === null) hide();
+      else show(m, i, event.clientX, event.clientY);
     });
-    svg.addEventListener("pointerleave", () => { ring("hovered", null); label.hidden = true; });
+    svg.addEventListener("pointerleave", hide);
     svg.addEventListener("click", (event) => {
       const i = nearest(event, m);
-      if (i !== null) setTriggerValue("chosen", data.numbers[i]);
+      if (i !== null) choose(i);
     });
+    // By keyboard: the arrows move from point to point, Enter (or Space) chooses, Escape lets go.
+    svg.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") { hide(); cursor = null; return; }
+      if (cursor !== null && (event.key === "Enter" || event.key === " ")) {
+        choose(cursor);
+        event.preventDefault();
+        return;
+      }
+      if (!event.key.startsWith("Arrow")) return;
+      event.preventDefault();
+      cursor = cursor === null ? chosen ?? 0 : stepFrom(places[m], cursor, event.key);
+      const box = svg.getBoundingClientRect(), scale = scaleOf(m);
+      show(m, cursor, box.left + places[m].x[cursor] * scale, box.top + places[m].y[cursor] * scale);
+      said.textContent = words(m, cursor).join(", ");
+    });
+    svg.addEventListener("blur", () => { if (cursor !== null) hide(); cursor = null; });
   });
-  const chosen = data.numbers.indexOf(data.chosen);
-  ring("chosen", chosen < 0 ? null : chosen);
   // For tests and benchmarks: the points drawn on each map.
   svgs.forEach((svg) => {
     const paths = [...svg.querySelectorAll("path.points")];
     svg.dataset.drawn = paths.reduce((sum, path) => sum + path.dataset.numbers.split(" ").length, 0);
   });
+  const ringChosen = (number) => {
+    const i = data.numbers.indexOf(number);
+    chosen = i < 0 ? null : i;
+    ring("chosen", chosen);
+  };
+  return { data, ringChosen };
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  if (!data) return; // mounted empty at the top of the page (`load_point_map`), to load this code early
+  let mount = parentElement.querySelector(":scope > .point-map-mount"); // beside the component's own CSS
+  if (!mount) {
+    mount = document.createElement("div");
+    mount.className = "point-map-mount";
+    parentElement.appendChild(mount);
+  }
+  // A rerun that changed only the chosen image moves its ring: the maps, and the keyboard's focus, stay.
+  if (!mount.maps || !sameMaps(mount.maps.data, data)) mount.maps = draw(mount, data, setTriggerValue);
+  mount.maps.ringChosen(data.chosen);
 }

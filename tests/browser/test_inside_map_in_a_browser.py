@@ -1,6 +1,7 @@
 """Inside the network's map in a real browser: a 3-epoch run trained through the page, its map of 2,000
 points in 10 classes before and after training, a point's image and answer in its hover label, a click
-that follows the point's test image below, and axe's audit of the page with the map."""
+(or the arrow keys and Enter) that follows the point's test image below, and axe's audit of the page
+with the map."""
 
 import re
 
@@ -117,4 +118,24 @@ def test_the_map_shows_2000_points_their_images_and_follows_a_click(page, real_d
     ring = page.evaluate(CHOSEN_RING)
     assert ring and abs(ring["x"] - point["x"]) < 1.5 and abs(ring["y"] - point["y"]) < 1.5, (ring, point)
     screenshot(page, "inside-map-clicked")
+
+    # By keyboard: the map takes the focus; the first arrow shows the chosen image, the next moves to
+    # the image nearest on its right; Enter follows that one below, and the focus stays on the map.
+    page.locator('.point-map svg[data-map="1"]').focus()
+    said = page.locator(".point-map .said")
+    page.keyboard.press("ArrowRight")
+    expect(said).to_have_text(re.compile(rf"^test image {number}, true: {re.escape(truth)}, predicted: "))
+    page.keyboard.press("ArrowRight")
+    expect(said).not_to_have_text(re.compile(rf"^test image {number},"))
+    by_keys = int(re.match(r"test image (\d+), ", said.inner_text())[1])
+    on_its_right = next(p for p in page.evaluate(POINTS, 1) if p["number"] == by_keys)
+    assert on_its_right["x"] > point["x"], (on_its_right, point)
+    expect(label).to_be_visible()
+    assert label.inner_text().splitlines()[0] == f"test image {by_keys}"
+    screenshot(page, "inside-map-keyboard")
+    page.locator('.point-map svg[data-map="1"]').focus()  # the screenshot resized the page
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Test image number")).to_have_value(str(by_keys), timeout=30_000)
+    page.get_by_text(re.compile(rf"^test image {by_keys}: ")).first.wait_for()
+    assert page.evaluate("() => document.activeElement.dataset.map") == "1"
     assert violations(page) == []
