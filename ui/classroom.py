@@ -29,6 +29,7 @@ from ui.resources import desks, store_writer
 MEMBERSHIP, ENDED = "class_membership", "class_ended"
 CHECK_SECONDS = 3.0  # how often a page asks the database about the student's class
 FLUSH_SECONDS = 2.0  # how long a page waits for this server's writes when the class has ended
+WATCH_SECONDS = 5.0  # how often a tab in a class looks by itself whether the teacher has ended it
 
 
 def follow_membership() -> None:
@@ -47,6 +48,25 @@ def follow_membership() -> None:
         return
     st.session_state[MEMBERSHIP] = (time.monotonic(), membership, info)
     _apply(membership, info)
+
+
+def watch_the_class() -> None:
+    """While this tab is in a class, a fragment (drawing nothing) that looks every WATCH_SECONDS
+    whether the teacher has ended it, and if so redraws the page, whose check then takes the class's
+    runs away and says so. Without it the news waited for the learner's next rerun that came
+    CHECK_SECONDS after the last check and found this server's writes flushed: a click on a page
+    soon after one of those showed nothing, and nothing came after."""
+    _, known, _ = st.session_state.get(MEMBERSHIP, (0.0, None, None))
+    if known is not None:
+        _watch(known.code)
+
+
+@st.fragment(run_every=WATCH_SECONDS)
+def _watch(code: str) -> None:
+    if _has_ended(code):
+        _, known, info = st.session_state[MEMBERSHIP]
+        st.session_state[MEMBERSHIP] = (0.0, known, info)  # the redrawn page checks at once
+        st.rerun(scope="app")
 
 
 def _has_ended(code: str) -> bool:

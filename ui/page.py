@@ -124,6 +124,8 @@ def frame(page_file: str) -> None:
         st.error(str(refused), icon=":material/block:")
         st.stop()
     classroom.follow_membership()
+    with st.sidebar:
+        classroom.watch_the_class()
     session.collect_finished()
     problem = store_writer().problem
     with notes():

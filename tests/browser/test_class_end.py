@@ -2,9 +2,10 @@
 other runs.
 
 A student trains a run on their own, joins a class a classmate started and trains a run in it; the
-classmate, the class's teacher, ends it. The student's tab says so and keeps the first run; their
-seat link, opened in a fresh browser, shows the first run and not the class's. One server of this
-module's own (conftest's `app_server`, its own SQLite run store), whose store is read too.
+classmate, the class's teacher, ends it. The student's tab says so by itself (no click needed) and
+keeps the first run; their seat link, opened in a fresh browser, shows the first run and not the
+class's. One server of this module's own (conftest's `app_server`, its own SQLite run store), whose
+store is read too.
 """
 
 import csv
@@ -58,7 +59,7 @@ def test_ending_a_class_takes_its_runs_and_leaves_the_students_seat_and_other_ru
     teacher.get_by_role("button", name="End class and delete its data").click()
     teacher.get_by_text("The class has ended and its data are deleted.").wait_for()
 
-    sidebar_link(student, "Home").click()
+    # The news comes to the student's page by itself, without a click.
     student.get_by_text("Your class has ended: the teacher deleted its data, the runs you trained in it "
                         "included; your seat and your other runs are still here.").wait_for(timeout=15_000)
     assert parse_qs(urlparse(student.url).query)["seat"] == [token]  # the same seat, not a new one
