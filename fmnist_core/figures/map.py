@@ -2,7 +2,7 @@
 (`inside.projection.ActivationMap`), before and after training side by side.
 
 Plotly is not what draws it: on a fresh page load a Plotly chart appears only after Plotly's 4.7 MB
-of JavaScript is evaluated (the map 2.7–3.6 s after navigation, measured), so the page's own small
+of JavaScript is evaluated (the map 2.6–3.6 s after navigation, measured), so the page's own small
 component (`ui/point_map.js`) draws it, as SVG, from the plain data made here (`PointMaps.data`):
 each map's points, placed on a 0..PLACES grid that keeps the axes' proportions; each class's name,
 colour and marker shape (not colour alone); each point's answer (a wrong one drawn hollow); and,
