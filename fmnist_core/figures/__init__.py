@@ -6,8 +6,8 @@ charts:
 `curves` (accuracy and loss per epoch), `answers` (what a model answers: test images framed green or
 red, its confidence in each class, its neurons, its confusion matrix), `class_results` (the class
 experiment on the teacher's board), `map` (the test images placed by a layer's activations, before and
-after training: `PointMaps`), `arithmetic` (one neuron's sum as pictures, the output layer's scores); `style` is
-the look they share (template, fonts, the palette, reference lines), and `text` makes each chart's
+after training: `PointMaps`), `arithmetic` (one neuron's sum as pictures, the output layer's scores);
+`style` is the look they share (template, fonts, the palette, reference lines), and `text` makes each chart's
 words (a name, one sentence, its numbers as table rows) from what it draws, kept in the figure
 (`attach`, read with `text_of`). Numpy, Plotly and Pillow only: no TensorFlow, no Streamlit.
 
